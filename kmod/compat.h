@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * weave: shims for the kernel APIs that differ between the kernel lines
+ * weave supports. Each shim is named after the newer API it stands in
+ * for, so the rest of the module is written against the newest kernel.
+ *
+ * Copyright (C) 2026 The weave authors
+ */
+#ifndef _WEAVE_COMPAT_H
+#define _WEAVE_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "weave needs Linux 6.1 or later"
+#endif
+
+/* 6.3 made vma->vm_flags read-only behind vm_flags_{set,clear}(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+#endif /* _WEAVE_COMPAT_H */

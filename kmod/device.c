@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: the /dev/weave device - files, ioctl dispatch, module init.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * Every ioctl takes a structure whose size is the _IOC_SIZE of its command,
+ * read with copy_struct_from_user() so older (shorter) and newer (longer,
+ * zero-tailed) callers both work, and copied back at the caller's size.
+ * Dispatch is by table, indexed by _IOC_NR under array_index_nospec().
+ *
+ * A file holds no lock of its own: its registry pointer is set once under
+ * weave_names_lock and read with acquire semantics (weave_file_reg()).
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+#define WEAVE_VERSION_STRING	"0.1.0"
+
+/* What this build implements, reported by WEAVE_IOC_API. */
+#define WEAVE_FEATURES		WEAVE_FEATURE_MAP
+
+static int weave_ioctl_api(struct file *file, void *arg);
+
+/* The ioctl needs an attached file, and a writable one. */
+#define WEAVE_IOCTL_ATTACHED	BIT(0)
+#define WEAVE_IOCTL_WRITE	BIT(1)
+
+/**
+ * struct weave_ioctl_desc - one entry of the dispatch table
+ * @fn: handler, called with the structure in kernel memory
+ * @ver0: smallest structure size accepted
+ * @size: the kernel's structure size
+ * @flags: WEAVE_IOCTL_* requirements
+ */
+struct weave_ioctl_desc {
+	int (*fn)(struct file *file, void *arg);
+	unsigned int ver0;
+	unsigned int size;
+	unsigned int flags;
+};
+
+#define WEAVE_IOCTL(cmd, name, func, fl)				\
+	[_IOC_NR(WEAVE_IOC_##cmd)] = {					\
+		.fn = func,						\
+		.ver0 = WEAVE_##cmd##_SIZE_VER0,			\
+		.size = sizeof(struct weave_##name),			\
+		.flags = fl,						\
+	}
+
+static const struct weave_ioctl_desc weave_ioctls[] = {
+	WEAVE_IOCTL(API, api, weave_ioctl_api, 0),
+	WEAVE_IOCTL(ATTACH, attach, weave_ioctl_attach, 0),
+	WEAVE_IOCTL(UNLINK, unlink, weave_ioctl_unlink, 0),
+	WEAVE_IOCTL(INFO, info, weave_ioctl_info, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(SET, set, weave_ioctl_set,
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+	WEAVE_IOCTL(GET, get, weave_ioctl_get, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(WRITE, write, weave_ioctl_write,
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+	WEAVE_IOCTL(RESIZE, resize, weave_ioctl_resize,
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+	WEAVE_IOCTL(DELETE, delete, weave_ioctl_delete,
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+	WEAVE_IOCTL(CLEAR, clear, weave_ioctl_clear,
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+	WEAVE_IOCTL(STAT, stat, weave_ioctl_stat, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(LIST, list, weave_ioctl_list, WEAVE_IOCTL_ATTACHED),
+};
+
+/* Every structure fits; the largest is checked at build time below. */
+union weave_ioctl_arg {
+	struct weave_api api;
+	struct weave_attach attach;
+	struct weave_unlink unlink;
+	struct weave_info info;
+	struct weave_set set;
+	struct weave_get get;
+	struct weave_write write;
+	struct weave_resize resize;
+	struct weave_delete delete;
+	struct weave_clear clear;
+	struct weave_stat stat;
+	struct weave_list list;
+};
+
+static int weave_ioctl_api(struct file *file, void *arg)
+{
+	struct weave_api *a = arg;
+	unsigned int i;
+
+	if (a->api != WEAVE_API ||
+	    memchr_inv(&a->features, 0, sizeof(*a) -
+		       offsetof(struct weave_api, features)))
+		return -EINVAL;
+
+	a->features = WEAVE_FEATURES;
+	for (i = 0; i < ARRAY_SIZE(weave_ioctls); i++)
+		if (weave_ioctls[i].fn)
+			a->ioctls |= BIT_ULL(i);
+	a->max_entries = READ_ONCE(weave_max_entries);
+	a->max_entry_size = READ_ONCE(weave_max_entry_size);
+	a->max_registry_bytes = READ_ONCE(weave_max_registry_bytes);
+	return 0;
+}
+
+static long weave_ioctl(struct file *file, unsigned int cmd,
+			unsigned long uarg)
+{
+	void __user *argp = (void __user *)uarg;
+	const struct weave_ioctl_desc *d;
+	union weave_ioctl_arg arg;
+	unsigned int nr, usize;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != WEAVE_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOTTY;
+	nr = _IOC_NR(cmd);
+	if (nr >= ARRAY_SIZE(weave_ioctls))
+		return -ENOTTY;
+	d = &weave_ioctls[array_index_nospec(nr, ARRAY_SIZE(weave_ioctls))];
+	if (!d->fn)
+		return -ENOTTY;
+
+	usize = _IOC_SIZE(cmd);
+	if (usize < d->ver0)
+		return -EINVAL;
+	ret = copy_struct_from_user(&arg, d->size, argp, usize);
+	if (ret)
+		return ret;
+
+	if (d->flags & WEAVE_IOCTL_ATTACHED && !weave_file_reg(file))
+		return -EBADFD;
+	if (d->flags & WEAVE_IOCTL_WRITE && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+
+	ret = d->fn(file, &arg);
+	if (!ret && copy_to_user(argp, &arg, min(usize, d->size)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int weave_open(struct inode *inode, struct file *file)
+{
+	struct weave_file *wf;
+
+	wf = kzalloc(sizeof(*wf), GFP_KERNEL_ACCOUNT);
+	if (!wf)
+		return -ENOMEM;
+	wf->inode = weave_inode_alloc();
+	if (IS_ERR(wf->inode)) {
+		int ret = PTR_ERR(wf->inode);
+
+		kfree(wf);
+		return ret;
+	}
+	INIT_LIST_HEAD(&wf->node);
+	/* Before the file is visible, so f_mapping never changes under mmap. */
+	file->f_mapping = wf->inode->i_mapping;
+	file->private_data = wf;
+	return 0;
+}
+
+static int weave_release(struct inode *inode, struct file *file)
+{
+	struct weave_file *wf = file->private_data;
+
+	if (wf->reg)
+		weave_file_detach(wf);
+	iput(wf->inode);
+	kfree(wf);
+	return 0;
+}
+
+static void weave_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+
+	if (!reg)
+		return;
+	seq_printf(m, "weave-id:\t%llu\n", reg->id);
+	seq_printf(m, "weave-name:\t%s\n", reg->name ?: "");
+}
+
+static const struct file_operations weave_fops = {
+	.owner		= THIS_MODULE,
+	.open		= weave_open,
+	.release	= weave_release,
+	.unlocked_ioctl	= weave_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= weave_mmap,
+	.show_fdinfo	= weave_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/* Permission is per registry, so the device itself is open to all. */
+static struct miscdevice weave_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "weave",
+	.fops	= &weave_fops,
+	.mode	= 0666,
+};
+
+static int __init weave_init(void)
+{
+	int ret;
+
+	BUILD_BUG_ON(sizeof(struct weave_slot) != 64);
+	BUILD_BUG_ON(sizeof(struct weave_index_header) != 64);
+	BUILD_BUG_ON(sizeof(union weave_ioctl_arg) > 128);
+	BUILD_BUG_ON(ARRAY_SIZE(weave_ioctls) > 64);
+
+	ret = weave_entry_cache_init();
+	if (ret)
+		return ret;
+	ret = weave_registry_init();
+	if (ret)
+		goto err_cache;
+	ret = misc_register(&weave_misc);
+	if (ret)
+		goto err_registry;
+	return 0;
+
+err_registry:
+	weave_registry_exit();
+err_cache:
+	weave_entry_cache_exit();
+	return ret;
+}
+
+static void __exit weave_exit(void)
+{
+	misc_deregister(&weave_misc);
+	weave_registry_exit();
+	weave_entry_cache_exit();
+}
+
+module_init(weave_init);
+module_exit(weave_exit);
+
+MODULE_DESCRIPTION("Registries of byte buffers shared between processes");
+MODULE_AUTHOR("The weave authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(WEAVE_VERSION_STRING);

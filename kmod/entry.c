@@ -1,0 +1,747 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: entries - the map operations and the index.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * registry->lock (a mutex) serialises every operation on a registry's
+ * entries. User memory is never touched under it: a value to store is
+ * copied into a kernel buffer before the lock is taken, and a value to
+ * return is copied into one under the lock and to user space after it is
+ * dropped. Kernel buffers are bounded by the registry's max_entry_size
+ * (or WEAVE_LIST_MAX keys) and charged to the caller.
+ *
+ * Each entry has a slot in the index, a page-backed array that user space
+ * maps read-only. Every change of an entry happens between
+ * weave_slot_begin() and weave_slot_end(), which make the slot's seq odd
+ * and then even again, with write barriers that pair with the read
+ * barriers of a lock-free reader (see the DOC in the uapi header).
+ *
+ * Keys are found through a chained hash table keyed with siphash, so a
+ * caller choosing keys cannot make chains long. It doubles when it holds
+ * as many entries as chains; if it cannot, chains just get longer.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+#define WEAVE_MIN_BUCKETS	64
+
+static struct kmem_cache *weave_entry_cache;
+
+static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
+{
+	return page_address(page) + (slot % WEAVE_SLOTS_PER_PAGE) *
+	       WEAVE_SLOT_SIZE;
+}
+
+/**
+ * weave_slot() - a slot of the index
+ * @reg: the registry
+ * @slot: slot number, 1 .. max_entries
+ *
+ * Return: the slot, or NULL when its index page was never allocated
+ * (then it is free).
+ */
+struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot)
+{
+	struct page *page = weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
+					     false);
+
+	return page ? weave_slot_at(page, slot) : NULL;
+}
+
+static struct weave_index_header *weave_header(struct weave_registry *reg)
+{
+	return page_address(xa_load(&reg->index, 0));
+}
+
+/* Pairs with the acquire load and smp_rmb() of a lock-free reader. */
+static void weave_seq_begin(__u32 *seq)
+{
+	WRITE_ONCE(*seq, *seq + 1);
+	smp_wmb();
+}
+
+static void weave_seq_end(__u32 *seq)
+{
+	smp_wmb();
+	WRITE_ONCE(*seq, *seq + 1);
+}
+
+/* Publish the registry's count and latest gen in the index header. */
+static void weave_header_update(struct weave_registry *reg)
+{
+	struct weave_index_header *h = weave_header(reg);
+
+	weave_seq_begin(&h->seq);
+	WRITE_ONCE(h->count, reg->count);
+	WRITE_ONCE(h->gen, reg->gen);
+	weave_seq_end(&h->seq);
+}
+
+/**
+ * weave_span_pgoff() - first map page of a slot's span
+ * @reg: the registry
+ * @slot: slot number
+ *
+ * Return: the page offset, in the file's map, where the view of the
+ * entry in @slot starts.
+ */
+unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot)
+{
+	return reg->index_pages + (unsigned long)(slot - 1) * reg->span_pages;
+}
+
+static unsigned int weave_bucket(const struct weave_registry *reg, u64 key)
+{
+	return siphash_1u64(key, &reg->hash_key) & (reg->nbuckets - 1);
+}
+
+/**
+ * weave_entry_lookup() - find the live entry of a key
+ * @reg: the registry, locked
+ * @key: the key
+ *
+ * Return: the entry or NULL.
+ */
+struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key)
+{
+	struct weave_entry *e;
+
+	lockdep_assert_held(&reg->lock);
+	for (e = reg->table[weave_bucket(reg, key)]; e; e = e->next)
+		if (e->key == key)
+			return e;
+	return NULL;
+}
+
+static void weave_table_grow(struct weave_registry *reg)
+{
+	unsigned int i, n = reg->nbuckets * 2;
+	struct weave_entry **table, **old = reg->table;
+	struct weave_entry *e, *next;
+
+	if (reg->count < reg->nbuckets || n > roundup_pow_of_two(reg->max_entries))
+		return;
+	table = kvcalloc(n, sizeof(*table), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!table)
+		return;
+
+	reg->table = table;
+	reg->nbuckets = n;
+	for (i = 0; i < n / 2; i++) {
+		for (e = old[i]; e; e = next) {
+			unsigned int b = weave_bucket(reg, e->key);
+
+			next = e->next;
+			e->next = table[b];
+			table[b] = e;
+		}
+	}
+	kvfree(old);
+}
+
+static void weave_table_remove(struct weave_registry *reg,
+			       struct weave_entry *e)
+{
+	struct weave_entry **pp = &reg->table[weave_bucket(reg, e->key)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+}
+
+/**
+ * weave_entry_put() - drop a reference to an entry
+ * @e: the entry
+ */
+void weave_entry_put(struct weave_entry *e)
+{
+	if (refcount_dec_and_test(&e->ref))
+		kmem_cache_free(weave_entry_cache, e);
+}
+
+static int weave_check_bytes(struct weave_registry *reg, u64 old_size,
+			     u64 new_size)
+{
+	if (new_size > old_size &&
+	    reg->bytes + (new_size - old_size) >
+	    READ_ONCE(weave_max_registry_bytes))
+		return -ENOSPC;
+	return 0;
+}
+
+/* Create @key with @size zero bytes; the caller fills it and its slot. */
+static struct weave_entry *weave_entry_create(struct weave_registry *reg,
+					      u64 key, u64 size)
+{
+	struct weave_entry *e;
+	int slot, ret;
+
+	if (reg->count >= reg->max_entries)
+		return ERR_PTR(-ENOSPC);
+
+	e = kmem_cache_zalloc(weave_entry_cache, GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+
+	slot = ida_alloc_range(&reg->slots, 1, reg->max_entries,
+			       GFP_KERNEL_ACCOUNT);
+	if (slot < 0) {
+		ret = slot;
+		goto err_free;
+	}
+	if (!weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE, true)) {
+		ret = -ENOMEM;
+		goto err_slot;
+	}
+
+	e->key = key;
+	e->slot = slot;
+	refcount_set(&e->ref, 1);
+	ret = weave_store_alloc(reg, e, size);
+	if (ret)
+		goto err_slot;
+
+	e->next = reg->table[weave_bucket(reg, key)];
+	reg->table[weave_bucket(reg, key)] = e;
+	reg->count++;
+	reg->slot_hwm = max_t(u32, reg->slot_hwm, slot);
+	weave_table_grow(reg);
+	return e;
+
+err_slot:
+	ida_free(&reg->slots, slot);
+err_free:
+	kmem_cache_free(weave_entry_cache, e);
+	return ERR_PTR(ret);
+}
+
+/* Fill the slot of a new entry; the caller has its seq odd. */
+static void weave_slot_fill(struct weave_registry *reg, struct weave_entry *e,
+			    struct weave_slot *s, u64 size)
+{
+	WRITE_ONCE(s->key, e->key);
+	WRITE_ONCE(s->birth, reg->gen);
+	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
+	WRITE_ONCE(s->size, size);
+	WRITE_ONCE(s->gen, reg->gen);
+	WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT) +
+		   weave_store_data_offset(e));
+}
+
+/* Remove a live entry; views of it fault from now on. */
+static void weave_entry_remove(struct weave_registry *reg,
+			       struct weave_entry *e)
+{
+	struct weave_slot *s = weave_slot(reg, e->slot);
+	u64 size = s->size;
+
+	weave_seq_begin(&s->seq);
+	weave_table_remove(reg, e);
+	e->dead = 1;
+	weave_zap(reg, e->slot, 0, reg->span_pages);
+	weave_store_free(reg, e, size);
+	reg->count--;
+	reg->bytes -= size;
+	reg->gen++;
+	WRITE_ONCE(s->key, 0);
+	WRITE_ONCE(s->flags, 0);
+	WRITE_ONCE(s->size, 0);
+	WRITE_ONCE(s->offset, 0);
+	WRITE_ONCE(s->birth, 0);
+	WRITE_ONCE(s->gen, reg->gen);
+	weave_seq_end(&s->seq);
+	ida_free(&reg->slots, e->slot);
+	weave_entry_put(e);
+}
+
+/* Copy a value from user space before any lock is taken. */
+static void *weave_copy_value(u64 ubuf, u64 len)
+{
+	void *buf;
+
+	if (!len)
+		return NULL;
+	buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(buf, u64_to_user_ptr(ubuf), len)) {
+		kvfree(buf);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
+}
+
+/**
+ * weave_ioctl_set() - WEAVE_IOC_SET: replace a value, creating the entry
+ * @file: an attached, writable file
+ * @arg: &struct weave_set
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_set(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_set *a = arg;
+	const u32 both = WEAVE_SET_NOREPLACE | WEAVE_SET_NOCREATE;
+	struct weave_entry *e;
+	struct weave_slot *s;
+	u64 old_size = 0;
+	void *buf;
+	int ret;
+
+	if (!a->key || a->flags & ~WEAVE_SET_VALID ||
+	    (a->flags & both) == both || a->reserved || a->gen)
+		return -EINVAL;
+	if (a->len > reg->max_entry_size)
+		return -EFBIG;
+
+	buf = weave_copy_value(a->buf, a->len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, a->key);
+	if (e) {
+		ret = -EEXIST;
+		if (a->flags & WEAVE_SET_NOREPLACE)
+			goto out_unlock;
+		s = weave_slot(reg, e->slot);
+		old_size = s->size;
+		ret = weave_check_bytes(reg, old_size, a->len);
+		if (ret)
+			goto out_unlock;
+		weave_seq_begin(&s->seq);
+		ret = weave_store_resize(reg, e, old_size, a->len);
+		if (ret) {
+			weave_seq_end(&s->seq);
+			goto out_unlock;
+		}
+		reg->gen++;
+		WRITE_ONCE(s->size, a->len);
+		WRITE_ONCE(s->gen, reg->gen);
+		WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) <<
+				       PAGE_SHIFT) + weave_store_data_offset(e));
+	} else {
+		ret = -ENOENT;
+		if (a->flags & WEAVE_SET_NOCREATE)
+			goto out_unlock;
+		ret = weave_check_bytes(reg, 0, a->len);
+		if (ret)
+			goto out_unlock;
+		e = weave_entry_create(reg, a->key, a->len);
+		if (IS_ERR(e)) {
+			ret = PTR_ERR(e);
+			goto out_unlock;
+		}
+		s = weave_slot(reg, e->slot);
+		weave_seq_begin(&s->seq);
+		reg->gen++;
+		weave_slot_fill(reg, e, s, a->len);
+	}
+	weave_store_write(reg, e, 0, buf, a->len);
+	weave_seq_end(&s->seq);
+	reg->bytes += a->len - old_size;
+	weave_header_update(reg);
+	a->gen = reg->gen;
+	ret = 0;
+
+out_unlock:
+	mutex_unlock(&reg->lock);
+	kvfree(buf);
+	return ret;
+}
+
+/**
+ * weave_ioctl_get() - WEAVE_IOC_GET: copy a value out
+ * @file: an attached file
+ * @arg: &struct weave_get
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_get(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_get *a = arg;
+	struct weave_entry *e;
+	struct weave_slot *s;
+	void *buf = NULL;
+	u64 n = 0;
+	int ret = 0;
+
+	if (!a->key || a->flags & ~WEAVE_GET_VALID || a->reserved ||
+	    a->size || a->gen || a->copied)
+		return -EINVAL;
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, a->key);
+	if (!e) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	s = weave_slot(reg, e->slot);
+	a->size = s->size;
+	a->gen = s->gen;
+	if (a->offset < a->size)
+		n = min(a->len, a->size - a->offset);
+	if (n) {
+		buf = kvmalloc(n, GFP_KERNEL_ACCOUNT);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		weave_store_read(reg, e, a->offset, buf, n);
+	}
+out_unlock:
+	mutex_unlock(&reg->lock);
+
+	if (!ret && n && copy_to_user(u64_to_user_ptr(a->buf), buf, n))
+		ret = -EFAULT;
+	kvfree(buf);
+	a->copied = n;
+	return ret;
+}
+
+/**
+ * weave_ioctl_write() - WEAVE_IOC_WRITE: write bytes in place
+ * @file: an attached, writable file
+ * @arg: &struct weave_write
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_write(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_write *a = arg;
+	struct weave_entry *e;
+	struct weave_slot *s;
+	u64 end, size;
+	void *buf;
+	int ret;
+
+	if (!a->key || a->flags & ~WEAVE_WRITE_VALID || a->reserved ||
+	    a->size || a->gen)
+		return -EINVAL;
+	if (check_add_overflow(a->offset, a->len, &end) ||
+	    end > reg->max_entry_size)
+		return -EFBIG;
+
+	buf = weave_copy_value(a->buf, a->len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, a->key);
+	if (!e) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	s = weave_slot(reg, e->slot);
+	size = s->size;
+	if (a->len && end > size) {
+		ret = weave_check_bytes(reg, size, end);
+		if (ret)
+			goto out_unlock;
+	}
+
+	weave_seq_begin(&s->seq);
+	if (a->len && end > size) {
+		ret = weave_store_resize(reg, e, size, end);
+		if (ret) {
+			weave_seq_end(&s->seq);
+			goto out_unlock;
+		}
+		reg->bytes += end - size;
+		size = end;
+		WRITE_ONCE(s->size, size);
+		WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) <<
+				       PAGE_SHIFT) + weave_store_data_offset(e));
+	}
+	weave_store_write(reg, e, a->offset, buf, a->len);
+	reg->gen++;
+	WRITE_ONCE(s->gen, reg->gen);
+	weave_seq_end(&s->seq);
+	weave_header_update(reg);
+	a->size = size;
+	a->gen = reg->gen;
+	ret = 0;
+
+out_unlock:
+	mutex_unlock(&reg->lock);
+	kvfree(buf);
+	return ret;
+}
+
+/**
+ * weave_ioctl_resize() - WEAVE_IOC_RESIZE: grow or shrink in place
+ * @file: an attached, writable file
+ * @arg: &struct weave_resize
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_resize(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_resize *a = arg;
+	struct weave_entry *e;
+	struct weave_slot *s;
+	u64 size;
+	int ret;
+
+	if (!a->key || a->flags & ~WEAVE_RESIZE_VALID || a->reserved ||
+	    a->gen)
+		return -EINVAL;
+	if (a->size > reg->max_entry_size)
+		return -EFBIG;
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, a->key);
+	if (!e) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	s = weave_slot(reg, e->slot);
+	size = s->size;
+	ret = weave_check_bytes(reg, size, a->size);
+	if (ret)
+		goto out_unlock;
+
+	weave_seq_begin(&s->seq);
+	ret = weave_store_resize(reg, e, size, a->size);
+	if (ret) {
+		weave_seq_end(&s->seq);
+		goto out_unlock;
+	}
+	reg->bytes = reg->bytes - size + a->size;
+	reg->gen++;
+	WRITE_ONCE(s->size, a->size);
+	WRITE_ONCE(s->gen, reg->gen);
+	WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) <<
+			       PAGE_SHIFT) + weave_store_data_offset(e));
+	weave_seq_end(&s->seq);
+	weave_header_update(reg);
+	a->gen = reg->gen;
+
+out_unlock:
+	mutex_unlock(&reg->lock);
+	return ret;
+}
+
+/**
+ * weave_ioctl_delete() - WEAVE_IOC_DELETE: remove an entry
+ * @file: an attached, writable file
+ * @arg: &struct weave_delete
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_delete(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_delete *a = arg;
+	struct weave_entry *e;
+	int ret = 0;
+
+	if (!a->key || a->flags & ~WEAVE_DELETE_VALID || a->reserved ||
+	    a->gen)
+		return -EINVAL;
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, a->key);
+	if (e) {
+		weave_entry_remove(reg, e);
+		weave_header_update(reg);
+		a->gen = reg->gen;
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&reg->lock);
+	return ret;
+}
+
+/* Remove every entry; returns how many. */
+static u64 weave_entries_clear(struct weave_registry *reg)
+{
+	struct weave_entry *e;
+	struct weave_slot *s;
+	u64 n = 0;
+	u32 slot;
+
+	for (slot = 1; slot <= reg->slot_hwm; slot++) {
+		s = weave_slot(reg, slot);
+		if (!s || !s->key)
+			continue;
+		e = weave_entry_lookup(reg, s->key);
+		weave_entry_remove(reg, e);
+		n++;
+		cond_resched();
+	}
+	return n;
+}
+
+/**
+ * weave_ioctl_clear() - WEAVE_IOC_CLEAR: remove every entry
+ * @file: an attached, writable file
+ * @arg: &struct weave_clear
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_clear(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_clear *a = arg;
+
+	if (a->flags & ~WEAVE_CLEAR_VALID || a->reserved || a->count || a->gen)
+		return -EINVAL;
+
+	mutex_lock(&reg->lock);
+	a->count = weave_entries_clear(reg);
+	weave_header_update(reg);
+	a->gen = reg->gen;
+	mutex_unlock(&reg->lock);
+	return 0;
+}
+
+/**
+ * weave_ioctl_stat() - WEAVE_IOC_STAT: look an entry up
+ * @file: an attached file
+ * @arg: &struct weave_stat
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_stat(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_stat *a = arg;
+	struct weave_entry *e;
+	struct weave_slot *s;
+	int ret = 0;
+
+	if (!a->key || a->flags || a->reserved ||
+	    memchr_inv(&a->gen, 0, sizeof(*a) - offsetof(struct weave_stat, gen)))
+		return -EINVAL;
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, a->key);
+	if (e) {
+		s = weave_slot(reg, e->slot);
+		a->gen = s->gen;
+		a->size = s->size;
+		a->birth = s->birth;
+		a->map_offset = (u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT;
+		a->map_size = (u64)reg->span_pages << PAGE_SHIFT;
+		a->data_offset = weave_store_data_offset(e);
+		a->slot = e->slot;
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&reg->lock);
+	return ret;
+}
+
+/**
+ * weave_ioctl_list() - WEAVE_IOC_LIST: the next batch of keys
+ * @file: an attached file
+ * @arg: &struct weave_list
+ *
+ * The cursor is a slot number. An entry keeps its slot for its life, so
+ * a key present for the whole walk is met exactly once.
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_list(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_list *a = arg;
+	struct weave_slot *s;
+	u32 n = 0, slot;
+	u64 *keys;
+	int ret = 0;
+
+	if (!a->count || a->count > WEAVE_LIST_MAX || a->flags)
+		return -EINVAL;
+
+	keys = kvmalloc_array(a->count, sizeof(*keys), GFP_KERNEL_ACCOUNT);
+	if (!keys)
+		return -ENOMEM;
+
+	mutex_lock(&reg->lock);
+	slot = max_t(u64, a->cursor, 1);
+	if (a->cursor > reg->slot_hwm)
+		slot = reg->slot_hwm + 1;
+	for (; slot <= reg->slot_hwm && n < a->count; slot++) {
+		s = weave_slot(reg, slot);
+		if (s && s->key)
+			keys[n++] = s->key;
+	}
+	a->cursor = slot <= reg->slot_hwm ? slot : 0;
+	mutex_unlock(&reg->lock);
+
+	if (n && copy_to_user(u64_to_user_ptr(a->keys), keys,
+			      n * sizeof(*keys)))
+		ret = -EFAULT;
+	a->count = n;
+	kvfree(keys);
+	return ret;
+}
+
+/**
+ * weave_entries_init() - set up the entries of a new registry
+ * @reg: the registry
+ *
+ * Return: 0 or -ENOMEM; on error weave_entries_destroy() cleans up.
+ */
+int weave_entries_init(struct weave_registry *reg)
+{
+	struct weave_index_header *h;
+
+	reg->nbuckets = WEAVE_MIN_BUCKETS;
+	reg->table = kvcalloc(reg->nbuckets, sizeof(*reg->table),
+			      GFP_KERNEL_ACCOUNT);
+	if (!reg->table || !weave_index_page(reg, 0, true))
+		return -ENOMEM;
+
+	h = weave_header(reg);
+	h->magic = WEAVE_INDEX_MAGIC;
+	h->slot_size = WEAVE_SLOT_SIZE;
+	h->nslots = reg->max_entries;
+	h->entry_span = (u64)reg->span_pages << PAGE_SHIFT;
+	return 0;
+}
+
+/**
+ * weave_entries_destroy() - free every entry and the index of a registry
+ * @reg: the registry, unreachable and without files or views
+ */
+void weave_entries_destroy(struct weave_registry *reg)
+{
+	if (reg->table)
+		weave_entries_clear(reg);
+	kvfree(reg->table);
+	ida_destroy(&reg->slots);
+	weave_store_destroy(reg);
+}
+
+/**
+ * weave_entry_cache_init() - create the slab cache of entries
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int weave_entry_cache_init(void)
+{
+	weave_entry_cache = KMEM_CACHE(weave_entry, SLAB_ACCOUNT);
+	return weave_entry_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * weave_entry_cache_exit() - destroy the slab cache of entries
+ */
+void weave_entry_cache_exit(void)
+{
+	kmem_cache_destroy(weave_entry_cache);
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * weave: objects shared by the files of the module.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * Locking, in the order locks nest:
+ *
+ *   mmap_lock (page faults, mmap)
+ *     weave_names_lock	(registry.c: the name table, the registry list)
+ *       registry->lock	(every entry, slot, page and count of a registry)
+ *         i_mmap_rwsem, page table locks (taken by unmap_mapping_range and
+ *         vm_insert_page under registry->lock)
+ *
+ * registry->lock is a mutex and is never held across copy_to_user() or
+ * copy_from_user(): values are staged in a kernel buffer first, so a page
+ * fault on a weave view (which takes registry->lock) can never nest inside
+ * it.
+ */
+#ifndef _WEAVE_INTERNAL_H
+#define _WEAVE_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/kref.h>
+#include <linux/refcount.h>
+#include <linux/idr.h>
+#include <linux/xarray.h>
+#include <linux/siphash.h>
+#include <linux/uidgid.h>
+#include <linux/mm_types.h>
+#include <uapi/linux/weave.h>
+
+#include "compat.h"
+
+/* Values of up to 2048 bytes live in power-of-two cells of shared pages. */
+#define WEAVE_CELL_MIN_SHIFT	6
+#define WEAVE_CELL_MAX_SHIFT	11
+#define WEAVE_NR_CELL_CLASSES	(WEAVE_CELL_MAX_SHIFT - WEAVE_CELL_MIN_SHIFT + 1)
+#define WEAVE_CELLS_MAX		(PAGE_SIZE >> WEAVE_CELL_MIN_SHIFT)
+
+#define WEAVE_SLOT_SIZE		sizeof(struct weave_slot)
+#define WEAVE_SLOTS_PER_PAGE	(PAGE_SIZE / WEAVE_SLOT_SIZE)
+
+/* limits.c: module parameters, read where they apply. */
+extern unsigned int weave_max_registries;
+extern unsigned long weave_max_entries;
+extern unsigned long weave_max_entry_size;
+extern unsigned long weave_max_registry_bytes;
+
+/**
+ * struct weave_cell_page - a page cut into cells of one size
+ * @page: the page.
+ * @node: on &weave_registry.partial[class] while it has a free cell.
+ * @used: bitmap of cells in use.
+ * @nr_used: number of bits set in @used.
+ * @shift: log2 of the cell size.
+ */
+struct weave_cell_page {
+	struct page *page;
+	struct list_head node;
+	DECLARE_BITMAP(used, WEAVE_CELLS_MAX);
+	unsigned int nr_used;
+	unsigned int shift;
+};
+
+/**
+ * struct weave_entry - kernel side of one key
+ * @next: hash chain.
+ * @key: the key.
+ * @ref: one for the registry's table while live, one per view (vma).
+ * @slot: index slot, fixed for the entry's life.
+ * @shift: cell size (log2) of a small entry, 0 for a large one.
+ * @cell: cell number in @cp.
+ * @dead: removed from the registry; views fault with SIGBUS.
+ * @cp: cell page of a small entry. A large entry's pages are in
+ *	&weave_registry.pages at the page offsets of its slot's span.
+ *
+ * Size, gen and birth live in the entry's &struct weave_slot, which the
+ * kernel owns and user space maps read-only.
+ */
+struct weave_entry {
+	struct weave_entry *next;
+	u64 key;
+	refcount_t ref;
+	u32 slot;
+	u8 shift;
+	u8 dead;
+	u16 cell;
+	struct weave_cell_page *cp;
+};
+
+/* Bits of weave_registry.flags, as reported in weave_info.flags. */
+#define WEAVE_REG_PERSIST	WEAVE_INFO_PERSIST
+#define WEAVE_REG_ANON		WEAVE_INFO_ANON
+#define WEAVE_REG_UNLINKED	WEAVE_INFO_UNLINKED
+
+/**
+ * struct weave_registry - a map from keys to buffers
+ * @kref: attached files, plus one for the name table if persistent.
+ * @lock: protects everything below that is not marked otherwise.
+ * @node: on the registry list (under weave_names_lock).
+ * @hnode: in the name table (under weave_names_lock).
+ * @name: NUL-terminated name, NULL when anonymous (immutable).
+ * @hashed: @hnode is in the name table (under weave_names_lock).
+ * @ns: IPC namespace of the name (identity only, no reference).
+ * @ns_inum: inode number of @ns, to tell a reused address apart.
+ * @id: unique id (immutable).
+ * @flags: WEAVE_REG_* (under weave_names_lock).
+ * @uid: owner.
+ * @gid: group.
+ * @mode: permission bits.
+ * @max_entries: number of entry slots (immutable).
+ * @max_entry_size: largest value (immutable).
+ * @index_pages: pages of the index map (immutable).
+ * @span_pages: pages of map offset per slot (immutable).
+ * @gen: latest gen handed out.
+ * @count: number of entries.
+ * @bytes: sum of entry sizes.
+ * @charged: bytes of pages allocated for values and index.
+ * @slot_hwm: highest slot ever used.
+ * @slots: allocator of slot numbers, lowest first.
+ * @table: hash table of entries, @nbuckets chains.
+ * @nbuckets: a power of two.
+ * @hash_key: siphash key for @table.
+ * @index: page number -> page of the index map.
+ * @pages: map page offset -> page of large values.
+ * @partial: per cell class, cell pages with a free cell.
+ * @files: attached files (&weave_file.node), whose mappings are zapped
+ *	when an entry goes away, moves or shrinks.
+ * @nr_files: attached files (for statistics).
+ * @nr_views: live mappings (for statistics).
+ */
+struct weave_registry {
+	struct kref kref;
+	struct mutex lock;
+	struct list_head node;
+	struct hlist_node hnode;
+	const char *name;
+	bool hashed;
+	const void *ns;
+	unsigned int ns_inum;
+	u64 id;
+	unsigned int flags;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+
+	u64 max_entries;
+	u64 max_entry_size;
+	unsigned long index_pages;
+	unsigned long span_pages;
+
+	u64 gen;
+	u64 count;
+	u64 bytes;
+	u64 charged;
+	u32 slot_hwm;
+	struct ida slots;
+	struct weave_entry **table;
+	unsigned int nbuckets;
+	siphash_key_t hash_key;
+	struct xarray index;
+	struct xarray pages;
+	struct list_head partial[WEAVE_NR_CELL_CLASSES];
+
+	struct list_head files;
+	atomic_t nr_files;
+	atomic_t nr_views;
+};
+
+/**
+ * struct weave_file - private data of an open /dev/weave
+ * @reg: the attached registry, NULL until WEAVE_IOC_ATTACH; set once,
+ *	under weave_names_lock.
+ * @node: on &weave_registry.files (under its lock).
+ * @inode: a private inode whose address_space (the file's f_mapping)
+ *	lists this file's mappings, set at open so it never changes while
+ *	the file is visible.
+ */
+struct weave_file {
+	struct weave_registry *reg;
+	struct list_head node;
+	struct inode *inode;
+};
+
+static inline struct weave_registry *weave_file_reg(struct file *file)
+{
+	struct weave_file *wf = file->private_data;
+
+	/* Pairs with the cmpxchg_release() in weave_ioctl_attach(). */
+	return smp_load_acquire(&wf->reg);
+}
+
+/* registry.c */
+int weave_registry_init(void);
+void weave_registry_exit(void);
+void weave_registry_put(struct weave_registry *reg);
+struct inode *weave_inode_alloc(void);
+void weave_file_detach(struct weave_file *wf);
+int weave_ioctl_attach(struct file *file, void *arg);
+int weave_ioctl_unlink(struct file *file, void *arg);
+int weave_ioctl_info(struct file *file, void *arg);
+
+/* entry.c */
+int weave_entry_cache_init(void);
+void weave_entry_cache_exit(void);
+int weave_entries_init(struct weave_registry *reg);
+void weave_entries_destroy(struct weave_registry *reg);
+struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key);
+void weave_entry_put(struct weave_entry *e);
+struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot);
+int weave_ioctl_set(struct file *file, void *arg);
+int weave_ioctl_get(struct file *file, void *arg);
+int weave_ioctl_write(struct file *file, void *arg);
+int weave_ioctl_resize(struct file *file, void *arg);
+int weave_ioctl_delete(struct file *file, void *arg);
+int weave_ioctl_clear(struct file *file, void *arg);
+int weave_ioctl_stat(struct file *file, void *arg);
+int weave_ioctl_list(struct file *file, void *arg);
+
+/* store.c */
+int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
+		      u64 size);
+void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
+		      u64 size);
+int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
+		       u64 old_size, u64 new_size);
+void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
+		       u64 off, const void *src, u64 len);
+void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
+		      u64 off, void *dst, u64 len);
+u32 weave_store_data_offset(const struct weave_entry *e);
+struct page *weave_store_page(struct weave_registry *reg,
+			      struct weave_entry *e, u64 size,
+			      unsigned long idx);
+struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
+			      bool alloc);
+void weave_store_destroy(struct weave_registry *reg);
+
+/* mmap.c */
+int weave_mmap(struct file *file, struct vm_area_struct *vma);
+void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
+	       unsigned long nr);
+unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot);
+
+#endif /* _WEAVE_INTERNAL_H */

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: limits, as module parameters.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * Each limit is read where it applies, without a lock: a change by root
+ * in /sys/module/weave/parameters affects the operations that start after
+ * it. max_entries and max_entry_size are copied into a registry when it
+ * is created, since they shape its map layout; the others apply at once.
+ * Writes outside a limit's range are refused with EINVAL.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sizes.h>
+
+#include "internal.h"
+
+unsigned int weave_max_registries = 1024;
+unsigned long weave_max_entries = 1UL << 20;
+unsigned long weave_max_entry_size = SZ_16M;
+unsigned long weave_max_registry_bytes = SZ_256M;
+
+/* Upper bounds keep map offsets (slots * span) far below 2^63. */
+#define WEAVE_MAX_REGISTRIES_LIMIT	65536U
+#define WEAVE_MAX_ENTRIES_LIMIT		(1UL << 24)
+#define WEAVE_MAX_ENTRY_SIZE_LIMIT	SZ_1G
+
+static int weave_param_set_range(const char *val,
+				 const struct kernel_param *kp,
+				 unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	int ret;
+
+	ret = kstrtoul(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < min || v > max)
+		return -EINVAL;
+	if (kp->ops->get == param_get_uint)
+		*(unsigned int *)kp->arg = v;
+	else
+		*(unsigned long *)kp->arg = v;
+	return 0;
+}
+
+static int weave_set_registries(const char *val, const struct kernel_param *kp)
+{
+	return weave_param_set_range(val, kp, 1, WEAVE_MAX_REGISTRIES_LIMIT);
+}
+
+static int weave_set_entries(const char *val, const struct kernel_param *kp)
+{
+	return weave_param_set_range(val, kp, 1, WEAVE_MAX_ENTRIES_LIMIT);
+}
+
+static int weave_set_entry_size(const char *val, const struct kernel_param *kp)
+{
+	return weave_param_set_range(val, kp, PAGE_SIZE,
+				     WEAVE_MAX_ENTRY_SIZE_LIMIT);
+}
+
+static int weave_set_registry_bytes(const char *val,
+				    const struct kernel_param *kp)
+{
+	return weave_param_set_range(val, kp, 0, ULONG_MAX);
+}
+
+static const struct kernel_param_ops weave_registries_ops = {
+	.set = weave_set_registries,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops weave_entries_ops = {
+	.set = weave_set_entries,
+	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops weave_entry_size_ops = {
+	.set = weave_set_entry_size,
+	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops weave_registry_bytes_ops = {
+	.set = weave_set_registry_bytes,
+	.get = param_get_ulong,
+};
+
+module_param_cb(max_registries, &weave_registries_ops,
+		&weave_max_registries, 0644);
+MODULE_PARM_DESC(max_registries, "Most registries at once (EMFILE beyond)");
+module_param_cb(max_entries, &weave_entries_ops, &weave_max_entries, 0644);
+MODULE_PARM_DESC(max_entries, "Most entries of a new registry (ENOSPC beyond)");
+module_param_cb(max_entry_size, &weave_entry_size_ops,
+		&weave_max_entry_size, 0644);
+MODULE_PARM_DESC(max_entry_size, "Largest value of a new registry, bytes (EFBIG beyond)");
+module_param_cb(max_registry_bytes, &weave_registry_bytes_ops,
+		&weave_max_registry_bytes, 0644);
+MODULE_PARM_DESC(max_registry_bytes, "Most value bytes of a registry (ENOSPC beyond)");

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: registries - creation, names, attach, unlink and lifetime.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * A registry is reference counted (kref): each attached file holds one
+ * reference and a persistent registry holds one more for its name until
+ * it is unlinked. Mappings hold their file, so they keep the registry
+ * alive through it.
+ *
+ * weave_names_lock protects the name table, the list of all registries,
+ * their number, and each registry's hashed and flags fields. It is taken
+ * before registry->lock, never after. The last reference is dropped with
+ * kref_put_mutex() so a lookup by name can never find a registry that is
+ * being freed.
+ *
+ * Names are scoped by IPC namespace. A module cannot take a reference on
+ * an IPC namespace (put_ipc_ns() is not exported), so a registry remembers
+ * its namespace's address and inode number; see weave.4 for what that
+ * means when a namespace dies while a persistent registry lives on.
+ */
+#include <linux/cred.h>
+#include <linux/capability.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mount.h>
+#include <linux/nsproxy.h>
+#include <linux/pseudo_fs.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+#define WEAVE_FS_MAGIC		0x57454156
+#define WEAVE_NAME_HASH_BITS	8
+
+static DEFINE_MUTEX(weave_names_lock);
+static DEFINE_HASHTABLE(weave_names, WEAVE_NAME_HASH_BITS);
+static LIST_HEAD(weave_registries);
+static unsigned int weave_nr_registries;
+static u64 weave_last_id;
+
+static struct vfsmount *weave_mnt;
+
+/*
+ * Each open file gets an inode of this pseudo file system, whose
+ * address_space lists the file's mappings, so views can be zapped with
+ * unmap_mapping_range(). The file system has no owner module: the module
+ * unmounts it on exit, after the last file is gone.
+ */
+static int weave_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, WEAVE_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type weave_fs_type = {
+	.name			= "weave",
+	.init_fs_context	= weave_fs_init_fs_context,
+	.kill_sb		= kill_anon_super,
+};
+
+/**
+ * weave_inode_alloc() - an inode to carry a file's mappings
+ *
+ * Return: the inode or an ERR_PTR().
+ */
+struct inode *weave_inode_alloc(void)
+{
+	return alloc_anon_inode(weave_mnt->mnt_sb);
+}
+
+static struct weave_registry *weave_registry_alloc(u64 max_entries,
+						    umode_t mode)
+{
+	struct weave_registry *reg;
+	int i;
+
+	reg = kzalloc(sizeof(*reg), GFP_KERNEL_ACCOUNT);
+	if (!reg)
+		return NULL;
+
+	kref_init(&reg->kref);
+	mutex_init(&reg->lock);
+	INIT_LIST_HEAD(&reg->node);
+	INIT_LIST_HEAD(&reg->files);
+	for (i = 0; i < WEAVE_NR_CELL_CLASSES; i++)
+		INIT_LIST_HEAD(&reg->partial[i]);
+	ida_init(&reg->slots);
+	xa_init(&reg->index);
+	xa_init(&reg->pages);
+	get_random_bytes(&reg->hash_key, sizeof(reg->hash_key));
+
+	reg->uid = current_fsuid();
+	reg->gid = current_fsgid();
+	reg->mode = mode;
+	reg->max_entries = max_entries;
+	reg->max_entry_size = READ_ONCE(weave_max_entry_size);
+	reg->index_pages = DIV_ROUND_UP((max_entries + 1) * WEAVE_SLOT_SIZE,
+					PAGE_SIZE);
+	reg->span_pages = DIV_ROUND_UP(reg->max_entry_size, PAGE_SIZE);
+
+	if (weave_entries_init(reg)) {
+		weave_entries_destroy(reg);
+		kfree(reg);
+		return NULL;
+	}
+	return reg;
+}
+
+static void weave_registry_free(struct weave_registry *reg)
+{
+	weave_entries_destroy(reg);
+	kfree(reg->name);
+	kfree(reg);
+}
+
+/* Called by kref_put_mutex() with weave_names_lock held; drops it. */
+static void weave_registry_release(struct kref *kref)
+{
+	struct weave_registry *reg =
+		container_of(kref, struct weave_registry, kref);
+
+	if (reg->hashed)
+		hash_del(&reg->hnode);
+	list_del(&reg->node);
+	weave_nr_registries--;
+	mutex_unlock(&weave_names_lock);
+
+	weave_registry_free(reg);
+}
+
+/**
+ * weave_registry_put() - drop a reference to a registry
+ * @reg: the registry
+ *
+ * Frees it with the last reference. May sleep.
+ */
+void weave_registry_put(struct weave_registry *reg)
+{
+	kref_put_mutex(&reg->kref, weave_registry_release, &weave_names_lock);
+}
+
+static u32 weave_name_hash(const void *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+static struct weave_registry *weave_name_find(const void *ns,
+					      unsigned int inum,
+					      const char *name)
+{
+	struct weave_registry *reg;
+
+	lockdep_assert_held(&weave_names_lock);
+	hash_for_each_possible(weave_names, reg, hnode,
+			       weave_name_hash(ns, name)) {
+		if (reg->ns == ns && reg->ns_inum == inum &&
+		    !strcmp(reg->name, name))
+			return reg;
+	}
+	return NULL;
+}
+
+/*
+ * Like a file's permission bits against the caller's fs credentials and
+ * groups; CAP_IPC_OWNER in the namespace's user namespace overrides, as
+ * for SysV IPC objects.
+ */
+static bool weave_may_access(const struct weave_registry *reg, int mask)
+{
+	umode_t mode = reg->mode;
+
+	if (uid_eq(current_fsuid(), reg->uid))
+		mode >>= 6;
+	else if (in_group_p(reg->gid))
+		mode >>= 3;
+	if (!(mask & ~mode & (MAY_READ | MAY_WRITE)))
+		return true;
+	return ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_IPC_OWNER);
+}
+
+static char *weave_name_from_user(u64 uname)
+{
+	char *name;
+
+	name = strndup_user(u64_to_user_ptr(uname), WEAVE_NAME_MAX + 1);
+	if (IS_ERR(name))
+		return name;
+	if (!name[0] || strchr(name, '/')) {
+		kfree(name);
+		return ERR_PTR(-EINVAL);
+	}
+	return name;
+}
+
+static int weave_attach_check(const struct weave_attach *a)
+{
+	if (a->flags & ~WEAVE_ATTACH_VALID || a->mode & ~0777 ||
+	    a->reserved || a->id || a->index_size || a->result)
+		return -EINVAL;
+	if (a->flags & WEAVE_ATTACH_ANON) {
+		if (a->flags != WEAVE_ATTACH_ANON || a->name)
+			return -EINVAL;
+	} else {
+		if (!a->name)
+			return -EINVAL;
+		if (a->flags & (WEAVE_ATTACH_EXCL | WEAVE_ATTACH_PERSIST) &&
+		    !(a->flags & WEAVE_ATTACH_CREATE))
+			return -EINVAL;
+	}
+	if (a->max_entries > READ_ONCE(weave_max_entries))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Find or create the registry that @a names, with a reference for the
+ * caller. Called with weave_names_lock held.
+ */
+static struct weave_registry *weave_attach_lookup(struct file *file,
+						  struct weave_attach *a,
+						  char *name)
+{
+	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct weave_registry *reg = NULL;
+	int mask = MAY_READ;
+	u64 max_entries;
+
+	lockdep_assert_held(&weave_names_lock);
+
+	if (file->f_mode & FMODE_WRITE)
+		mask |= MAY_WRITE;
+
+	if (name) {
+		reg = weave_name_find(ns, ns->ns.inum, name);
+		if (reg) {
+			if (a->flags & WEAVE_ATTACH_EXCL)
+				return ERR_PTR(-EEXIST);
+			if (!weave_may_access(reg, mask))
+				return ERR_PTR(-EACCES);
+			kref_get(&reg->kref);
+			return reg;
+		}
+		if (!(a->flags & WEAVE_ATTACH_CREATE))
+			return ERR_PTR(-ENOENT);
+	}
+
+	if (weave_nr_registries >= READ_ONCE(weave_max_registries))
+		return ERR_PTR(-EMFILE);
+
+	max_entries = a->max_entries ?: READ_ONCE(weave_max_entries);
+	reg = weave_registry_alloc(max_entries, a->mode);
+	if (!reg)
+		return ERR_PTR(-ENOMEM);
+
+	reg->id = ++weave_last_id;
+	if (name) {
+		reg->name = name;
+		reg->ns = ns;
+		reg->ns_inum = ns->ns.inum;
+		reg->hashed = true;
+		hash_add(weave_names, &reg->hnode, weave_name_hash(ns, name));
+		if (a->flags & WEAVE_ATTACH_PERSIST) {
+			reg->flags |= WEAVE_REG_PERSIST;
+			kref_get(&reg->kref);	/* the name's reference */
+		}
+	} else {
+		reg->flags |= WEAVE_REG_ANON;
+	}
+	list_add_tail(&reg->node, &weave_registries);
+	weave_nr_registries++;
+	a->result = WEAVE_ATTACH_CREATED;
+	return reg;
+}
+
+/**
+ * weave_ioctl_attach() - WEAVE_IOC_ATTACH: bind a file to a registry
+ * @file: an unattached /dev/weave file
+ * @arg: &struct weave_attach
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_attach(struct file *file, void *arg)
+{
+	struct weave_file *wf = file->private_data;
+	struct weave_attach *a = arg;
+	struct weave_registry *reg;
+	char *name = NULL;
+	int ret;
+
+	ret = weave_attach_check(a);
+	if (ret)
+		return ret;
+
+	if (a->name) {
+		name = weave_name_from_user(a->name);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+	}
+
+	mutex_lock(&weave_names_lock);
+	if (wf->reg) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	reg = weave_attach_lookup(file, a, name);
+	if (IS_ERR(reg)) {
+		ret = PTR_ERR(reg);
+		goto out_unlock;
+	}
+	if (a->result & WEAVE_ATTACH_CREATED)
+		name = NULL;	/* the registry owns it now */
+
+	mutex_lock(&reg->lock);
+	list_add(&wf->node, &reg->files);
+	mutex_unlock(&reg->lock);
+	atomic_inc(&reg->nr_files);
+
+	a->id = reg->id;
+	a->index_size = (u64)reg->index_pages << PAGE_SHIFT;
+	/* Pairs with smp_load_acquire() in weave_file_reg(). */
+	smp_store_release(&wf->reg, reg);
+	ret = 0;
+
+out_unlock:
+	mutex_unlock(&weave_names_lock);
+	kfree(name);
+	return ret;
+}
+
+/**
+ * weave_file_detach() - the last close of an attached file
+ * @wf: the file's private data
+ */
+void weave_file_detach(struct weave_file *wf)
+{
+	struct weave_registry *reg = wf->reg;
+
+	mutex_lock(&reg->lock);
+	list_del(&wf->node);
+	mutex_unlock(&reg->lock);
+	atomic_dec(&reg->nr_files);
+	weave_registry_put(reg);
+}
+
+/**
+ * weave_ioctl_unlink() - WEAVE_IOC_UNLINK: remove a registry's name
+ * @file: any /dev/weave file
+ * @arg: &struct weave_unlink
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_unlink(struct file *file, void *arg)
+{
+	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct weave_unlink *u = arg;
+	struct weave_registry *reg;
+	bool drop = false;
+	char *name;
+	int ret = 0;
+
+	if (u->flags || u->reserved || !u->name)
+		return -EINVAL;
+	name = weave_name_from_user(u->name);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+
+	mutex_lock(&weave_names_lock);
+	reg = weave_name_find(ns, ns->ns.inum, name);
+	if (!reg) {
+		ret = -ENOENT;
+	} else if (!weave_may_access(reg, MAY_WRITE)) {
+		ret = -EACCES;
+	} else {
+		hash_del(&reg->hnode);
+		reg->hashed = false;
+		reg->flags |= WEAVE_REG_UNLINKED;
+		drop = reg->flags & WEAVE_REG_PERSIST;
+	}
+	mutex_unlock(&weave_names_lock);
+	kfree(name);
+
+	if (drop)
+		weave_registry_put(reg);
+	return ret;
+}
+
+/**
+ * weave_ioctl_info() - WEAVE_IOC_INFO: describe the attached registry
+ * @file: an attached file
+ * @arg: &struct weave_info
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_info(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_info *info = arg;
+
+	if (memchr_inv(info, 0, sizeof(*info)))
+		return -EINVAL;
+
+	mutex_lock(&weave_names_lock);
+	info->flags = reg->flags;
+	mutex_unlock(&weave_names_lock);
+	if (!(file->f_mode & FMODE_WRITE))
+		info->flags |= WEAVE_INFO_RDONLY;
+
+	info->id = reg->id;
+	info->uid = from_kuid_munged(current_user_ns(), reg->uid);
+	info->gid = from_kgid_munged(current_user_ns(), reg->gid);
+	info->max_entries = reg->max_entries;
+	info->max_entry_size = reg->max_entry_size;
+	info->index_size = (u64)reg->index_pages << PAGE_SHIFT;
+	info->entry_span = (u64)reg->span_pages << PAGE_SHIFT;
+
+	mutex_lock(&reg->lock);
+	info->mode = reg->mode;
+	info->count = reg->count;
+	info->bytes = reg->bytes;
+	info->gen = reg->gen;
+	mutex_unlock(&reg->lock);
+	return 0;
+}
+
+/**
+ * weave_registry_init() - set up the module's registry state
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_registry_init(void)
+{
+	weave_mnt = kern_mount(&weave_fs_type);
+	return PTR_ERR_OR_ZERO(weave_mnt);
+}
+
+/**
+ * weave_registry_exit() - free persistent registries at module unload
+ *
+ * No file is open (each holds a module reference), so every registry
+ * left is persistent and holds only its name's reference.
+ */
+void weave_registry_exit(void)
+{
+	struct weave_registry *reg, *tmp;
+
+	mutex_lock(&weave_names_lock);
+	list_for_each_entry_safe(reg, tmp, &weave_registries, node) {
+		if (reg->hashed)
+			hash_del(&reg->hnode);
+		list_del(&reg->node);
+		weave_nr_registries--;
+		weave_registry_free(reg);
+	}
+	mutex_unlock(&weave_names_lock);
+	kern_unmount(weave_mnt);
+}

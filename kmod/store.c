@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: where values live - cells, pages and the index.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * Pages are allocated with GFP_KERNEL_ACCOUNT, so they are charged to the
+ * memory cgroup of the task whose operation needed them, and never come
+ * from highmem, so page_address() is always valid.
+ *
+ * A value of up to 2048 bytes ("small") lives in a cell of a page shared
+ * with other values of the same cell size (64, 128, ... 2048 bytes), so a
+ * million 64-byte values take a million 64-byte cells, not a million pages.
+ * A small value that outgrows its cell moves to a larger cell, or becomes
+ * large; it never moves down.
+ *
+ * A larger value owns whole pages, kept in registry->pages at the map page
+ * offsets of its slot's span, so growing and shrinking happen in place:
+ * existing pages never move.
+ *
+ * Bytes past a value's size inside its cell or last page are always zero,
+ * so growing needs no clearing.
+ *
+ * Everything here runs under registry->lock.
+ */
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "internal.h"
+
+#define WEAVE_SMALL_MAX		(1U << WEAVE_CELL_MAX_SHIFT)
+
+static struct page *weave_page_alloc(struct weave_registry *reg)
+{
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (page)
+		reg->charged += PAGE_SIZE;
+	return page;
+}
+
+/* put_page(): a page still mapped by a view lives until it is zapped. */
+static void weave_page_free(struct weave_registry *reg, struct page *page)
+{
+	reg->charged -= PAGE_SIZE;
+	put_page(page);
+}
+
+static unsigned int weave_cell_shift(u64 size)
+{
+	if (size <= (1U << WEAVE_CELL_MIN_SHIFT))
+		return WEAVE_CELL_MIN_SHIFT;
+	return order_base_2(size);
+}
+
+static void *weave_cell_addr(const struct weave_entry *e)
+{
+	return page_address(e->cp->page) + ((size_t)e->cell << e->shift);
+}
+
+static int weave_cell_alloc(struct weave_registry *reg, struct weave_entry *e,
+			    unsigned int shift)
+{
+	struct list_head *partial = &reg->partial[shift - WEAVE_CELL_MIN_SHIFT];
+	unsigned int ncells = PAGE_SIZE >> shift;
+	struct weave_cell_page *cp;
+	unsigned int cell;
+
+	cp = list_first_entry_or_null(partial, struct weave_cell_page, node);
+	if (!cp) {
+		cp = kzalloc(sizeof(*cp), GFP_KERNEL_ACCOUNT);
+		if (!cp)
+			return -ENOMEM;
+		cp->page = weave_page_alloc(reg);
+		if (!cp->page) {
+			kfree(cp);
+			return -ENOMEM;
+		}
+		cp->shift = shift;
+		list_add(&cp->node, partial);
+	}
+
+	cell = find_first_zero_bit(cp->used, ncells);
+	__set_bit(cell, cp->used);
+	if (++cp->nr_used == ncells)
+		list_del_init(&cp->node);
+
+	e->cp = cp;
+	e->cell = cell;
+	e->shift = shift;
+	return 0;
+}
+
+static void weave_cell_free(struct weave_registry *reg, struct weave_entry *e,
+			    u64 size)
+{
+	struct weave_cell_page *cp = e->cp;
+	unsigned int ncells = PAGE_SIZE >> cp->shift;
+
+	memset(weave_cell_addr(e), 0, size);
+	__clear_bit(e->cell, cp->used);
+	if (cp->nr_used-- == ncells)
+		list_add(&cp->node, &reg->partial[cp->shift -
+						  WEAVE_CELL_MIN_SHIFT]);
+	if (!cp->nr_used) {
+		list_del(&cp->node);
+		weave_page_free(reg, cp->page);
+		kfree(cp);
+	}
+	e->cp = NULL;
+}
+
+/* Free the pages [from, to) of a large value. */
+static void weave_pages_free(struct weave_registry *reg, struct weave_entry *e,
+			     unsigned long from, unsigned long to)
+{
+	unsigned long base = weave_span_pgoff(reg, e->slot);
+	struct page *page;
+
+	for (; from < to; from++) {
+		page = xa_erase(&reg->pages, base + from);
+		if (page)
+			weave_page_free(reg, page);
+	}
+}
+
+/* Allocate zeroed pages [from, to) of a large value; all or none. */
+static int weave_pages_alloc(struct weave_registry *reg, struct weave_entry *e,
+			     unsigned long from, unsigned long to)
+{
+	unsigned long base = weave_span_pgoff(reg, e->slot);
+	struct page *page;
+	unsigned long i;
+	int ret;
+
+	for (i = from; i < to; i++) {
+		page = weave_page_alloc(reg);
+		if (!page) {
+			ret = -ENOMEM;
+			goto undo;
+		}
+		ret = xa_err(xa_store(&reg->pages, base + i, page,
+				      GFP_KERNEL_ACCOUNT));
+		if (ret) {
+			weave_page_free(reg, page);
+			goto undo;
+		}
+		cond_resched();
+	}
+	return 0;
+
+undo:
+	weave_pages_free(reg, e, from, i);
+	return ret;
+}
+
+static struct page *weave_large_page(struct weave_registry *reg,
+				     const struct weave_entry *e,
+				     unsigned long idx)
+{
+	return xa_load(&reg->pages, weave_span_pgoff(reg, e->slot) + idx);
+}
+
+/**
+ * weave_store_alloc() - give a new entry room for @size zero bytes
+ * @reg: the registry
+ * @e: the entry, with its slot set
+ * @size: bytes
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
+		      u64 size)
+{
+	if (size <= WEAVE_SMALL_MAX)
+		return weave_cell_alloc(reg, e, weave_cell_shift(size));
+	e->shift = 0;
+	return weave_pages_alloc(reg, e, 0, DIV_ROUND_UP(size, PAGE_SIZE));
+}
+
+/**
+ * weave_store_free() - release an entry's room
+ * @reg: the registry
+ * @e: the entry
+ * @size: its size
+ */
+void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
+		      u64 size)
+{
+	if (e->shift)
+		weave_cell_free(reg, e, size);
+	else
+		weave_pages_free(reg, e, 0, DIV_ROUND_UP(size, PAGE_SIZE));
+}
+
+/*
+ * Move a small value that outgrows its cell; views of the old cell are
+ * zapped. Only the room fields of @e change: its reference count belongs
+ * to views that come and go without registry->lock.
+ */
+static int weave_store_move(struct weave_registry *reg, struct weave_entry *e,
+			    u64 old_size, u64 new_size)
+{
+	struct weave_entry old = {
+		.cp = e->cp, .cell = e->cell, .shift = e->shift,
+	};
+	int ret;
+
+	ret = weave_store_alloc(reg, e, new_size);
+	if (ret) {
+		e->cp = old.cp;
+		e->cell = old.cell;
+		e->shift = old.shift;
+		return ret;
+	}
+	weave_store_write(reg, e, 0, weave_cell_addr(&old), old_size);
+	weave_cell_free(reg, &old, old_size);
+	weave_zap(reg, e->slot, 0, 1);
+	return 0;
+}
+
+/**
+ * weave_store_resize() - change the room of an entry
+ * @reg: the registry
+ * @e: the entry
+ * @old_size: its size now
+ * @new_size: its size to be; new bytes read as zeros
+ *
+ * Large values and small values that fit their cell change in place; a
+ * small value that outgrows its cell moves. Views of pages that go away
+ * are zapped, so touching them again gives SIGBUS.
+ *
+ * Return: 0, or -ENOMEM with nothing changed.
+ */
+int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
+		       u64 old_size, u64 new_size)
+{
+	unsigned long old_pages, new_pages;
+	size_t tail;
+
+	if (e->shift) {
+		if (new_size > (1ULL << e->shift))
+			return weave_store_move(reg, e, old_size, new_size);
+		if (new_size < old_size)
+			memset(weave_cell_addr(e) + new_size, 0,
+			       old_size - new_size);
+		return 0;
+	}
+
+	old_pages = DIV_ROUND_UP(old_size, PAGE_SIZE);
+	new_pages = DIV_ROUND_UP(new_size, PAGE_SIZE);
+	if (new_size >= old_size)
+		return weave_pages_alloc(reg, e, old_pages, new_pages);
+
+	/* Shrink: clear the kept part of the last page, drop the rest. */
+	tail = offset_in_page(new_size);
+	if (tail) {
+		struct page *page = weave_large_page(reg, e, new_pages - 1);
+		size_t end = min_t(u64, old_size - (u64)(new_pages - 1) *
+				   PAGE_SIZE, PAGE_SIZE);
+
+		memset(page_address(page) + tail, 0, end - tail);
+	}
+	if (new_pages < old_pages) {
+		weave_zap(reg, e->slot, new_pages, old_pages - new_pages);
+		weave_pages_free(reg, e, new_pages, old_pages);
+	}
+	return 0;
+}
+
+/**
+ * weave_store_write() - copy bytes into an entry's room
+ * @reg: the registry
+ * @e: the entry, with room for @off + @len bytes
+ * @off: where
+ * @src: kernel buffer
+ * @len: bytes
+ */
+void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
+		       u64 off, const void *src, u64 len)
+{
+	size_t chunk;
+
+	if (e->shift) {
+		memcpy(weave_cell_addr(e) + off, src, len);
+		return;
+	}
+	while (len) {
+		struct page *page = weave_large_page(reg, e, off >> PAGE_SHIFT);
+
+		chunk = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
+		memcpy(page_address(page) + offset_in_page(off), src, chunk);
+		src += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+}
+
+/**
+ * weave_store_read() - copy bytes out of an entry
+ * @reg: the registry
+ * @e: the entry, holding at least @off + @len bytes
+ * @off: where
+ * @dst: kernel buffer
+ * @len: bytes
+ */
+void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
+		      u64 off, void *dst, u64 len)
+{
+	size_t chunk;
+
+	if (e->shift) {
+		memcpy(dst, weave_cell_addr(e) + off, len);
+		return;
+	}
+	while (len) {
+		struct page *page = weave_large_page(reg, e, off >> PAGE_SHIFT);
+
+		chunk = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
+		memcpy(dst, page_address(page) + offset_in_page(off), chunk);
+		dst += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+}
+
+/**
+ * weave_store_data_offset() - where an entry's bytes start in its view
+ * @e: the entry
+ *
+ * Return: the offset of its cell in the cell's page, 0 for large values.
+ */
+u32 weave_store_data_offset(const struct weave_entry *e)
+{
+	return e->shift ? (u32)e->cell << e->shift : 0;
+}
+
+/**
+ * weave_store_page() - the page a view shows at page @idx of an entry
+ * @reg: the registry
+ * @e: a live entry
+ * @size: its size
+ * @idx: page number within the entry's span
+ *
+ * A small value's view shows its cell's page; a large value's view shows
+ * its pages up to its size.
+ *
+ * Return: the page, or NULL when the view has nothing there (SIGBUS).
+ */
+struct page *weave_store_page(struct weave_registry *reg,
+			      struct weave_entry *e, u64 size,
+			      unsigned long idx)
+{
+	if (e->shift)
+		return idx ? NULL : e->cp->page;
+	if (idx >= DIV_ROUND_UP(size, PAGE_SIZE))
+		return NULL;
+	return weave_large_page(reg, e, idx);
+}
+
+/**
+ * weave_index_page() - a page of the index map
+ * @reg: the registry
+ * @idx: page number in the index
+ * @alloc: allocate it (zeroed) when missing
+ *
+ * Return: the page, or NULL when missing and not allocated.
+ */
+struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
+			      bool alloc)
+{
+	struct page *page = xa_load(&reg->index, idx);
+
+	if (page || !alloc)
+		return page;
+	page = weave_page_alloc(reg);
+	if (!page)
+		return NULL;
+	if (xa_err(xa_store(&reg->index, idx, page, GFP_KERNEL_ACCOUNT))) {
+		weave_page_free(reg, page);
+		return NULL;
+	}
+	return page;
+}
+
+/**
+ * weave_store_destroy() - free the index of a registry without entries
+ * @reg: the registry, about to be freed
+ */
+void weave_store_destroy(struct weave_registry *reg)
+{
+	struct page *page;
+	unsigned long idx;
+
+	xa_for_each(&reg->index, idx, page)
+		weave_page_free(reg, page);
+	xa_destroy(&reg->index);
+	xa_destroy(&reg->pages);
+}
