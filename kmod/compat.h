@@ -11,6 +11,7 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "weave needs Linux 6.1 or later"
@@ -29,5 +30,24 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 	vma->vm_flags &= ~flags;
 }
 #endif
+
+/*
+ * set_active_memcg() is inline but names the per-CPU int_active_memcg,
+ * which is not exported; weave only charges from task context, so it
+ * needs just the task half.
+ */
+struct mem_cgroup;
+static inline struct mem_cgroup *
+weave_set_active_memcg(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *old = current->active_memcg;
+
+	current->active_memcg = memcg;
+	return old;
+#else
+	return NULL;
+#endif
+}
 
 #endif /* _WEAVE_COMPAT_H */

@@ -25,7 +25,8 @@
 #define WEAVE_VERSION_STRING	"0.1.0"
 
 /* What this build implements, reported by WEAVE_IOC_API. */
-#define WEAVE_FEATURES		WEAVE_FEATURE_MAP
+#define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
+			 WEAVE_FEATURE_EVENTS)
 
 static int weave_ioctl_api(struct file *file, void *arg);
 
@@ -73,6 +74,11 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
 	WEAVE_IOCTL(STAT, stat, weave_ioctl_stat, WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(LIST, list, weave_ioctl_list, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(LOCK, lock, weave_ioctl_lock, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(UNLOCK, unlock, weave_ioctl_unlock, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(WATCH, watch, weave_ioctl_watch, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(UNWATCH, watch, weave_ioctl_unwatch, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(WAIT, wait, weave_ioctl_wait, WEAVE_IOCTL_ATTACHED),
 };
 
 /* Every structure fits; the largest is checked at build time below. */
@@ -89,6 +95,10 @@ union weave_ioctl_arg {
 	struct weave_clear clear;
 	struct weave_stat stat;
 	struct weave_list list;
+	struct weave_lock lock;
+	struct weave_unlock unlock;
+	struct weave_watch watch;
+	struct weave_wait wait;
 };
 
 static int weave_ioctl_api(struct file *file, void *arg)
@@ -152,21 +162,30 @@ static int weave_open(struct inode *inode, struct file *file)
 {
 	struct weave_file *wf;
 
+	int ret;
+
 	wf = kzalloc(sizeof(*wf), GFP_KERNEL_ACCOUNT);
 	if (!wf)
 		return -ENOMEM;
+	INIT_LIST_HEAD(&wf->node);
+	ret = weave_file_events_init(wf);
+	if (ret)
+		goto err_free;
 	wf->inode = weave_inode_alloc();
 	if (IS_ERR(wf->inode)) {
-		int ret = PTR_ERR(wf->inode);
-
-		kfree(wf);
-		return ret;
+		ret = PTR_ERR(wf->inode);
+		goto err_events;
 	}
-	INIT_LIST_HEAD(&wf->node);
 	/* Before the file is visible, so f_mapping never changes under mmap. */
 	file->f_mapping = wf->inode->i_mapping;
 	file->private_data = wf;
 	return 0;
+
+err_events:
+	weave_file_events_destroy(wf);
+err_free:
+	kfree(wf);
+	return ret;
 }
 
 static int weave_release(struct inode *inode, struct file *file)
@@ -175,6 +194,7 @@ static int weave_release(struct inode *inode, struct file *file)
 
 	if (wf->reg)
 		weave_file_detach(wf);
+	weave_file_events_destroy(wf);
 	iput(wf->inode);
 	kfree(wf);
 	return 0;
@@ -194,6 +214,9 @@ static const struct file_operations weave_fops = {
 	.owner		= THIS_MODULE,
 	.open		= weave_open,
 	.release	= weave_release,
+	.read		= weave_read,
+	.poll		= weave_poll,
+	.flush		= weave_flush,
 	.unlocked_ioctl	= weave_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= weave_mmap,
@@ -221,9 +244,12 @@ static int __init weave_init(void)
 	ret = weave_entry_cache_init();
 	if (ret)
 		return ret;
+	ret = weave_lock_cache_init();
+	if (ret)
+		goto err_entry_cache;
 	ret = weave_registry_init();
 	if (ret)
-		goto err_cache;
+		goto err_lock_cache;
 	ret = misc_register(&weave_misc);
 	if (ret)
 		goto err_registry;
@@ -231,7 +257,9 @@ static int __init weave_init(void)
 
 err_registry:
 	weave_registry_exit();
-err_cache:
+err_lock_cache:
+	weave_lock_cache_exit();
+err_entry_cache:
 	weave_entry_cache_exit();
 	return ret;
 }
@@ -240,6 +268,7 @@ static void __exit weave_exit(void)
 {
 	misc_deregister(&weave_misc);
 	weave_registry_exit();
+	weave_lock_cache_exit();
 	weave_entry_cache_exit();
 }
 

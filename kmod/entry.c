@@ -17,9 +17,9 @@
  * and then even again, with write barriers that pair with the read
  * barriers of a lock-free reader (see the DOC in the uapi header).
  *
- * Keys are found through a chained hash table keyed with siphash, so a
- * caller choosing keys cannot make chains long. It doubles when it holds
- * as many entries as chains; if it cannot, chains just get longer.
+ * Before it touches an entry, an operation waits until no other file
+ * holds a conflicting lock on the key (weave_op_begin(), lock.c); after
+ * a change it reports an event to watchers and gen waiters (event.c).
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -30,6 +30,10 @@
 #include "internal.h"
 
 #define WEAVE_MIN_BUCKETS	64
+
+#define WEAVE_SPAN_OFFSET(reg, e) \
+	(((u64)weave_span_pgoff(reg, (e)->slot) << PAGE_SHIFT) + \
+	 weave_store_data_offset(e))
 
 static struct kmem_cache *weave_entry_cache;
 
@@ -97,11 +101,6 @@ unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot)
 	return reg->index_pages + (unsigned long)(slot - 1) * reg->span_pages;
 }
 
-static unsigned int weave_bucket(const struct weave_registry *reg, u64 key)
-{
-	return siphash_1u64(key, &reg->hash_key) & (reg->nbuckets - 1);
-}
-
 /**
  * weave_entry_lookup() - find the live entry of a key
  * @reg: the registry, locked
@@ -111,49 +110,25 @@ static unsigned int weave_bucket(const struct weave_registry *reg, u64 key)
  */
 struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key)
 {
-	struct weave_entry *e;
+	struct weave_hnode *n;
 
 	lockdep_assert_held(&reg->lock);
-	for (e = reg->table[weave_bucket(reg, key)]; e; e = e->next)
-		if (e->key == key)
-			return e;
-	return NULL;
+	n = weave_htable_find(&reg->entries, key);
+	return n ? container_of(n, struct weave_entry, hnode) : NULL;
 }
 
-static void weave_table_grow(struct weave_registry *reg)
+/**
+ * weave_key_gen() - the gen of a key, 0 when it has no entry
+ * @reg: the registry, locked
+ * @key: the key
+ *
+ * Return: the gen.
+ */
+u64 weave_key_gen(struct weave_registry *reg, u64 key)
 {
-	unsigned int i, n = reg->nbuckets * 2;
-	struct weave_entry **table, **old = reg->table;
-	struct weave_entry *e, *next;
+	struct weave_entry *e = weave_entry_lookup(reg, key);
 
-	if (reg->count < reg->nbuckets || n > roundup_pow_of_two(reg->max_entries))
-		return;
-	table = kvcalloc(n, sizeof(*table), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!table)
-		return;
-
-	reg->table = table;
-	reg->nbuckets = n;
-	for (i = 0; i < n / 2; i++) {
-		for (e = old[i]; e; e = next) {
-			unsigned int b = weave_bucket(reg, e->key);
-
-			next = e->next;
-			e->next = table[b];
-			table[b] = e;
-		}
-	}
-	kvfree(old);
-}
-
-static void weave_table_remove(struct weave_registry *reg,
-			       struct weave_entry *e)
-{
-	struct weave_entry **pp = &reg->table[weave_bucket(reg, e->key)];
-
-	while (*pp != e)
-		pp = &(*pp)->next;
-	*pp = e->next;
+	return e ? weave_slot(reg, e->slot)->gen : 0;
 }
 
 /**
@@ -201,18 +176,16 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 		goto err_slot;
 	}
 
-	e->key = key;
+	e->hnode.key = key;
 	e->slot = slot;
 	refcount_set(&e->ref, 1);
 	ret = weave_store_alloc(reg, e, size);
 	if (ret)
 		goto err_slot;
 
-	e->next = reg->table[weave_bucket(reg, key)];
-	reg->table[weave_bucket(reg, key)] = e;
+	weave_htable_add(&reg->entries, &e->hnode);
 	reg->count++;
 	reg->slot_hwm = max_t(u32, reg->slot_hwm, slot);
-	weave_table_grow(reg);
 	return e;
 
 err_slot:
@@ -226,13 +199,12 @@ err_free:
 static void weave_slot_fill(struct weave_registry *reg, struct weave_entry *e,
 			    struct weave_slot *s, u64 size)
 {
-	WRITE_ONCE(s->key, e->key);
+	WRITE_ONCE(s->key, e->hnode.key);
 	WRITE_ONCE(s->birth, reg->gen);
 	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
 	WRITE_ONCE(s->size, size);
 	WRITE_ONCE(s->gen, reg->gen);
-	WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT) +
-		   weave_store_data_offset(e));
+	WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
 }
 
 /* Remove a live entry; views of it fault from now on. */
@@ -243,7 +215,7 @@ static void weave_entry_remove(struct weave_registry *reg,
 	u64 size = s->size;
 
 	weave_seq_begin(&s->seq);
-	weave_table_remove(reg, e);
+	weave_htable_del(&reg->entries, &e->hnode);
 	e->dead = 1;
 	weave_zap(reg, e->slot, 0, reg->span_pages);
 	weave_store_free(reg, e, size);
@@ -256,6 +228,8 @@ static void weave_entry_remove(struct weave_registry *reg,
 	WRITE_ONCE(s->offset, 0);
 	WRITE_ONCE(s->birth, 0);
 	WRITE_ONCE(s->gen, reg->gen);
+	WRITE_ONCE(s->lock, 0);
+	WRITE_ONCE(s->waiters, 0);
 	weave_seq_end(&s->seq);
 	ida_free(&reg->slots, e->slot);
 	weave_entry_put(e);
@@ -278,6 +252,33 @@ static void *weave_copy_value(u64 ubuf, u64 len)
 	return buf;
 }
 
+/*
+ * Take registry->lock and wait until no other file holds a lock on @key
+ * that conflicts with reading (or, with @write, changing) it. On success
+ * the lock is held and weave_op_end() must follow.
+ */
+static int weave_op_begin(struct file *file, u64 key, bool write, u32 flags,
+			  struct weave_hold **tmp)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	bool nonblock = flags & WEAVE_OP_NONBLOCK ||
+			file->f_flags & O_NONBLOCK;
+	int ret;
+
+	mutex_lock(&reg->lock);
+	ret = weave_lock_access(reg, file->private_data, key, write, nonblock,
+				tmp);
+	if (ret)
+		mutex_unlock(&reg->lock);
+	return ret;
+}
+
+static void weave_op_end(struct weave_registry *reg, struct weave_hold *tmp)
+{
+	weave_lock_access_end(reg, tmp);
+	mutex_unlock(&reg->lock);
+}
+
 /**
  * weave_ioctl_set() - WEAVE_IOC_SET: replace a value, creating the entry
  * @file: an attached, writable file
@@ -290,9 +291,11 @@ int weave_ioctl_set(struct file *file, void *arg)
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_set *a = arg;
 	const u32 both = WEAVE_SET_NOREPLACE | WEAVE_SET_NOCREATE;
+	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
 	u64 old_size = 0;
+	u32 mask;
 	void *buf;
 	int ret;
 
@@ -306,54 +309,63 @@ int weave_ioctl_set(struct file *file, void *arg)
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
-	mutex_lock(&reg->lock);
+	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
+	if (ret)
+		goto out_free;
 	e = weave_entry_lookup(reg, a->key);
 	if (e) {
 		ret = -EEXIST;
 		if (a->flags & WEAVE_SET_NOREPLACE)
-			goto out_unlock;
+			goto out_end;
 		s = weave_slot(reg, e->slot);
 		old_size = s->size;
 		ret = weave_check_bytes(reg, old_size, a->len);
 		if (ret)
-			goto out_unlock;
+			goto out_end;
 		weave_seq_begin(&s->seq);
 		ret = weave_store_resize(reg, e, old_size, a->len);
 		if (ret) {
 			weave_seq_end(&s->seq);
-			goto out_unlock;
+			goto out_end;
 		}
 		reg->gen++;
 		WRITE_ONCE(s->size, a->len);
 		WRITE_ONCE(s->gen, reg->gen);
-		WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) <<
-				       PAGE_SHIFT) + weave_store_data_offset(e));
+		WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
+		mask = WEAVE_EV_CHANGED;
+		if (a->len != old_size)
+			mask |= WEAVE_EV_RESIZED;
 	} else {
 		ret = -ENOENT;
 		if (a->flags & WEAVE_SET_NOCREATE)
-			goto out_unlock;
+			goto out_end;
 		ret = weave_check_bytes(reg, 0, a->len);
 		if (ret)
-			goto out_unlock;
+			goto out_end;
 		e = weave_entry_create(reg, a->key, a->len);
 		if (IS_ERR(e)) {
 			ret = PTR_ERR(e);
-			goto out_unlock;
+			goto out_end;
 		}
 		s = weave_slot(reg, e->slot);
 		weave_seq_begin(&s->seq);
 		reg->gen++;
 		weave_slot_fill(reg, e, s, a->len);
+		mask = WEAVE_EV_NEW;
 	}
 	weave_store_write(reg, e, 0, buf, a->len);
 	weave_seq_end(&s->seq);
 	reg->bytes += a->len - old_size;
 	weave_header_update(reg);
+	if (mask & WEAVE_EV_NEW)
+		weave_lock_mirror(reg, a->key);
+	weave_event(reg, file->private_data, a->key, mask);
 	a->gen = reg->gen;
 	ret = 0;
 
-out_unlock:
-	mutex_unlock(&reg->lock);
+out_end:
+	weave_op_end(reg, tmp);
+out_free:
 	kvfree(buf);
 	return ret;
 }
@@ -369,21 +381,24 @@ int weave_ioctl_get(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_get *a = arg;
+	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
 	void *buf = NULL;
 	u64 n = 0;
-	int ret = 0;
+	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_GET_VALID || a->reserved ||
 	    a->size || a->gen || a->copied)
 		return -EINVAL;
 
-	mutex_lock(&reg->lock);
+	ret = weave_op_begin(file, a->key, false, a->flags, &tmp);
+	if (ret)
+		return ret;
 	e = weave_entry_lookup(reg, a->key);
 	if (!e) {
 		ret = -ENOENT;
-		goto out_unlock;
+		goto out_end;
 	}
 	s = weave_slot(reg, e->slot);
 	a->size = s->size;
@@ -394,12 +409,12 @@ int weave_ioctl_get(struct file *file, void *arg)
 		buf = kvmalloc(n, GFP_KERNEL_ACCOUNT);
 		if (!buf) {
 			ret = -ENOMEM;
-			goto out_unlock;
+			goto out_end;
 		}
 		weave_store_read(reg, e, a->offset, buf, n);
 	}
-out_unlock:
-	mutex_unlock(&reg->lock);
+out_end:
+	weave_op_end(reg, tmp);
 
 	if (!ret && n && copy_to_user(u64_to_user_ptr(a->buf), buf, n))
 		ret = -EFAULT;
@@ -419,6 +434,8 @@ int weave_ioctl_write(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_write *a = arg;
+	u32 mask = WEAVE_EV_CHANGED;
+	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
 	u64 end, size;
@@ -436,18 +453,20 @@ int weave_ioctl_write(struct file *file, void *arg)
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
-	mutex_lock(&reg->lock);
+	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
+	if (ret)
+		goto out_free;
 	e = weave_entry_lookup(reg, a->key);
 	if (!e) {
 		ret = -ENOENT;
-		goto out_unlock;
+		goto out_end;
 	}
 	s = weave_slot(reg, e->slot);
 	size = s->size;
 	if (a->len && end > size) {
 		ret = weave_check_bytes(reg, size, end);
 		if (ret)
-			goto out_unlock;
+			goto out_end;
 	}
 
 	weave_seq_begin(&s->seq);
@@ -455,25 +474,26 @@ int weave_ioctl_write(struct file *file, void *arg)
 		ret = weave_store_resize(reg, e, size, end);
 		if (ret) {
 			weave_seq_end(&s->seq);
-			goto out_unlock;
+			goto out_end;
 		}
 		reg->bytes += end - size;
 		size = end;
 		WRITE_ONCE(s->size, size);
-		WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) <<
-				       PAGE_SHIFT) + weave_store_data_offset(e));
+		WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
+		mask |= WEAVE_EV_RESIZED;
 	}
 	weave_store_write(reg, e, a->offset, buf, a->len);
 	reg->gen++;
 	WRITE_ONCE(s->gen, reg->gen);
 	weave_seq_end(&s->seq);
 	weave_header_update(reg);
+	weave_event(reg, file->private_data, a->key, mask);
 	a->size = size;
 	a->gen = reg->gen;
-	ret = 0;
 
-out_unlock:
-	mutex_unlock(&reg->lock);
+out_end:
+	weave_op_end(reg, tmp);
+out_free:
 	kvfree(buf);
 	return ret;
 }
@@ -489,6 +509,7 @@ int weave_ioctl_resize(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_resize *a = arg;
+	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
 	u64 size;
@@ -500,36 +521,38 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	if (a->size > reg->max_entry_size)
 		return -EFBIG;
 
-	mutex_lock(&reg->lock);
+	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
+	if (ret)
+		return ret;
 	e = weave_entry_lookup(reg, a->key);
 	if (!e) {
 		ret = -ENOENT;
-		goto out_unlock;
+		goto out_end;
 	}
 	s = weave_slot(reg, e->slot);
 	size = s->size;
 	ret = weave_check_bytes(reg, size, a->size);
 	if (ret)
-		goto out_unlock;
+		goto out_end;
 
 	weave_seq_begin(&s->seq);
 	ret = weave_store_resize(reg, e, size, a->size);
 	if (ret) {
 		weave_seq_end(&s->seq);
-		goto out_unlock;
+		goto out_end;
 	}
 	reg->bytes = reg->bytes - size + a->size;
 	reg->gen++;
 	WRITE_ONCE(s->size, a->size);
 	WRITE_ONCE(s->gen, reg->gen);
-	WRITE_ONCE(s->offset, ((u64)weave_span_pgoff(reg, e->slot) <<
-			       PAGE_SHIFT) + weave_store_data_offset(e));
+	WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
 	weave_seq_end(&s->seq);
 	weave_header_update(reg);
+	weave_event(reg, file->private_data, a->key, WEAVE_EV_RESIZED);
 	a->gen = reg->gen;
 
-out_unlock:
-	mutex_unlock(&reg->lock);
+out_end:
+	weave_op_end(reg, tmp);
 	return ret;
 }
 
@@ -544,40 +567,52 @@ int weave_ioctl_delete(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_delete *a = arg;
+	struct weave_hold *tmp;
 	struct weave_entry *e;
-	int ret = 0;
+	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_DELETE_VALID || a->reserved ||
 	    a->gen)
 		return -EINVAL;
 
-	mutex_lock(&reg->lock);
+	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
+	if (ret)
+		return ret;
 	e = weave_entry_lookup(reg, a->key);
 	if (e) {
 		weave_entry_remove(reg, e);
 		weave_header_update(reg);
+		weave_event(reg, file->private_data, a->key, WEAVE_EV_DELETED);
 		a->gen = reg->gen;
 	} else {
 		ret = -ENOENT;
 	}
-	mutex_unlock(&reg->lock);
+	weave_op_end(reg, tmp);
 	return ret;
 }
 
-/* Remove every entry; returns how many. */
-static u64 weave_entries_clear(struct weave_registry *reg)
+/*
+ * Remove every entry; returns how many. With @src, report each deletion
+ * as done by that file (NULL: the registry is being freed, nobody
+ * watches).
+ */
+static u64 weave_entries_clear(struct weave_registry *reg,
+			       struct weave_file *src)
 {
 	struct weave_entry *e;
 	struct weave_slot *s;
-	u64 n = 0;
+	u64 key, n = 0;
 	u32 slot;
 
 	for (slot = 1; slot <= reg->slot_hwm; slot++) {
 		s = weave_slot(reg, slot);
 		if (!s || !s->key)
 			continue;
-		e = weave_entry_lookup(reg, s->key);
+		key = s->key;
+		e = weave_entry_lookup(reg, key);
 		weave_entry_remove(reg, e);
+		if (src)
+			weave_event(reg, src, key, WEAVE_EV_DELETED);
 		n++;
 		cond_resched();
 	}
@@ -588,6 +623,9 @@ static u64 weave_entries_clear(struct weave_registry *reg)
  * weave_ioctl_clear() - WEAVE_IOC_CLEAR: remove every entry
  * @file: an attached, writable file
  * @arg: &struct weave_clear
+ *
+ * Entries locked by other files are removed too: clearing is an
+ * operation on the registry, not on keys.
  *
  * Return: 0 or a negative errno.
  */
@@ -600,8 +638,9 @@ int weave_ioctl_clear(struct file *file, void *arg)
 		return -EINVAL;
 
 	mutex_lock(&reg->lock);
-	a->count = weave_entries_clear(reg);
+	a->count = weave_entries_clear(reg, file->private_data);
 	weave_header_update(reg);
+	weave_event(reg, file->private_data, 0, WEAVE_EV_CLEARED);
 	a->gen = reg->gen;
 	mutex_unlock(&reg->lock);
 	return 0;
@@ -700,10 +739,10 @@ int weave_entries_init(struct weave_registry *reg)
 {
 	struct weave_index_header *h;
 
-	reg->nbuckets = WEAVE_MIN_BUCKETS;
-	reg->table = kvcalloc(reg->nbuckets, sizeof(*reg->table),
-			      GFP_KERNEL_ACCOUNT);
-	if (!reg->table || !weave_index_page(reg, 0, true))
+	if (weave_htable_init(&reg->entries, WEAVE_MIN_BUCKETS) ||
+	    weave_htable_init(&reg->locks, WEAVE_MIN_BUCKETS) ||
+	    weave_htable_init(&reg->watches, WEAVE_MIN_BUCKETS) ||
+	    !weave_index_page(reg, 0, true))
 		return -ENOMEM;
 
 	h = weave_header(reg);
@@ -720,9 +759,11 @@ int weave_entries_init(struct weave_registry *reg)
  */
 void weave_entries_destroy(struct weave_registry *reg)
 {
-	if (reg->table)
-		weave_entries_clear(reg);
-	kvfree(reg->table);
+	if (reg->entries.buckets)
+		weave_entries_clear(reg, NULL);
+	weave_htable_destroy(&reg->entries);
+	weave_htable_destroy(&reg->locks);
+	weave_htable_destroy(&reg->watches);
 	ida_destroy(&reg->slots);
 	weave_store_destroy(reg);
 }

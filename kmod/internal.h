@@ -30,6 +30,8 @@
 #include <linux/siphash.h>
 #include <linux/uidgid.h>
 #include <linux/mm_types.h>
+#include <linux/wait.h>
+#include <linux/poll.h>
 #include <uapi/linux/weave.h>
 
 #include "compat.h"
@@ -41,13 +43,47 @@
 #define WEAVE_CELLS_MAX		(PAGE_SIZE >> WEAVE_CELL_MIN_SHIFT)
 
 #define WEAVE_SLOT_SIZE		sizeof(struct weave_slot)
+#define WEAVE_GENWQ		16	/* wait queues of WEAVE_IOC_WAIT */
 #define WEAVE_SLOTS_PER_PAGE	(PAGE_SIZE / WEAVE_SLOT_SIZE)
+
+/**
+ * struct weave_hnode - link of an object in a &struct weave_htable
+ * @next: next in the chain.
+ * @key: the object's key.
+ */
+struct weave_hnode {
+	struct weave_hnode *next;
+	u64 key;
+};
+
+/**
+ * struct weave_htable - objects found by u64 key (htable.c)
+ * @buckets: @nbuckets chains.
+ * @nbuckets: a power of two.
+ * @count: objects in the table.
+ * @hkey: siphash key choosing the bucket.
+ */
+struct weave_htable {
+	struct weave_hnode **buckets;
+	unsigned int nbuckets;
+	unsigned int count;
+	siphash_key_t hkey;
+};
+
+int weave_htable_init(struct weave_htable *t, unsigned int nbuckets);
+void weave_htable_destroy(struct weave_htable *t);
+struct weave_hnode *weave_htable_find(const struct weave_htable *t, u64 key);
+void weave_htable_add(struct weave_htable *t, struct weave_hnode *n);
+void weave_htable_del(struct weave_htable *t, struct weave_hnode *n);
 
 /* limits.c: module parameters, read where they apply. */
 extern unsigned int weave_max_registries;
 extern unsigned long weave_max_entries;
 extern unsigned long weave_max_entry_size;
 extern unsigned long weave_max_registry_bytes;
+extern unsigned int weave_max_locks;
+extern unsigned int weave_max_waiters;
+extern unsigned int weave_max_watches;
 
 /**
  * struct weave_cell_page - a page cut into cells of one size
@@ -66,9 +102,8 @@ struct weave_cell_page {
 };
 
 /**
- * struct weave_entry - kernel side of one key
- * @next: hash chain.
- * @key: the key.
+ * struct weave_entry - kernel side of one key's value
+ * @hnode: in &weave_registry.entries, by key.
  * @ref: one for the registry's table while live, one per view (vma).
  * @slot: index slot, fixed for the entry's life.
  * @shift: cell size (log2) of a small entry, 0 for a large one.
@@ -81,8 +116,7 @@ struct weave_cell_page {
  * kernel owns and user space maps read-only.
  */
 struct weave_entry {
-	struct weave_entry *next;
-	u64 key;
+	struct weave_hnode hnode;
 	refcount_t ref;
 	u32 slot;
 	u8 shift;
@@ -121,9 +155,14 @@ struct weave_entry {
  * @charged: bytes of pages allocated for values and index.
  * @slot_hwm: highest slot ever used.
  * @slots: allocator of slot numbers, lowest first.
- * @table: hash table of entries, @nbuckets chains.
- * @nbuckets: a power of two.
- * @hash_key: siphash key for @table.
+ * @entries: the entries (&struct weave_entry), by key.
+ * @locks: lock states (&struct weave_lockstate) of keys locked or waited
+ *	for, present or not.
+ * @watches: per key, the files watching it (&struct weave_keywatch).
+ * @wide: watches of every key (&struct weave_watcher.knode).
+ * @nr_watches: watches of all files.
+ * @genwq: wait queues of WEAVE_IOC_WAIT, by key hash.
+ * @genseq: bumped (under @lock) before each wake of @genwq.
  * @index: page number -> page of the index map.
  * @pages: map page offset -> page of large values.
  * @partial: per cell class, cell pages with a free cell.
@@ -158,9 +197,13 @@ struct weave_registry {
 	u64 charged;
 	u32 slot_hwm;
 	struct ida slots;
-	struct weave_entry **table;
-	unsigned int nbuckets;
-	siphash_key_t hash_key;
+	struct weave_htable entries;
+	struct weave_htable locks;
+	struct weave_htable watches;
+	struct list_head wide;
+	unsigned int nr_watches;
+	wait_queue_head_t genwq[WEAVE_GENWQ];
+	unsigned int genseq[WEAVE_GENWQ];
 	struct xarray index;
 	struct xarray pages;
 	struct list_head partial[WEAVE_NR_CELL_CLASSES];
@@ -178,11 +221,75 @@ struct weave_registry {
  * @inode: a private inode whose address_space (the file's f_mapping)
  *	lists this file's mappings, set at open so it never changes while
  *	the file is visible.
+ * @holds: locks this file holds (&struct weave_hold.fnode).
+ * @nr_holds: length of @holds.
+ * @watches: this file's watches (&struct weave_watcher.fnode).
+ * @nr_watches: length of @watches.
+ * @pending: coalesced events not yet read (&struct weave_pending), by key.
+ * @queue: the same, oldest first, for read().
+ * @nr_pending: length of @queue (read without the lock by poll).
+ * @overflow: an event could not be recorded; read() reports it.
+ * @memcg: memory cgroup charged for @pending, the watcher's.
+ * @wq: poll() and read() sleep here.
+ * @flush_seq: bumped by close(); with @flush_files, wakes the closer's
+ *	threads sleeping on this file.
+ * @flush_files: the files_struct of the last close().
+ *
+ * Fields from @holds on are under the registry's lock.
  */
 struct weave_file {
 	struct weave_registry *reg;
 	struct list_head node;
 	struct inode *inode;
+
+	struct list_head holds;
+	unsigned int nr_holds;
+	struct list_head watches;
+	unsigned int nr_watches;
+	struct weave_htable pending;
+	struct list_head queue;
+	unsigned int nr_pending;
+	bool overflow;
+	struct mem_cgroup *memcg;
+	wait_queue_head_t wq;
+	unsigned int flush_seq;
+	const void *flush_files;
+};
+
+/**
+ * struct weave_lockstate - the lock of one key (lock.c)
+ * @hnode: in &weave_registry.locks, by key.
+ * @state: 0, WEAVE_SLOT_LOCK_EXCL or the number of sharers.
+ * @nr_waiters: length of @waiters.
+ * @owner_died: an exclusive holder closed while holding it; cleared by
+ *	WEAVE_UNLOCK_CONSISTENT.
+ * @holds: holders (&struct weave_hold.lnode).
+ * @waiters: tasks waiting, in arrival order (an upgrade goes first).
+ */
+struct weave_lockstate {
+	struct weave_hnode hnode;
+	u32 state;
+	u32 nr_waiters;
+	bool owner_died;
+	struct list_head holds;
+	struct list_head waiters;
+};
+
+/**
+ * struct weave_hold - one holder of a lock
+ * @lnode: on &weave_lockstate.holds.
+ * @fnode: on &weave_file.holds; unused for a transient hold.
+ * @ls: the lock.
+ * @wf: the holding file; NULL for a transient hold, taken for the span
+ *	of one operation that had to wait for another file's lock.
+ * @excl: exclusive, else shared.
+ */
+struct weave_hold {
+	struct list_head lnode;
+	struct list_head fnode;
+	struct weave_lockstate *ls;
+	struct weave_file *wf;
+	bool excl;
 };
 
 static inline struct weave_registry *weave_file_reg(struct file *file)
@@ -192,6 +299,35 @@ static inline struct weave_registry *weave_file_reg(struct file *file)
 	/* Pairs with the cmpxchg_release() in weave_ioctl_attach(). */
 	return smp_load_acquire(&wf->reg);
 }
+
+/* lock.c */
+int weave_lock_cache_init(void);
+void weave_lock_cache_exit(void);
+int weave_lock_access(struct weave_registry *reg, struct weave_file *wf,
+		      u64 key, bool write, bool nonblock,
+		      struct weave_hold **tmp);
+void weave_lock_access_end(struct weave_registry *reg,
+			   struct weave_hold *tmp);
+void weave_lock_mirror(struct weave_registry *reg, u64 key);
+void weave_locks_release(struct weave_registry *reg, struct weave_file *wf);
+int weave_ioctl_lock(struct file *file, void *arg);
+int weave_ioctl_unlock(struct file *file, void *arg);
+
+/* event.c */
+void weave_event(struct weave_registry *reg, struct weave_file *src,
+		 u64 key, u32 mask);
+void weave_events_init(struct weave_registry *reg);
+int weave_file_events_init(struct weave_file *wf);
+void weave_watches_release(struct weave_registry *reg, struct weave_file *wf);
+void weave_file_events_destroy(struct weave_file *wf);
+u64 weave_key_gen(struct weave_registry *reg, u64 key);
+int weave_ioctl_watch(struct file *file, void *arg);
+int weave_ioctl_unwatch(struct file *file, void *arg);
+int weave_ioctl_wait(struct file *file, void *arg);
+ssize_t weave_read(struct file *file, char __user *buf, size_t count,
+		   loff_t *ppos);
+__poll_t weave_poll(struct file *file, struct poll_table_struct *pt);
+int weave_flush(struct file *file, fl_owner_t id);
 
 /* registry.c */
 int weave_registry_init(void);

@@ -20,11 +20,15 @@ unsigned int weave_max_registries = 1024;
 unsigned long weave_max_entries = 1UL << 20;
 unsigned long weave_max_entry_size = SZ_16M;
 unsigned long weave_max_registry_bytes = SZ_256M;
+unsigned int weave_max_locks = 4096;
+unsigned int weave_max_waiters = 1024;
+unsigned int weave_max_watches = 4096;
 
 /* Upper bounds keep map offsets (slots * span) far below 2^63. */
 #define WEAVE_MAX_REGISTRIES_LIMIT	65536U
 #define WEAVE_MAX_ENTRIES_LIMIT		(1UL << 24)
 #define WEAVE_MAX_ENTRY_SIZE_LIMIT	SZ_1G
+#define WEAVE_MAX_PER_FILE_LIMIT	(1U << 20)
 
 static int weave_param_set_range(const char *val,
 				 const struct kernel_param *kp,
@@ -67,6 +71,16 @@ static int weave_set_registry_bytes(const char *val,
 	return weave_param_set_range(val, kp, 0, ULONG_MAX);
 }
 
+static int weave_set_per_file(const char *val, const struct kernel_param *kp)
+{
+	return weave_param_set_range(val, kp, 1, WEAVE_MAX_PER_FILE_LIMIT);
+}
+
+static const struct kernel_param_ops weave_per_file_ops = {
+	.set = weave_set_per_file,
+	.get = param_get_uint,
+};
+
 static const struct kernel_param_ops weave_registries_ops = {
 	.set = weave_set_registries,
 	.get = param_get_uint,
@@ -98,3 +112,9 @@ MODULE_PARM_DESC(max_entry_size, "Largest value of a new registry, bytes (EFBIG 
 module_param_cb(max_registry_bytes, &weave_registry_bytes_ops,
 		&weave_max_registry_bytes, 0644);
 MODULE_PARM_DESC(max_registry_bytes, "Most value bytes of a registry (ENOSPC beyond)");
+module_param_cb(max_locks, &weave_per_file_ops, &weave_max_locks, 0644);
+MODULE_PARM_DESC(max_locks, "Most locks one open file may hold (ENOLCK beyond)");
+module_param_cb(max_waiters, &weave_per_file_ops, &weave_max_waiters, 0644);
+MODULE_PARM_DESC(max_waiters, "Most tasks waiting for one key's lock (ENOLCK beyond)");
+module_param_cb(max_watches, &weave_per_file_ops, &weave_max_watches, 0644);
+MODULE_PARM_DESC(max_watches, "Most watches of one open file (ENOSPC beyond)");

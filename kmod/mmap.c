@@ -163,7 +163,8 @@ int weave_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!reg)
 		return -EBADFD;
-	if (!(vma->vm_flags & VM_SHARED))
+	/* VM_MAYSHARE: do_mmap() drops VM_SHARED for read-only files. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
 		return -EACCES;

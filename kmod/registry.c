@@ -27,7 +27,6 @@
 #include <linux/mount.h>
 #include <linux/nsproxy.h>
 #include <linux/pseudo_fs.h>
-#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -91,7 +90,7 @@ static struct weave_registry *weave_registry_alloc(u64 max_entries,
 	ida_init(&reg->slots);
 	xa_init(&reg->index);
 	xa_init(&reg->pages);
-	get_random_bytes(&reg->hash_key, sizeof(reg->hash_key));
+	weave_events_init(reg);
 
 	reg->uid = current_fsuid();
 	reg->gid = current_fsgid();
@@ -341,6 +340,8 @@ void weave_file_detach(struct weave_file *wf)
 
 	mutex_lock(&reg->lock);
 	list_del(&wf->node);
+	weave_watches_release(reg, wf);
+	weave_locks_release(reg, wf);
 	mutex_unlock(&reg->lock);
 	atomic_dec(&reg->nr_files);
 	weave_registry_put(reg);
@@ -379,13 +380,20 @@ int weave_ioctl_unlink(struct file *file, void *arg)
 		reg->hashed = false;
 		reg->flags |= WEAVE_REG_UNLINKED;
 		drop = reg->flags & WEAVE_REG_PERSIST;
+		kref_get(&reg->kref);	/* to report the event */
 	}
 	mutex_unlock(&weave_names_lock);
 	kfree(name);
+	if (ret)
+		return ret;
 
+	mutex_lock(&reg->lock);
+	weave_event(reg, file->private_data, 0, WEAVE_EV_UNLINKED);
+	mutex_unlock(&reg->lock);
 	if (drop)
 		weave_registry_put(reg);
-	return ret;
+	weave_registry_put(reg);
+	return 0;
 }
 
 /**

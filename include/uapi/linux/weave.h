@@ -405,8 +405,9 @@ struct weave_unlock {
  *
  * Bits of &weave_watch.events and &weave_event.mask. Events of one key
  * coalesce: a record carries the latest gen and every bit since the last
- * read. %WEAVE_EV_CLEARED and %WEAVE_EV_UNLINKED concern the whole registry
- * and come with key 0.
+ * read. %WEAVE_EV_CLEARED and %WEAVE_EV_UNLINKED concern the whole registry,
+ * come with key 0 and reach watches of key 0 only. A clear also reports
+ * %WEAVE_EV_DELETED for each key it removes.
  */
 #define WEAVE_EV_NEW		(1U << 0)
 #define WEAVE_EV_CHANGED	(1U << 1)
@@ -417,6 +418,12 @@ struct weave_unlock {
 #define WEAVE_EV_CLEARED	(1U << 6)
 #define WEAVE_EV_UNLINKED	(1U << 7)
 #define WEAVE_EV_ALL		0xffU
+/*
+ * Never asked for, always reported, with key 0: an event could not be
+ * recorded (the watcher's memory cgroup is full). Resynchronise from the
+ * index or WEAVE_IOC_LIST.
+ */
+#define WEAVE_EV_OVERFLOW	(1U << 8)
 
 #define WEAVE_WATCH_NO_SELF	(1U << 0)	/* skip this file's own changes */
 #define WEAVE_WATCH_VALID	WEAVE_WATCH_NO_SELF
@@ -607,6 +614,7 @@ struct weave_slot {
 #define WEAVE_LOCK_SIZE_VER0		24
 #define WEAVE_UNLOCK_SIZE_VER0		16
 #define WEAVE_WATCH_SIZE_VER0		16
+#define WEAVE_UNWATCH_SIZE_VER0		16
 #define WEAVE_WAIT_SIZE_VER0		40
 
 /**

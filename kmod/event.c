@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: change notification - watches, events, poll/read, gen waits.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * A file watches keys (&struct weave_watcher on the key's
+ * &struct weave_keywatch) or the whole registry (on registry->wide). A
+ * change of key K visits the watches of K and the wide watches only, so a
+ * wakeup costs O(watchers of K), not O(files of the registry).
+ *
+ * Events coalesce per file and key in a &struct weave_pending: the record
+ * keeps the latest gen and size and the union of what happened, so a
+ * file's backlog is bounded by the number of keys it watches (or that
+ * exist, for a wide watch) and nothing is ever dropped. Records are
+ * charged to the watcher's memory cgroup; if one cannot be allocated the
+ * file is told with a WEAVE_EV_OVERFLOW record and must resynchronise.
+ *
+ * WEAVE_IOC_WAIT sleeps on one of WEAVE_GENWQ wait queues chosen by key
+ * hash, until the bucket's sequence number moves; it then rechecks the
+ * key's gen under registry->lock.
+ *
+ * Watches, pending records and the queue are under registry->lock; read()
+ * copies records out under it and to user space after dropping it.
+ */
+#include <linux/file.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+#define WEAVE_PENDING_BUCKETS	16
+#define WEAVE_READ_MAX		256	/* records per read() */
+
+/**
+ * struct weave_keywatch - the watches of one key
+ * @hnode: in &weave_registry.watches, by key.
+ * @watches: &struct weave_watcher.knode.
+ */
+struct weave_keywatch {
+	struct weave_hnode hnode;
+	struct list_head watches;
+};
+
+/**
+ * struct weave_watcher - one file watching one key, or every key
+ * @fnode: on &weave_file.watches.
+ * @knode: on &weave_keywatch.watches, or &weave_registry.wide.
+ * @kw: the key's watches; NULL for a wide watch.
+ * @wf: the watching file.
+ * @events: WEAVE_EV_* bits wanted.
+ * @flags: WEAVE_WATCH_* flags.
+ */
+struct weave_watcher {
+	struct list_head fnode;
+	struct list_head knode;
+	struct weave_keywatch *kw;
+	struct weave_file *wf;
+	u32 events;
+	u32 flags;
+};
+
+/**
+ * struct weave_pending - a coalesced event not yet read
+ * @hnode: in &weave_file.pending, by key.
+ * @node: on &weave_file.queue.
+ * @gen: latest gen.
+ * @size: latest size.
+ * @mask: WEAVE_EV_* bits since the last read.
+ */
+struct weave_pending {
+	struct weave_hnode hnode;
+	struct list_head node;
+	u64 gen;
+	u64 size;
+	u32 mask;
+};
+
+static unsigned int weave_genwq_of(u64 key)
+{
+	return hash_64(key, ilog2(WEAVE_GENWQ));
+}
+
+/* Record @mask for @wf, charged to @wf's memory cgroup. */
+static void weave_pending_add(struct weave_file *wf, u64 key, u32 mask,
+			      u64 gen, u64 size)
+{
+	struct weave_hnode *n = weave_htable_find(&wf->pending, key);
+	struct mem_cgroup *old;
+	struct weave_pending *p;
+
+	if (n) {
+		p = container_of(n, struct weave_pending, hnode);
+	} else {
+		old = weave_set_active_memcg(wf->memcg);
+		p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		weave_set_active_memcg(old);
+		if (!p) {
+			wf->overflow = true;
+			goto wake;
+		}
+		p->hnode.key = key;
+		weave_htable_add(&wf->pending, &p->hnode);
+		list_add_tail(&p->node, &wf->queue);
+		WRITE_ONCE(wf->nr_pending, wf->nr_pending + 1);
+	}
+	p->mask |= mask;
+	p->gen = gen;
+	p->size = size;
+wake:
+	wake_up_interruptible_poll(&wf->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+static void weave_watch_deliver(struct weave_watcher *w, struct weave_file *src,
+				u64 key, u32 mask, u64 gen, u64 size)
+{
+	mask &= w->events;
+	if (!mask || (w->flags & WEAVE_WATCH_NO_SELF && w->wf == src))
+		return;
+	weave_pending_add(w->wf, key, mask, gen, size);
+}
+
+/**
+ * weave_event() - report a change of a key
+ * @reg: the registry, locked
+ * @src: the file that made the change
+ * @key: the key, or 0 for an event of the whole registry
+ * @mask: WEAVE_EV_* bits
+ *
+ * Wakes WEAVE_IOC_WAIT sleepers of the key and records the event for its
+ * watchers and the registry's wide watchers, with the key's gen and size
+ * as they are now.
+ */
+void weave_event(struct weave_registry *reg, struct weave_file *src,
+		 u64 key, u32 mask)
+{
+	unsigned int b = weave_genwq_of(key);
+	struct weave_entry *e = NULL;
+	struct weave_hnode *n = NULL;
+	struct weave_watcher *w;
+	u64 gen = reg->gen, size = 0;
+
+	lockdep_assert_held(&reg->lock);
+
+	if (key) {
+		WRITE_ONCE(reg->genseq[b], reg->genseq[b] + 1);
+		wake_up_all(&reg->genwq[b]);
+	}
+	if (!reg->nr_watches)
+		return;
+
+	if (key) {
+		e = weave_entry_lookup(reg, key);
+		if (e) {
+			struct weave_slot *s = weave_slot(reg, e->slot);
+
+			gen = s->gen;
+			size = s->size;
+		}
+		n = weave_htable_find(&reg->watches, key);
+	}
+	if (n) {
+		struct weave_keywatch *kw =
+			container_of(n, struct weave_keywatch, hnode);
+
+		list_for_each_entry(w, &kw->watches, knode)
+			weave_watch_deliver(w, src, key, mask, gen, size);
+	}
+	list_for_each_entry(w, &reg->wide, knode)
+		weave_watch_deliver(w, src, key, mask, gen, size);
+}
+
+static struct weave_watcher *weave_watch_find(struct weave_file *wf, u64 key)
+{
+	struct weave_watcher *w;
+
+	list_for_each_entry(w, &wf->watches, fnode)
+		if (w->kw ? w->kw->hnode.key == key : !key)
+			return w;
+	return NULL;
+}
+
+static void weave_watch_free(struct weave_registry *reg, struct weave_watcher *w)
+{
+	list_del(&w->knode);
+	list_del(&w->fnode);
+	w->wf->nr_watches--;
+	reg->nr_watches--;
+	if (w->kw && list_empty(&w->kw->watches)) {
+		weave_htable_del(&reg->watches, &w->kw->hnode);
+		kfree(w->kw);
+	}
+	kfree(w);
+}
+
+/**
+ * weave_ioctl_watch() - WEAVE_IOC_WATCH: watch a key or every key
+ * @file: an attached file
+ * @arg: &struct weave_watch
+ *
+ * Watching a key again replaces its event mask and flags.
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ioctl_watch(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_file *wf = file->private_data;
+	struct weave_watch *a = arg;
+	struct weave_keywatch *kw = NULL;
+	struct weave_hnode *n;
+	struct weave_watcher *w;
+	int ret = 0;
+
+	if (!a->events || a->events & ~WEAVE_EV_ALL ||
+	    a->flags & ~WEAVE_WATCH_VALID)
+		return -EINVAL;
+
+	mutex_lock(&reg->lock);
+	w = weave_watch_find(wf, a->key);
+	if (w) {
+		w->events = a->events;
+		w->flags = a->flags;
+		goto out_unlock;
+	}
+	ret = -ENOSPC;
+	if (wf->nr_watches >= READ_ONCE(weave_max_watches))
+		goto out_unlock;
+	ret = -ENOMEM;
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		goto out_unlock;
+	if (a->key) {
+		n = weave_htable_find(&reg->watches, a->key);
+		if (n) {
+			kw = container_of(n, struct weave_keywatch, hnode);
+		} else {
+			kw = kzalloc(sizeof(*kw), GFP_KERNEL_ACCOUNT);
+			if (!kw) {
+				kfree(w);
+				goto out_unlock;
+			}
+			kw->hnode.key = a->key;
+			INIT_LIST_HEAD(&kw->watches);
+			weave_htable_add(&reg->watches, &kw->hnode);
+		}
+		list_add_tail(&w->knode, &kw->watches);
+	} else {
+		list_add_tail(&w->knode, &reg->wide);
+	}
+	if (!wf->memcg)
+		wf->memcg = get_mem_cgroup_from_mm(current->mm);
+	w->kw = kw;
+	w->wf = wf;
+	w->events = a->events;
+	w->flags = a->flags;
+	list_add_tail(&w->fnode, &wf->watches);
+	wf->nr_watches++;
+	reg->nr_watches++;
+	ret = 0;
+
+out_unlock:
+	mutex_unlock(&reg->lock);
+	return ret;
+}
+
+/**
+ * weave_ioctl_unwatch() - WEAVE_IOC_UNWATCH: stop watching
+ * @file: an attached file
+ * @arg: &struct weave_watch, events and flags 0
+ *
+ * Events already pending stay readable.
+ *
+ * Return: 0, or -ENOENT when the file does not watch @key.
+ */
+int weave_ioctl_unwatch(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_watch *a = arg;
+	struct weave_watcher *w;
+	int ret = 0;
+
+	if (a->events || a->flags)
+		return -EINVAL;
+
+	mutex_lock(&reg->lock);
+	w = weave_watch_find(file->private_data, a->key);
+	if (w)
+		weave_watch_free(reg, w);
+	else
+		ret = -ENOENT;
+	mutex_unlock(&reg->lock);
+	return ret;
+}
+
+/**
+ * weave_watches_release() - drop a closing file's watches and events
+ * @reg: the registry, locked
+ * @wf: the file
+ */
+void weave_watches_release(struct weave_registry *reg, struct weave_file *wf)
+{
+	struct weave_watcher *w, *next;
+
+	list_for_each_entry_safe(w, next, &wf->watches, fnode)
+		weave_watch_free(reg, w);
+}
+
+/* Has a close() by our own process come since @seq? See weave_flush(). */
+static bool weave_flushed(struct weave_file *wf, unsigned int seq)
+{
+	return READ_ONCE(wf->flush_seq) != seq &&
+	       READ_ONCE(wf->flush_files) == current->files;
+}
+
+/**
+ * weave_ioctl_wait() - WEAVE_IOC_WAIT: sleep until a key's gen differs
+ * @file: an attached file
+ * @arg: &struct weave_wait
+ *
+ * A key without an entry has gen 0, so waiting for gen 0 waits for its
+ * creation.
+ *
+ * Return: 0, -ETIMEDOUT, -EINTR (timed) or -ERESTARTSYS, or -EBADF when
+ * the process closed the file meanwhile.
+ */
+int weave_ioctl_wait(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_file *wf = file->private_data;
+	struct weave_wait *a = arg;
+	unsigned int b = weave_genwq_of(a->key);
+	unsigned int bseq, fseq = READ_ONCE(wf->flush_seq);
+	ktime_t deadline = 0;
+	long ret;
+
+	if (!a->key || a->flags & ~WEAVE_WAIT_VALID || a->reserved ||
+	    a->cur_gen || (!(a->flags & WEAVE_WAIT_TIMED) && a->timeout_ns))
+		return -EINVAL;
+	if (a->flags & WEAVE_WAIT_TIMED)
+		deadline = ktime_add_ns(ktime_get(),
+					min_t(u64, a->timeout_ns, KTIME_MAX / 2));
+
+	for (;;) {
+		mutex_lock(&reg->lock);
+		a->cur_gen = weave_key_gen(reg, a->key);
+		bseq = READ_ONCE(reg->genseq[b]);
+		mutex_unlock(&reg->lock);
+		if (a->cur_gen != a->gen)
+			return 0;
+
+		if (!(a->flags & WEAVE_WAIT_TIMED)) {
+			ret = wait_event_interruptible(reg->genwq[b],
+				READ_ONCE(reg->genseq[b]) != bseq ||
+				weave_flushed(wf, fseq));
+		} else {
+			ktime_t left = ktime_sub(deadline, ktime_get());
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			ret = wait_event_interruptible_hrtimeout(reg->genwq[b],
+				READ_ONCE(reg->genseq[b]) != bseq ||
+				weave_flushed(wf, fseq), left);
+			if (ret == -ETIME)
+				return -ETIMEDOUT;
+			if (ret == -ERESTARTSYS)
+				ret = -EINTR;
+		}
+		if (ret)
+			return ret;
+		if (weave_flushed(wf, fseq))
+			return -EBADF;
+	}
+}
+
+/* Move up to @max pending records into @ev. */
+static unsigned int weave_pending_pop(struct weave_file *wf,
+				      struct weave_event *ev, unsigned int max)
+{
+	struct weave_pending *p, *next;
+	unsigned int n = 0;
+
+	if (wf->overflow && max) {
+		ev[n++] = (struct weave_event){ .mask = WEAVE_EV_OVERFLOW };
+		wf->overflow = false;
+	}
+	list_for_each_entry_safe(p, next, &wf->queue, node) {
+		if (n == max)
+			break;
+		ev[n++] = (struct weave_event){
+			.key = p->hnode.key, .gen = p->gen,
+			.size = p->size, .mask = p->mask,
+		};
+		list_del(&p->node);
+		weave_htable_del(&wf->pending, &p->hnode);
+		kfree(p);
+		WRITE_ONCE(wf->nr_pending, wf->nr_pending - 1);
+	}
+	return n;
+}
+
+static bool weave_readable(struct weave_file *wf)
+{
+	return READ_ONCE(wf->nr_pending) || READ_ONCE(wf->overflow);
+}
+
+/**
+ * weave_read() - read pending events as &struct weave_event records
+ * @file: an attached file
+ * @buf: user buffer
+ * @count: its size; smaller than one record gives -EINVAL
+ * @ppos: unused
+ *
+ * Return: bytes read (whole records), or -EAGAIN, -ERESTARTSYS, -EBADF
+ * (the process closed the file meanwhile), -EFAULT.
+ */
+ssize_t weave_read(struct file *file, char __user *buf, size_t count,
+		   loff_t *ppos)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_file *wf = file->private_data;
+	unsigned int fseq = READ_ONCE(wf->flush_seq);
+	struct weave_event *ev;
+	unsigned int max, n;
+	int ret;
+
+	if (!reg)
+		return -EBADFD;
+	if (count < sizeof(*ev))
+		return -EINVAL;
+	max = min_t(size_t, count / sizeof(*ev), WEAVE_READ_MAX);
+	ev = kmalloc_array(max, sizeof(*ev), GFP_KERNEL_ACCOUNT);
+	if (!ev)
+		return -ENOMEM;
+
+	for (;;) {
+		mutex_lock(&reg->lock);
+		n = weave_pending_pop(wf, ev, max);
+		mutex_unlock(&reg->lock);
+		if (n)
+			break;
+		ret = -EAGAIN;
+		if (file->f_flags & O_NONBLOCK)
+			goto out_free;
+		ret = wait_event_interruptible(wf->wq, weave_readable(wf) ||
+					       weave_flushed(wf, fseq));
+		if (ret)
+			goto out_free;
+		ret = -EBADF;
+		if (weave_flushed(wf, fseq))
+			goto out_free;
+	}
+
+	/* Records popped are gone even if the copy faults, as in inotify. */
+	ret = n * sizeof(*ev);
+	if (copy_to_user(buf, ev, n * sizeof(*ev)))
+		ret = -EFAULT;
+out_free:
+	kfree(ev);
+	return ret;
+}
+
+/**
+ * weave_poll() - readable while events are pending
+ * @file: the file
+ * @pt: poll table
+ *
+ * Return: the poll mask; EPOLLERR for an unattached file.
+ */
+__poll_t weave_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct weave_file *wf = file->private_data;
+
+	if (!weave_file_reg(file))
+		return EPOLLERR;
+	poll_wait(file, &wf->wq, pt);
+	/* The waker adds a record before waking; the wq lock orders them. */
+	return weave_readable(wf) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/**
+ * weave_flush() - a close() of a descriptor of this file
+ * @file: the file
+ * @id: the closing process's files_struct
+ *
+ * Threads of the closing process that sleep in read() or WEAVE_IOC_WAIT
+ * on this file wake and fail with EBADF, so closing a descriptor never
+ * leaves one of its own threads asleep on it. Other processes sharing the
+ * file keep sleeping.
+ *
+ * Return: 0.
+ */
+int weave_flush(struct file *file, fl_owner_t id)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_file *wf = file->private_data;
+	unsigned int b;
+
+	if (!reg)
+		return 0;
+	WRITE_ONCE(wf->flush_files, id);
+	smp_wmb();	/* a waker of the new seq sees the new owner */
+	WRITE_ONCE(wf->flush_seq, wf->flush_seq + 1);
+	wake_up_interruptible_all(&wf->wq);
+	for (b = 0; b < WEAVE_GENWQ; b++)
+		wake_up_all(&reg->genwq[b]);
+	return 0;
+}
+
+/**
+ * weave_events_init() - set up the event state of a new registry
+ * @reg: the registry
+ */
+void weave_events_init(struct weave_registry *reg)
+{
+	unsigned int b;
+
+	INIT_LIST_HEAD(&reg->wide);
+	for (b = 0; b < WEAVE_GENWQ; b++)
+		init_waitqueue_head(&reg->genwq[b]);
+}
+
+/**
+ * weave_file_events_init() - set up the event state of a new file
+ * @wf: the file
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int weave_file_events_init(struct weave_file *wf)
+{
+	INIT_LIST_HEAD(&wf->holds);
+	INIT_LIST_HEAD(&wf->watches);
+	INIT_LIST_HEAD(&wf->queue);
+	init_waitqueue_head(&wf->wq);
+	return weave_htable_init(&wf->pending, WEAVE_PENDING_BUCKETS);
+}
+
+/**
+ * weave_file_events_destroy() - free what is left of a file's events
+ * @wf: the file, no longer attached or reachable
+ */
+void weave_file_events_destroy(struct weave_file *wf)
+{
+	struct weave_pending *p, *next;
+
+	list_for_each_entry_safe(p, next, &wf->queue, node)
+		kfree(p);
+	weave_htable_destroy(&wf->pending);
+	if (wf->memcg)
+		mem_cgroup_put(wf->memcg);
+}
