@@ -762,6 +762,7 @@ void weave_entries_destroy(struct weave_registry *reg)
 	if (reg->entries.buckets)
 		weave_entries_clear(reg, NULL);
 	weave_htable_destroy(&reg->entries);
+	weave_locks_destroy(reg);
 	weave_htable_destroy(&reg->locks);
 	weave_htable_destroy(&reg->watches);
 	ida_destroy(&reg->slots);

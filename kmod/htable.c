@@ -53,6 +53,26 @@ void weave_htable_destroy(struct weave_htable *t)
 }
 
 /**
+ * weave_htable_drain() - remove every object, passing each to @free
+ * @t: the table
+ * @free: called for each node, after it is unlinked
+ */
+void weave_htable_drain(struct weave_htable *t,
+			void (*free)(struct weave_hnode *n))
+{
+	struct weave_hnode *n;
+	unsigned int i;
+
+	for (i = 0; i < t->nbuckets; i++) {
+		while ((n = t->buckets[i])) {
+			t->buckets[i] = n->next;
+			t->count--;
+			free(n);
+		}
+	}
+}
+
+/**
  * weave_htable_find() - the object of a key
  * @t: the table
  * @key: the key

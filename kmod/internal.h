@@ -72,6 +72,8 @@ struct weave_htable {
 
 int weave_htable_init(struct weave_htable *t, unsigned int nbuckets);
 void weave_htable_destroy(struct weave_htable *t);
+void weave_htable_drain(struct weave_htable *t,
+			void (*free)(struct weave_hnode *n));
 struct weave_hnode *weave_htable_find(const struct weave_htable *t, u64 key);
 void weave_htable_add(struct weave_htable *t, struct weave_hnode *n);
 void weave_htable_del(struct weave_htable *t, struct weave_hnode *n);
@@ -310,6 +312,7 @@ void weave_lock_access_end(struct weave_registry *reg,
 			   struct weave_hold *tmp);
 void weave_lock_mirror(struct weave_registry *reg, u64 key);
 void weave_locks_release(struct weave_registry *reg, struct weave_file *wf);
+void weave_locks_destroy(struct weave_registry *reg);
 int weave_ioctl_lock(struct file *file, void *arg);
 int weave_ioctl_unlock(struct file *file, void *arg);
 

@@ -504,6 +504,24 @@ void weave_locks_release(struct weave_registry *reg, struct weave_file *wf)
 	}
 }
 
+static void weave_lockstate_free(struct weave_hnode *n)
+{
+	kfree(container_of(n, struct weave_lockstate, hnode));
+}
+
+/**
+ * weave_locks_destroy() - free the locks of a registry being freed
+ * @reg: the registry, without files
+ *
+ * With no files there are no holders or waiters; what is left are keys
+ * marked owner-died that nobody locked again.
+ */
+void weave_locks_destroy(struct weave_registry *reg)
+{
+	if (reg->locks.buckets)
+		weave_htable_drain(&reg->locks, weave_lockstate_free);
+}
+
 /**
  * weave_lock_cache_init() - create the slab cache of holders
  *
