@@ -32,6 +32,36 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
+ * 6.2 split generic netlink operations into one entry per do and dump
+ * (struct genl_split_ops); 6.1 has one struct genl_ops per command.
+ */
+#include <net/genetlink.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+typedef struct genl_split_ops weave_genl_ops_t;
+
+#define WEAVE_GENL_DO(c, d, p)						\
+	{ .cmd = (c), .doit = (d), .policy = (p),			\
+	  .maxattr = ARRAY_SIZE(p) - 1, .flags = GENL_CMD_CAP_DO }
+#define WEAVE_GENL_DUMP(c, du, p)					\
+	{ .cmd = (c), .dumpit = (du), .policy = (p),			\
+	  .maxattr = ARRAY_SIZE(p) - 1, .flags = GENL_CMD_CAP_DUMP }
+#define WEAVE_GENL_DO_DUMP(c, d, du, p)					\
+	WEAVE_GENL_DO(c, d, p), WEAVE_GENL_DUMP(c, du, p)
+#define WEAVE_GENL_FAMILY_OPS(o)					\
+	.split_ops = (o), .n_split_ops = ARRAY_SIZE(o)
+#else
+typedef struct genl_ops weave_genl_ops_t;
+
+#define WEAVE_GENL_DO_DUMP(c, d, du, p)					\
+	{ .cmd = (c), .doit = (d), .dumpit = (du), .policy = (p),	\
+	  .maxattr = ARRAY_SIZE(p) - 1 }
+#define WEAVE_GENL_DO(c, d, p)		WEAVE_GENL_DO_DUMP(c, d, NULL, p)
+#define WEAVE_GENL_DUMP(c, du, p)	WEAVE_GENL_DO_DUMP(c, NULL, du, p)
+#define WEAVE_GENL_FAMILY_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
+#endif
+
+/*
  * set_active_memcg() is inline but names the per-CPU int_active_memcg,
  * which is not exported; weave only charges from task context, so it
  * needs just the task half.

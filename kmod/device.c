@@ -26,7 +26,7 @@
 
 /* What this build implements, reported by WEAVE_IOC_API. */
 #define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
-			 WEAVE_FEATURE_EVENTS)
+			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK)
 
 static int weave_ioctl_api(struct file *file, void *arg);
 
@@ -250,11 +250,16 @@ static int __init weave_init(void)
 	ret = weave_registry_init();
 	if (ret)
 		goto err_lock_cache;
-	ret = misc_register(&weave_misc);
+	ret = weave_nl_init();
 	if (ret)
 		goto err_registry;
+	ret = misc_register(&weave_misc);
+	if (ret)
+		goto err_nl;
 	return 0;
 
+err_nl:
+	weave_nl_exit();
 err_registry:
 	weave_registry_exit();
 err_lock_cache:
@@ -267,6 +272,7 @@ err_entry_cache:
 static void __exit weave_exit(void)
 {
 	misc_deregister(&weave_misc);
+	weave_nl_exit();
 	weave_registry_exit();
 	weave_lock_cache_exit();
 	weave_entry_cache_exit();

@@ -149,7 +149,7 @@ void weave_event(struct weave_registry *reg, struct weave_file *src,
 		WRITE_ONCE(reg->genseq[b], reg->genseq[b] + 1);
 		wake_up_all(&reg->genwq[b]);
 	}
-	if (!reg->nr_watches)
+	if (!reg->nr_watches && !weave_nl_listening())
 		return;
 
 	if (key) {
@@ -171,6 +171,7 @@ void weave_event(struct weave_registry *reg, struct weave_file *src,
 	}
 	list_for_each_entry(w, &reg->wide, knode)
 		weave_watch_deliver(w, src, key, mask, gen, size);
+	weave_nl_event(reg, key, mask, gen, size);
 }
 
 static struct weave_watcher *weave_watch_find(struct weave_file *wf, u64 key)

@@ -284,6 +284,7 @@ struct weave_lockstate {
  * @ls: the lock.
  * @wf: the holding file; NULL for a transient hold, taken for the span
  *	of one operation that had to wait for another file's lock.
+ * @pid: process (tgid, in the initial pid namespace) that took it.
  * @excl: exclusive, else shared.
  */
 struct weave_hold {
@@ -291,6 +292,7 @@ struct weave_hold {
 	struct list_head fnode;
 	struct weave_lockstate *ls;
 	struct weave_file *wf;
+	pid_t pid;
 	bool excl;
 };
 
@@ -313,6 +315,8 @@ void weave_lock_access_end(struct weave_registry *reg,
 void weave_lock_mirror(struct weave_registry *reg, u64 key);
 void weave_locks_release(struct weave_registry *reg, struct weave_file *wf);
 void weave_locks_destroy(struct weave_registry *reg);
+int weave_lock_holders(struct weave_registry *reg, u64 key, pid_t *pids,
+		       int max);
 int weave_ioctl_lock(struct file *file, void *arg);
 int weave_ioctl_unlock(struct file *file, void *arg);
 
@@ -332,12 +336,24 @@ ssize_t weave_read(struct file *file, char __user *buf, size_t count,
 __poll_t weave_poll(struct file *file, struct poll_table_struct *pt);
 int weave_flush(struct file *file, fl_owner_t id);
 
+/* netlink.c */
+int weave_nl_init(void);
+void weave_nl_exit(void);
+void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
+		    u64 size);
+void weave_nl_reg_event(struct weave_registry *reg, u8 cmd);
+bool weave_nl_listening(void);
+
 /* registry.c */
 int weave_registry_init(void);
 void weave_registry_exit(void);
 void weave_registry_put(struct weave_registry *reg);
 struct inode *weave_inode_alloc(void);
 void weave_file_detach(struct weave_file *wf);
+u32 weave_registry_flags(struct weave_registry *reg);
+struct weave_registry *weave_registry_find_visible(const char *name, u64 id);
+struct weave_registry *weave_registry_next_visible(u64 after_id);
+int weave_registry_unlink(const char *name, struct weave_file *src);
 int weave_ioctl_attach(struct file *file, void *arg);
 int weave_ioctl_unlink(struct file *file, void *arg);
 int weave_ioctl_info(struct file *file, void *arg);

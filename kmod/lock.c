@@ -252,6 +252,7 @@ static int weave_lock_acquire(struct weave_registry *reg,
 	h = kmem_cache_zalloc(weave_hold_cache, GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return -ENOMEM;
+	h->pid = task_tgid_nr(current);
 	ls = weave_lock_get(reg, key);
 	if (!ls) {
 		ret = -ENOMEM;
@@ -306,6 +307,32 @@ static void weave_hold_release(struct weave_registry *reg,
 	weave_lock_grant(reg, ls);
 	weave_lock_mirror_state(reg, ls, key);
 	weave_lock_put(reg, ls);
+}
+
+/**
+ * weave_lock_holders() - the processes holding a key's lock
+ * @reg: the registry, locked
+ * @key: the key
+ * @pids: room for @max pids (tgids)
+ * @max: room at @pids
+ *
+ * Return: the number of pids stored.
+ */
+int weave_lock_holders(struct weave_registry *reg, u64 key, pid_t *pids,
+		       int max)
+{
+	struct weave_lockstate *ls = weave_lock_find(reg, key);
+	struct weave_hold *h;
+	int n = 0;
+
+	if (!ls)
+		return 0;
+	list_for_each_entry(h, &ls->holds, lnode) {
+		if (n == max)
+			break;
+		pids[n++] = h->pid;
+	}
+	return n;
 }
 
 /* Does another file's hold keep @wf from reading (or changing) @ls? */

@@ -126,6 +126,7 @@ static void weave_registry_release(struct kref *kref)
 		hash_del(&reg->hnode);
 	list_del(&reg->node);
 	weave_nr_registries--;
+	weave_nl_reg_event(reg, WEAVE_CMD_REG_DEL);
 	mutex_unlock(&weave_names_lock);
 
 	weave_registry_free(reg);
@@ -256,10 +257,10 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 		return ERR_PTR(-ENOMEM);
 
 	reg->id = ++weave_last_id;
+	reg->ns = ns;
+	reg->ns_inum = ns->ns.inum;
 	if (name) {
 		reg->name = name;
-		reg->ns = ns;
-		reg->ns_inum = ns->ns.inum;
 		reg->hashed = true;
 		hash_add(weave_names, &reg->hnode, weave_name_hash(ns, name));
 		if (a->flags & WEAVE_ATTACH_PERSIST) {
@@ -272,6 +273,7 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	list_add_tail(&reg->node, &weave_registries);
 	weave_nr_registries++;
 	a->result = WEAVE_ATTACH_CREATED;
+	weave_nl_reg_event(reg, WEAVE_CMD_REG_NEW);
 	return reg;
 }
 
@@ -348,6 +350,45 @@ void weave_file_detach(struct weave_file *wf)
 }
 
 /**
+ * weave_registry_unlink() - remove a registry's name
+ * @name: the name, in the caller's IPC namespace
+ * @src: the file asking, for WEAVE_WATCH_NO_SELF, or NULL
+ *
+ * Return: 0, -ENOENT or -EACCES (no write permission).
+ */
+int weave_registry_unlink(const char *name, struct weave_file *src)
+{
+	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct weave_registry *reg;
+	bool drop;
+
+	mutex_lock(&weave_names_lock);
+	reg = weave_name_find(ns, ns->ns.inum, name);
+	if (!reg) {
+		mutex_unlock(&weave_names_lock);
+		return -ENOENT;
+	}
+	if (!weave_may_access(reg, MAY_WRITE)) {
+		mutex_unlock(&weave_names_lock);
+		return -EACCES;
+	}
+	hash_del(&reg->hnode);
+	reg->hashed = false;
+	reg->flags |= WEAVE_REG_UNLINKED;
+	drop = reg->flags & WEAVE_REG_PERSIST;
+	kref_get(&reg->kref);	/* to report the event */
+	mutex_unlock(&weave_names_lock);
+
+	mutex_lock(&reg->lock);
+	weave_event(reg, src, 0, WEAVE_EV_UNLINKED);
+	mutex_unlock(&reg->lock);
+	if (drop)
+		weave_registry_put(reg);
+	weave_registry_put(reg);
+	return 0;
+}
+
+/**
  * weave_ioctl_unlink() - WEAVE_IOC_UNLINK: remove a registry's name
  * @file: any /dev/weave file
  * @arg: &struct weave_unlink
@@ -356,44 +397,93 @@ void weave_file_detach(struct weave_file *wf)
  */
 int weave_ioctl_unlink(struct file *file, void *arg)
 {
-	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct weave_unlink *u = arg;
-	struct weave_registry *reg;
-	bool drop = false;
 	char *name;
-	int ret = 0;
+	int ret;
 
 	if (u->flags || u->reserved || !u->name)
 		return -EINVAL;
 	name = weave_name_from_user(u->name);
 	if (IS_ERR(name))
 		return PTR_ERR(name);
+	ret = weave_registry_unlink(name, file->private_data);
+	kfree(name);
+	return ret;
+}
+
+/**
+ * weave_registry_flags() - WEAVE_INFO_* bits of a registry
+ * @reg: the registry
+ *
+ * Return: the bits, a snapshot.
+ */
+u32 weave_registry_flags(struct weave_registry *reg)
+{
+	return READ_ONCE(reg->flags);
+}
+
+/* Could the caller attach @reg read-only? Under weave_names_lock. */
+static bool weave_registry_visible(struct weave_registry *reg)
+{
+	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+
+	return reg->ns == ns && reg->ns_inum == ns->ns.inum &&
+	       weave_may_access(reg, MAY_READ);
+}
+
+/**
+ * weave_registry_find_visible() - a registry the caller may see
+ * @name: its name, or NULL to find it by @id
+ * @id: its id, when @name is NULL
+ *
+ * Return: the registry with a reference, or NULL.
+ */
+struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
+{
+	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct weave_registry *reg = NULL, *r;
 
 	mutex_lock(&weave_names_lock);
-	reg = weave_name_find(ns, ns->ns.inum, name);
-	if (!reg) {
-		ret = -ENOENT;
-	} else if (!weave_may_access(reg, MAY_WRITE)) {
-		ret = -EACCES;
+	if (name) {
+		reg = weave_name_find(ns, ns->ns.inum, name);
 	} else {
-		hash_del(&reg->hnode);
-		reg->hashed = false;
-		reg->flags |= WEAVE_REG_UNLINKED;
-		drop = reg->flags & WEAVE_REG_PERSIST;
-		kref_get(&reg->kref);	/* to report the event */
+		list_for_each_entry(r, &weave_registries, node) {
+			if (r->id == id) {
+				reg = r;
+				break;
+			}
+		}
+	}
+	if (reg && (!weave_registry_visible(reg) ||
+		    !kref_get_unless_zero(&reg->kref)))
+		reg = NULL;
+	mutex_unlock(&weave_names_lock);
+	return reg;
+}
+
+/**
+ * weave_registry_next_visible() - walk the registries the caller may see
+ * @after_id: the id of the last one seen, 0 to start
+ *
+ * Registries are listed in id order, so a walk meets each registry that
+ * lives throughout exactly once.
+ *
+ * Return: the next one with a reference, or NULL at the end.
+ */
+struct weave_registry *weave_registry_next_visible(u64 after_id)
+{
+	struct weave_registry *reg, *found = NULL;
+
+	mutex_lock(&weave_names_lock);
+	list_for_each_entry(reg, &weave_registries, node) {
+		if (reg->id > after_id && weave_registry_visible(reg) &&
+		    kref_get_unless_zero(&reg->kref)) {
+			found = reg;
+			break;
+		}
 	}
 	mutex_unlock(&weave_names_lock);
-	kfree(name);
-	if (ret)
-		return ret;
-
-	mutex_lock(&reg->lock);
-	weave_event(reg, file->private_data, 0, WEAVE_EV_UNLINKED);
-	mutex_unlock(&reg->lock);
-	if (drop)
-		weave_registry_put(reg);
-	weave_registry_put(reg);
-	return 0;
+	return found;
 }
 
 /**
