@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libweave over the kernel: open/close/unlink, the map operations,
+ * iteration, views, and one handle shared by threads.
+ */
+#include <pthread.h>
+#include "weave_util.h"
+#include <weave.h>
+
+#include "kselftest_harness.h"
+
+FIXTURE(lib) {
+	char name[64];
+	struct weave *w;	/* anonymous */
+};
+
+FIXTURE_SETUP(lib)
+{
+	int ret;
+
+	wv_name(self->name, sizeof(self->name), "lib");
+	ret = weave_open(NULL, 0, 0600, &self->w);
+	ASSERT_EQ(0, ret) TH_LOG("weave_open anon: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(lib)
+{
+	weave_close(self->w);
+	weave_unlink(self->name);
+}
+
+TEST_F(lib, open_close_unlink)
+{
+	struct weave_params p;
+	struct weave_info info;
+	struct weave *a, *b;
+
+	EXPECT_EQ(-ENOENT, weave_open(self->name, 0, 0, &a));
+	memset(&p, 0, sizeof(p));
+	p.max_entries = 1000;
+	ASSERT_EQ(0, weave_open_params(self->name, WEAVE_OPEN_CREATE |
+				       WEAVE_OPEN_EXCL, 0640, &p, &a));
+	EXPECT_EQ(WEAVE_OPEN_CREATED, p.result);
+	EXPECT_GT(p.id, 0);
+	ASSERT_EQ(0, weave_info(a, &info));
+	EXPECT_EQ(1000, info.max_entries);
+	EXPECT_EQ(0640, info.mode);
+	EXPECT_EQ(p.id, info.id);
+	EXPECT_GE(weave_fd(a), 0);
+
+	EXPECT_EQ(-EEXIST, weave_open(self->name, WEAVE_OPEN_CREATE |
+				      WEAVE_OPEN_EXCL, 0600, &b));
+	ASSERT_EQ(0, weave_open(self->name, 0, 0, &b));
+	ASSERT_EQ(0, weave_set(a, 1, "one", 3));
+	EXPECT_EQ(1, weave_has(b, 1));
+	weave_close(b);
+
+	/* names */
+	EXPECT_EQ(-EINVAL, weave_open("", WEAVE_OPEN_CREATE, 0600, &b));
+	EXPECT_EQ(-EINVAL, weave_open("a/b", WEAVE_OPEN_CREATE, 0600, &b));
+	EXPECT_EQ(-EINVAL, weave_open(self->name, ~0U, 0600, &b));
+
+	/* unlink: gone by name, the handle lives on */
+	EXPECT_EQ(0, weave_unlink(self->name));
+	EXPECT_EQ(-ENOENT, weave_unlink(self->name));
+	EXPECT_EQ(-ENOENT, weave_open(self->name, 0, 0, &b));
+	EXPECT_EQ(1, weave_has(a, 1));
+	ASSERT_EQ(0, weave_info(a, &info));
+	EXPECT_TRUE(info.flags & WEAVE_INFO_UNLINKED);
+	weave_close(a);
+	weave_close(NULL);
+
+	/* persistent */
+	ASSERT_EQ(0, weave_open(self->name, WEAVE_OPEN_CREATE |
+				WEAVE_OPEN_PERSIST, 0600, &a));
+	ASSERT_EQ(0, weave_set(a, 2, "kept", 4));
+	weave_close(a);
+	ASSERT_EQ(0, weave_open(self->name, 0, 0, &a));
+	EXPECT_EQ(1, weave_has(a, 2));
+	weave_close(a);
+	EXPECT_EQ(0, weave_unlink(self->name));
+}
+
+TEST_F(lib, read_only)
+{
+	struct weave *rw, *ro;
+	char out[8];
+
+	ASSERT_EQ(0, weave_open(self->name, WEAVE_OPEN_CREATE, 0644, &rw));
+	ASSERT_EQ(0, weave_set(rw, 1, "val", 3));
+	ASSERT_EQ(0, weave_open(self->name, WEAVE_OPEN_RDONLY, 0, &ro));
+	EXPECT_EQ(-EBADF, weave_set(ro, 1, "x", 1));
+	EXPECT_EQ(-EBADF, weave_delete(ro, 1));
+	EXPECT_EQ(-EBADF, weave_write(ro, 1, 0, "x", 1));
+	EXPECT_EQ(-EBADF, weave_resize(ro, 1, 0));
+	EXPECT_EQ(-EBADF, weave_clear(ro));
+	EXPECT_EQ(3, weave_get(ro, 1, out, sizeof(out), NULL));
+	EXPECT_EQ(0, memcmp(out, "val", 3));
+	weave_close(ro);
+	weave_close(rw);
+}
+
+TEST_F(lib, from_fd)
+{
+	struct weave_info a, b;
+	struct weave *w2;
+	int fd, ufd;
+
+	ASSERT_EQ(0, weave_set(self->w, 5, "five", 4));
+	fd = dup(weave_fd(self->w));
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, weave_from_fd(fd, &w2));
+	EXPECT_EQ(fd, weave_fd(w2));
+	ASSERT_EQ(0, weave_info(self->w, &a));
+	ASSERT_EQ(0, weave_info(w2, &b));
+	EXPECT_EQ(a.id, b.id);
+	EXPECT_EQ(1, weave_has(w2, 5));
+	weave_close(w2);
+	/* weave_close() closed the adopted fd */
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
+
+	/* an unattached file is refused and left open */
+	ufd = wv_dev(O_RDWR);
+	ASSERT_GE(ufd, 0);
+	EXPECT_GT(0, weave_from_fd(ufd, &w2));
+	EXPECT_NE(-1, fcntl(ufd, F_GETFD));
+	close(ufd);
+	/* so is something that is not /dev/weave */
+	ufd = open("/dev/null", O_RDWR);
+	ASSERT_GE(ufd, 0);
+	EXPECT_GT(0, weave_from_fd(ufd, &w2));
+	EXPECT_NE(-1, fcntl(ufd, F_GETFD));
+	close(ufd);
+}
+
+TEST_F(lib, map_ops)
+{
+	struct weave_stat st;
+	struct weave_api api;
+	char out[32];
+	uint64_t gen, gen2;
+
+	ASSERT_EQ(0, weave_probe(&api));
+	EXPECT_EQ(WEAVE_API, api.api);
+
+	EXPECT_EQ(0, weave_count(self->w));
+	ASSERT_EQ(0, weave_set(self->w, 1, "suh", 3));
+	EXPECT_EQ(1, weave_has(self->w, 1));
+	EXPECT_EQ(0, weave_has(self->w, 2));
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(3, weave_get(self->w, 1, out, sizeof(out), &gen));
+	EXPECT_STREQ("suh", out);
+	EXPECT_GT(gen, 0);
+
+	/* short buffer: the whole size comes back */
+	ASSERT_EQ(0, weave_set(self->w, 2, "0123456789", 10));
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(10, weave_get(self->w, 2, out, 4, NULL));
+	EXPECT_STREQ("0123", out);
+	EXPECT_EQ(10, weave_get(self->w, 2, NULL, 0, NULL));
+
+	EXPECT_EQ(-EEXIST, weave_set_flags(self->w, 1, "x", 1,
+					   WEAVE_SET_NOREPLACE, NULL));
+	EXPECT_EQ(-ENOENT, weave_set_flags(self->w, 3, "x", 1,
+					   WEAVE_SET_NOCREATE, NULL));
+	ASSERT_EQ(0, weave_set_flags(self->w, 1, "SUH", 3,
+				     WEAVE_SET_NOCREATE, &gen2));
+	EXPECT_GT(gen2, gen);
+	ASSERT_EQ(0, weave_stat(self->w, 1, &st));
+	EXPECT_EQ(gen2, st.gen);
+	EXPECT_EQ(3, st.size);
+
+	/* write, read, resize */
+	ASSERT_EQ(0, weave_write(self->w, 2, 12, "AB", 2));
+	memset(out, 0x7f, sizeof(out));
+	EXPECT_EQ(14, weave_get(self->w, 2, out, sizeof(out), NULL));
+	EXPECT_EQ(0, memcmp(out, "0123456789\0\0AB", 14));
+	EXPECT_EQ(4, weave_read(self->w, 2, 10, out, 10));
+	EXPECT_EQ(0, memcmp(out, "\0\0AB", 4));
+	ASSERT_EQ(0, weave_resize(self->w, 2, 5));
+	EXPECT_EQ(5, weave_get(self->w, 2, out, sizeof(out), NULL));
+
+	/* errors are -errno */
+	EXPECT_EQ(-EINVAL, weave_set(self->w, 0, "x", 1));
+	EXPECT_EQ(-ENOENT, weave_get(self->w, 99, out, sizeof(out), NULL));
+	EXPECT_EQ(-ENOENT, weave_delete(self->w, 99));
+	EXPECT_EQ(-ENOENT, weave_write(self->w, 99, 0, "x", 1));
+	EXPECT_EQ(-EFBIG, weave_resize(self->w, 1, api.max_entry_size + 1));
+
+	EXPECT_EQ(2, weave_count(self->w));
+	EXPECT_EQ(0, weave_delete(self->w, 1));
+	EXPECT_EQ(0, weave_has(self->w, 1));
+	EXPECT_EQ(1, weave_count(self->w));
+	ASSERT_EQ(0, weave_set(self->w, 7, "", 0));
+	EXPECT_EQ(2, weave_clear(self->w));
+	EXPECT_EQ(0, weave_count(self->w));
+	EXPECT_EQ(0, weave_clear(self->w));
+}
+
+#define NK 300
+
+static int count_key(uint64_t key, void *arg)
+{
+	int *seen = arg;
+
+	if (key < 1 || key > NK)
+		return -1000;
+	seen[key]++;
+	return 0;
+}
+
+static int stop_at_ten(uint64_t key, void *arg)
+{
+	int *n = arg;
+
+	(void)key;
+	return ++*n == 10 ? 42 : 0;
+}
+
+static int check_entry(uint64_t key, const void *buf, size_t size,
+		       uint64_t gen, void *arg)
+{
+	int *seen = arg;
+
+	if (key < 1 || key > NK || size != key % 50 || !gen)
+		return -1000;
+	if (!wv_check_pattern(buf, size, key))
+		return -1001;
+	seen[key]++;
+	return 0;
+}
+
+TEST_F(lib, iteration)
+{
+	int seen[NK + 1], n = 0;
+	unsigned char buf[64];
+	uint64_t k, cursor = 0, keys[16];
+	int ret, total = 0;
+
+	for (k = 1; k <= NK; k++) {
+		wv_pattern(buf, k % 50, k);
+		ASSERT_EQ(0, weave_set(self->w, k, buf, k % 50));
+	}
+	memset(seen, 0, sizeof(seen));
+	ASSERT_EQ(0, weave_foreach_key(self->w, count_key, seen));
+	for (k = 1; k <= NK; k++)
+		EXPECT_EQ(1, seen[k]) TH_LOG("key %llu",
+					     (unsigned long long)k);
+
+	EXPECT_EQ(42, weave_foreach_key(self->w, stop_at_ten, &n));
+	EXPECT_EQ(10, n);
+
+	memset(seen, 0, sizeof(seen));
+	ASSERT_EQ(0, weave_foreach_entry(self->w, check_entry, seen));
+	for (k = 1; k <= NK; k++)
+		EXPECT_EQ(1, seen[k]);
+
+	do {
+		ret = weave_list(self->w, &cursor, keys, 16);
+		ASSERT_GE(ret, 0);
+		total += ret;
+	} while (cursor);
+	EXPECT_EQ(NK, total);
+	cursor = 0;
+	EXPECT_EQ(-EINVAL, weave_list(self->w, &cursor, keys, 0));
+}
+
+TEST_F(lib, views)
+{
+	unsigned char in[20000], out[20000];
+	struct weave_view v;
+
+	wv_pattern(in, 10000, 1);
+	ASSERT_EQ(0, weave_set(self->w, 1, in, 10000));
+	ASSERT_EQ(0, weave_view_map(self->w, 1, &v));
+	EXPECT_FALSE(weave_view_stale(&v));
+	EXPECT_EQ(10000, weave_view_size(&v));
+	EXPECT_EQ(0, memcmp(weave_view_data(&v), in, 10000));
+	EXPECT_EQ(10000, weave_view_read(&v, out, sizeof(out)));
+	EXPECT_EQ(0, memcmp(out, in, 10000));
+
+	/* a write in place: same view, new bytes, not stale */
+	ASSERT_EQ(0, weave_write(self->w, 1, 500, "NEW", 3));
+	memcpy(in + 500, "NEW", 3);
+	EXPECT_FALSE(weave_view_stale(&v));
+	EXPECT_EQ(0, memcmp(weave_view_data(&v), in, 10000));
+	EXPECT_EQ(10000, weave_view_read(&v, out, sizeof(out)));
+	EXPECT_EQ(0, memcmp(out, in, 10000));
+	/* a short read gives the whole size */
+	EXPECT_EQ(10000, weave_view_read(&v, out, 10));
+
+	/* grow: stale until refreshed */
+	ASSERT_EQ(0, weave_resize(self->w, 1, 20000));
+	EXPECT_TRUE(weave_view_stale(&v));
+	ASSERT_EQ(0, weave_view_refresh(&v));
+	EXPECT_FALSE(weave_view_stale(&v));
+	EXPECT_EQ(20000, weave_view_size(&v));
+	EXPECT_EQ(0, memcmp(weave_view_data(&v), in, 10000));
+	EXPECT_TRUE(wv_all_bytes((const char *)weave_view_data(&v) + 10000,
+				 10000, 0));
+
+	/* delete: stale, reads fail */
+	ASSERT_EQ(0, weave_delete(self->w, 1));
+	EXPECT_TRUE(weave_view_stale(&v));
+	EXPECT_EQ(-ENOENT, weave_view_read(&v, out, sizeof(out)));
+	EXPECT_EQ(-ENOENT, weave_view_refresh(&v));
+
+	/* a recreated key: refresh follows the new life */
+	ASSERT_EQ(0, weave_set(self->w, 1, "again", 5));
+	EXPECT_TRUE(weave_view_stale(&v));
+	ASSERT_EQ(0, weave_view_refresh(&v));
+	EXPECT_FALSE(weave_view_stale(&v));
+	EXPECT_EQ(5, weave_view_size(&v));
+	EXPECT_EQ(0, memcmp(weave_view_data(&v), "again", 5));
+	EXPECT_EQ(5, weave_view_read(&v, out, sizeof(out)));
+	weave_view_unmap(&v);
+
+	/* a small value that moves out of its cell */
+	ASSERT_EQ(0, weave_set(self->w, 2, in, 100));
+	ASSERT_EQ(0, weave_view_map(self->w, 2, &v));
+	EXPECT_EQ(0, memcmp(weave_view_data(&v), in, 100));
+	ASSERT_EQ(0, weave_set(self->w, 2, in, 3000));
+	EXPECT_TRUE(weave_view_stale(&v));
+	/* the current bytes, or -ESTALE when they left the mapping */
+	ssize_t r = weave_view_read(&v, out, sizeof(out));
+
+	EXPECT_TRUE(r == 3000 || r == -ESTALE) TH_LOG("read %zd", r);
+	if (r == 3000)
+		EXPECT_EQ(0, memcmp(out, in, 3000));
+	ASSERT_EQ(0, weave_view_refresh(&v));
+	EXPECT_EQ(3000, weave_view_size(&v));
+	EXPECT_EQ(0, memcmp(weave_view_data(&v), in, 3000));
+	weave_view_unmap(&v);
+
+	EXPECT_EQ(-ENOENT, weave_view_map(self->w, 99, &v));
+}
+
+struct thr {
+	struct weave *w;
+	int idx;
+	int err;
+};
+
+static void *thread_fn(void *arg)
+{
+	struct thr *t = arg;
+	char val[32], out[32];
+	uint64_t k;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		k = 1 + t->idx * 1000 + i;
+		snprintf(val, sizeof(val), "t%d-%d", t->idx, i);
+		if (weave_set(t->w, k, val, strlen(val))) {
+			t->err = 1;
+			break;
+		}
+		memset(out, 0, sizeof(out));
+		if (weave_get(t->w, k, out, sizeof(out), NULL) !=
+		    (ssize_t)strlen(val) || strcmp(out, val)) {
+			t->err = 2;
+			break;
+		}
+		if (i % 3 == 0 && weave_delete(t->w, k)) {
+			t->err = 3;
+			break;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(lib, threads)
+{
+	struct thr t[4];
+	pthread_t th[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		t[i] = (struct thr){ .w = self->w, .idx = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, thread_fn, &t[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, t[i].err) TH_LOG("thread %d", i);
+	}
+	/* 200 per thread, every third deleted */
+	EXPECT_EQ(4 * (200 - 67), weave_count(self->w));
+}
+
+/* The seed's example with the library: set here, get in another process. */
+TEST_F(lib, seed_example)
+{
+	struct weave_params p;
+	struct weave *w;
+	pid_t pid;
+
+	memset(&p, 0, sizeof(p));
+	p.max_entries = 1000;
+	ASSERT_EQ(0, weave_open_params(self->name, WEAVE_OPEN_CREATE, 0600,
+				       &p, &w));
+	ASSERT_EQ(0, weave_set(w, 1, "suh", 3));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct weave *cw;
+		char out[8] = { 0 };
+
+		if (weave_open(self->name, 0, 0, &cw))
+			_exit(10);
+		if (weave_get(cw, 1, out, sizeof(out), NULL) != 3 ||
+		    strcmp(out, "suh"))
+			_exit(11);
+		weave_close(cw);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wv_wait(pid));
+	weave_close(w);
+}
+
+TEST_HARNESS_MAIN
