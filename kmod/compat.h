@@ -13,12 +13,16 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+/* The one comparison with the running kernel's version. */
+#define WEAVE_KERNEL_BEFORE(major, minor)				\
+	(LINUX_VERSION_CODE < KERNEL_VERSION(major, minor, 0))
+
+#if WEAVE_KERNEL_BEFORE(6, 1)
 #error "weave needs Linux 6.1 or later"
 #endif
 
 /* 6.3 made vma->vm_flags read-only behind vm_flags_{set,clear}(). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#if WEAVE_KERNEL_BEFORE(6, 3)
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;
@@ -37,8 +41,8 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
  */
 #include <net/genetlink.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-typedef struct genl_split_ops weave_genl_ops_t;
+#if !WEAVE_KERNEL_BEFORE(6, 2)
+#define WEAVE_GENL_OPS		genl_split_ops
 
 #define WEAVE_GENL_DO(c, d, p)						\
 	{ .cmd = (c), .doit = (d), .policy = (p),			\
@@ -51,7 +55,7 @@ typedef struct genl_split_ops weave_genl_ops_t;
 #define WEAVE_GENL_FAMILY_OPS(o)					\
 	.split_ops = (o), .n_split_ops = ARRAY_SIZE(o)
 #else
-typedef struct genl_ops weave_genl_ops_t;
+#define WEAVE_GENL_OPS		genl_ops
 
 #define WEAVE_GENL_DO_DUMP(c, d, du, p)					\
 	{ .cmd = (c), .doit = (d), .dumpit = (du), .policy = (p),	\
@@ -59,6 +63,16 @@ typedef struct genl_ops weave_genl_ops_t;
 #define WEAVE_GENL_DO(c, d, p)		WEAVE_GENL_DO_DUMP(c, d, NULL, p)
 #define WEAVE_GENL_DUMP(c, du, p)	WEAVE_GENL_DO_DUMP(c, NULL, du, p)
 #define WEAVE_GENL_FAMILY_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
+#endif
+
+/*
+ * 6.6 put a struct genl_info into struct genl_dumpit_info and added
+ * genl_info_dump(cb) to reach it; before, the dump's parsed attributes
+ * were genl_dumpit_info(cb)->attrs. Both results have ->attrs, so write
+ * genl_info_dump(cb)->attrs (and nothing else of it) in a dumpit.
+ */
+#if WEAVE_KERNEL_BEFORE(6, 6)
+#define genl_info_dump(cb)	genl_dumpit_info(cb)
 #endif
 
 /*

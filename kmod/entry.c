@@ -31,10 +31,6 @@
 
 #define WEAVE_MIN_BUCKETS	64
 
-#define WEAVE_SPAN_OFFSET(reg, e) \
-	(((u64)weave_span_pgoff(reg, (e)->slot) << PAGE_SHIFT) + \
-	 weave_store_data_offset(e))
-
 static struct kmem_cache *weave_entry_cache;
 
 static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
@@ -64,15 +60,16 @@ static struct weave_index_header *weave_header(struct weave_registry *reg)
 	return page_address(xa_load(&reg->index, 0));
 }
 
-/* Pairs with the acquire load and smp_rmb() of a lock-free reader. */
 static void weave_seq_begin(__u32 *seq)
 {
 	WRITE_ONCE(*seq, *seq + 1);
+	/* Odd seq before the change; pairs with the reader's smp_rmb(). */
 	smp_wmb();
 }
 
 static void weave_seq_end(__u32 *seq)
 {
+	/* The change before even seq; pairs with the reader's acquire. */
 	smp_wmb();
 	WRITE_ONCE(*seq, *seq + 1);
 }
@@ -86,6 +83,14 @@ static void weave_header_update(struct weave_registry *reg)
 	WRITE_ONCE(h->count, reg->count);
 	WRITE_ONCE(h->gen, reg->gen);
 	weave_seq_end(&h->seq);
+}
+
+/* The map offset of an entry's first byte, as weave_slot.offset shows. */
+static u64 weave_entry_offset(const struct weave_registry *reg,
+			      const struct weave_entry *e)
+{
+	return ((u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT) +
+	       weave_store_data_offset(e);
 }
 
 /**
@@ -204,7 +209,7 @@ static void weave_slot_fill(struct weave_registry *reg, struct weave_entry *e,
 	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
 	WRITE_ONCE(s->size, size);
 	WRITE_ONCE(s->gen, reg->gen);
-	WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
+	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 }
 
 /* Remove a live entry; views of it fault from now on. */
@@ -331,7 +336,7 @@ int weave_ioctl_set(struct file *file, void *arg)
 		reg->gen++;
 		WRITE_ONCE(s->size, a->len);
 		WRITE_ONCE(s->gen, reg->gen);
-		WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
+		WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 		mask = WEAVE_EV_CHANGED;
 		if (a->len != old_size)
 			mask |= WEAVE_EV_RESIZED;
@@ -479,7 +484,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 		reg->bytes += end - size;
 		size = end;
 		WRITE_ONCE(s->size, size);
-		WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
+		WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 		mask |= WEAVE_EV_RESIZED;
 	}
 	weave_store_write(reg, e, a->offset, buf, a->len);
@@ -545,7 +550,7 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	reg->gen++;
 	WRITE_ONCE(s->size, a->size);
 	WRITE_ONCE(s->gen, reg->gen);
-	WRITE_ONCE(s->offset, WEAVE_SPAN_OFFSET(reg, e));
+	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 	weave_seq_end(&s->seq);
 	weave_header_update(reg);
 	weave_event(reg, file->private_data, a->key, WEAVE_EV_RESIZED);

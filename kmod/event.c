@@ -317,6 +317,29 @@ static bool weave_flushed(struct weave_file *wf, unsigned int seq)
 	       READ_ONCE(wf->flush_files) == current->files;
 }
 
+/* Wake condition of WEAVE_IOC_WAIT: the bucket moved, or we closed. */
+static bool weave_gen_moved(struct weave_registry *reg, struct weave_file *wf,
+			    unsigned int b, unsigned int bseq,
+			    unsigned int fseq)
+{
+	return READ_ONCE(reg->genseq[b]) != bseq || weave_flushed(wf, fseq);
+}
+
+/* Sleep until weave_gen_moved(), for at most @left (KTIME_MAX: ever). */
+static long weave_gen_sleep(struct weave_registry *reg, struct weave_file *wf,
+			    unsigned int b, unsigned int bseq,
+			    unsigned int fseq, ktime_t left)
+{
+	wait_queue_head_t *wq = &reg->genwq[b];
+
+	if (left == KTIME_MAX)
+		return wait_event_interruptible(*wq, weave_gen_moved(reg, wf, b,
+								     bseq, fseq));
+	return wait_event_interruptible_hrtimeout(*wq,
+						  weave_gen_moved(reg, wf, b, bseq,
+								  fseq), left);
+}
+
 /**
  * weave_ioctl_wait() - WEAVE_IOC_WAIT: sleep until a key's gen differs
  * @file: an attached file
@@ -354,17 +377,13 @@ int weave_ioctl_wait(struct file *file, void *arg)
 			return 0;
 
 		if (!(a->flags & WEAVE_WAIT_TIMED)) {
-			ret = wait_event_interruptible(reg->genwq[b],
-				READ_ONCE(reg->genseq[b]) != bseq ||
-				weave_flushed(wf, fseq));
+			ret = weave_gen_sleep(reg, wf, b, bseq, fseq, KTIME_MAX);
 		} else {
 			ktime_t left = ktime_sub(deadline, ktime_get());
 
 			if (left <= 0)
 				return -ETIMEDOUT;
-			ret = wait_event_interruptible_hrtimeout(reg->genwq[b],
-				READ_ONCE(reg->genseq[b]) != bseq ||
-				weave_flushed(wf, fseq), left);
+			ret = weave_gen_sleep(reg, wf, b, bseq, fseq, left);
 			if (ret == -ETIME)
 				return -ETIMEDOUT;
 			if (ret == -ERESTARTSYS)

@@ -175,7 +175,7 @@ struct weave_entry {
  */
 struct weave_registry {
 	struct kref kref;
-	struct mutex lock;
+	struct mutex lock;	/* see the comment at the top */
 	struct list_head node;
 	struct hlist_node hnode;
 	const char *name;

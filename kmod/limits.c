@@ -17,7 +17,7 @@
 #include "internal.h"
 
 unsigned int weave_max_registries = 1024;
-unsigned long weave_max_entries = 1UL << 20;
+unsigned long weave_max_entries = BIT(20);
 unsigned long weave_max_entry_size = SZ_16M;
 unsigned long weave_max_registry_bytes = SZ_256M;
 unsigned int weave_max_locks = 4096;
@@ -26,9 +26,9 @@ unsigned int weave_max_watches = 4096;
 
 /* Upper bounds keep map offsets (slots * span) far below 2^63. */
 #define WEAVE_MAX_REGISTRIES_LIMIT	65536U
-#define WEAVE_MAX_ENTRIES_LIMIT		(1UL << 24)
+#define WEAVE_MAX_ENTRIES_LIMIT		BIT(24)
 #define WEAVE_MAX_ENTRY_SIZE_LIMIT	SZ_1G
-#define WEAVE_MAX_PER_FILE_LIMIT	(1U << 20)
+#define WEAVE_MAX_PER_FILE_LIMIT	BIT(20)
 
 static int weave_param_set_range(const char *val,
 				 const struct kernel_param *kp,

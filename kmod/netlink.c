@@ -192,9 +192,9 @@ static int weave_nl_fill_entry(struct sk_buff *skb, struct netlink_callback *cb,
 static int weave_nl_entry_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *name = info->attrs[WEAVE_A_REG_NAME];
-	struct nlattr *id = info->attrs[WEAVE_A_REG_ID];
+	struct nlattr **attrs = genl_info_dump(cb)->attrs;
+	struct nlattr *name = attrs[WEAVE_A_REG_NAME];
+	struct nlattr *id = attrs[WEAVE_A_REG_ID];
 	struct weave_registry *reg;
 	u32 slot;
 
@@ -231,7 +231,7 @@ static int weave_nl_unlink_doit(struct sk_buff *skb, struct genl_info *info)
 				     NULL);
 }
 
-static const weave_genl_ops_t weave_nl_ops[] = {
+static const struct WEAVE_GENL_OPS weave_nl_ops[] = {
 	WEAVE_GENL_DO_DUMP(WEAVE_CMD_REG_GET, weave_nl_reg_get_doit,
 			   weave_nl_reg_get_dumpit, weave_nl_name_policy),
 	WEAVE_GENL_DUMP(WEAVE_CMD_ENTRY_GET, weave_nl_entry_get_dumpit,

@@ -72,7 +72,7 @@ struct inode *weave_inode_alloc(void)
 }
 
 static struct weave_registry *weave_registry_alloc(u64 max_entries,
-						    umode_t mode)
+						   umode_t mode)
 {
 	struct weave_registry *reg;
 	int i;

@@ -31,7 +31,7 @@
 
 #include "internal.h"
 
-#define WEAVE_SMALL_MAX		(1U << WEAVE_CELL_MAX_SHIFT)
+#define WEAVE_SMALL_MAX		BIT(WEAVE_CELL_MAX_SHIFT)
 
 static struct page *weave_page_alloc(struct weave_registry *reg)
 {
