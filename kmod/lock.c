@@ -417,12 +417,12 @@ static int weave_lock_convert(struct weave_registry *reg,
 		weave_lock_mirror_state(reg, ls, ls->hnode.key);
 		return 0;
 	}
-	if (nonblock)
-		return -EAGAIN;
 	/* Two sharers both waiting to upgrade would wait forever. */
 	list_for_each_entry(other, &ls->waiters, node)
 		if (other->upgrade)
 			return -EDEADLK;
+	if (nonblock)
+		return -EAGAIN;
 	return weave_lock_wait(reg, ls, &w, deadline);
 }
 
