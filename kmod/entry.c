@@ -764,8 +764,12 @@ int weave_entries_init(struct weave_registry *reg)
  */
 void weave_entries_destroy(struct weave_registry *reg)
 {
-	if (reg->entries.buckets)
+	if (reg->entries.buckets) {
+		/* Nobody else can reach @reg; the lock is for the asserts. */
+		mutex_lock(&reg->lock);
 		weave_entries_clear(reg, NULL);
+		mutex_unlock(&reg->lock);
+	}
 	weave_htable_destroy(&reg->entries);
 	weave_locks_destroy(reg);
 	weave_htable_destroy(&reg->locks);
