@@ -235,7 +235,8 @@ LINT_MOD := build/lint-mod
 lint: build/checkpatch/.stamp | setup
 	@echo "lint: weave.ko with W=1 and sparse (C=2)"
 	$(Q)rm -rf $(LINT_MOD) && mkdir -p $(LINT_MOD)
-	$(Q)cp -pR Kbuild kmod include $(wildcard VERSION) $(LINT_MOD)/
+	$(Q)cp -p --parents Kbuild kmod/*.[ch] $$(find include -name '*.h') \
+		$(wildcard VERSION) $(LINT_MOD)/
 	$(Q)$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$(LINT_MOD) C=2 W=1 modules \
 		>$(LINT_MOD)/build.log 2>&1 || { cat $(LINT_MOD)/build.log; exit 1; }
 	$(Q)if grep -E 'warning:|error:' $(LINT_MOD)/build.log; then exit 1; fi
