@@ -106,6 +106,7 @@ build/libweave.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 build/weave.pc: lib/weave.pc.in VERSION
+	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|/usr/local|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
 # --- weavectl, selftests, examples, host tests -----------------------------------
