@@ -22,8 +22,6 @@
 
 #include "internal.h"
 
-#define WEAVE_VERSION_STRING	"0.1.0"
-
 /* What this build implements, reported by WEAVE_IOC_API. */
 #define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
 			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK)
