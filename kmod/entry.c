@@ -146,24 +146,20 @@ void weave_entry_put(struct weave_entry *e)
 		kmem_cache_free(weave_entry_cache, e);
 }
 
-static int weave_check_bytes(struct weave_registry *reg, u64 old_size,
-			     u64 new_size)
-{
-	if (new_size > old_size &&
-	    reg->bytes + (new_size - old_size) >
-	    READ_ONCE(weave_max_registry_bytes))
-		return -ENOSPC;
-	return 0;
-}
-
-/* Create @key with @size zero bytes; the caller fills it and its slot. */
+/*
+ * Create @key with @size zero bytes and open its slot's seq; the caller
+ * fills it and finishes with weave_entry_changed().
+ */
 static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 					      u64 key, u64 size)
 {
+	u64 max = READ_ONCE(weave_max_registry_bytes);
 	struct weave_entry *e;
+	struct weave_slot *s;
 	int slot, ret;
 
-	if (reg->count >= reg->max_entries)
+	if (reg->count >= reg->max_entries || size > max ||
+	    reg->bytes > max - size)
 		return ERR_PTR(-ENOSPC);
 
 	e = kmem_cache_zalloc(weave_entry_cache, GFP_KERNEL_ACCOUNT);
@@ -188,8 +184,16 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 	if (ret)
 		goto err_slot;
 
+	s = weave_slot(reg, slot);
+	weave_seq_begin(&s->seq);
+	WRITE_ONCE(s->key, key);
+	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
+	WRITE_ONCE(s->size, size);
+	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
+
 	weave_htable_add(&reg->entries, &e->hnode);
 	reg->count++;
+	reg->bytes += size;
 	reg->slot_hwm = max_t(u32, reg->slot_hwm, slot);
 	return e;
 
@@ -200,16 +204,47 @@ err_free:
 	return ERR_PTR(ret);
 }
 
-/* Fill the slot of a new entry; the caller has its seq odd. */
-static void weave_slot_fill(struct weave_registry *reg, struct weave_entry *e,
-			    struct weave_slot *s, u64 size)
+/*
+ * Give @e (whose slot @s has an odd seq) room for @size bytes, within
+ * the registry's byte limit, and show the new size and place in @s.
+ */
+static int weave_entry_resize(struct weave_registry *reg,
+			      struct weave_entry *e, struct weave_slot *s,
+			      u64 size)
 {
-	WRITE_ONCE(s->key, e->hnode.key);
-	WRITE_ONCE(s->birth, reg->gen);
-	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
+	u64 old = s->size;
+	int ret;
+
+	if (size > old && reg->bytes + (size - old) >
+	    READ_ONCE(weave_max_registry_bytes))
+		return -ENOSPC;
+	ret = weave_store_resize(reg, e, old, size);
+	if (ret)
+		return ret;
+	reg->bytes = reg->bytes - old + size;
 	WRITE_ONCE(s->size, size);
-	WRITE_ONCE(s->gen, reg->gen);
 	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
+	return 0;
+}
+
+/*
+ * Finish a change of @e begun with weave_seq_begin(): hand out its new
+ * gen (also its birth when @mask has WEAVE_EV_NEW), close the seq, and
+ * tell the index header, watchers and waiters.
+ */
+static void weave_entry_changed(struct weave_registry *reg, struct file *file,
+				struct weave_entry *e, struct weave_slot *s,
+				u32 mask)
+{
+	reg->gen++;
+	WRITE_ONCE(s->gen, reg->gen);
+	if (mask & WEAVE_EV_NEW)
+		WRITE_ONCE(s->birth, reg->gen);
+	weave_seq_end(&s->seq);
+	weave_header_update(reg);
+	if (mask & WEAVE_EV_NEW)
+		weave_lock_mirror(reg, e->hnode.key);
+	weave_event(reg, file->private_data, e->hnode.key, mask);
 }
 
 /* Remove a live entry; views of it fault from now on. */
@@ -299,7 +334,6 @@ int weave_ioctl_set(struct file *file, void *arg)
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
-	u64 old_size = 0;
 	u32 mask;
 	void *buf;
 	int ret;
@@ -323,29 +357,18 @@ int weave_ioctl_set(struct file *file, void *arg)
 		if (a->flags & WEAVE_SET_NOREPLACE)
 			goto out_end;
 		s = weave_slot(reg, e->slot);
-		old_size = s->size;
-		ret = weave_check_bytes(reg, old_size, a->len);
-		if (ret)
-			goto out_end;
+		mask = WEAVE_EV_CHANGED;
+		if (a->len != s->size)
+			mask |= WEAVE_EV_RESIZED;
 		weave_seq_begin(&s->seq);
-		ret = weave_store_resize(reg, e, old_size, a->len);
+		ret = weave_entry_resize(reg, e, s, a->len);
 		if (ret) {
 			weave_seq_end(&s->seq);
 			goto out_end;
 		}
-		reg->gen++;
-		WRITE_ONCE(s->size, a->len);
-		WRITE_ONCE(s->gen, reg->gen);
-		WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
-		mask = WEAVE_EV_CHANGED;
-		if (a->len != old_size)
-			mask |= WEAVE_EV_RESIZED;
 	} else {
 		ret = -ENOENT;
 		if (a->flags & WEAVE_SET_NOCREATE)
-			goto out_end;
-		ret = weave_check_bytes(reg, 0, a->len);
-		if (ret)
 			goto out_end;
 		e = weave_entry_create(reg, a->key, a->len);
 		if (IS_ERR(e)) {
@@ -353,18 +376,10 @@ int weave_ioctl_set(struct file *file, void *arg)
 			goto out_end;
 		}
 		s = weave_slot(reg, e->slot);
-		weave_seq_begin(&s->seq);
-		reg->gen++;
-		weave_slot_fill(reg, e, s, a->len);
 		mask = WEAVE_EV_NEW;
 	}
 	weave_store_write(reg, e, 0, buf, a->len);
-	weave_seq_end(&s->seq);
-	reg->bytes += a->len - old_size;
-	weave_header_update(reg);
-	if (mask & WEAVE_EV_NEW)
-		weave_lock_mirror(reg, a->key);
-	weave_event(reg, file->private_data, a->key, mask);
+	weave_entry_changed(reg, file, e, s, mask);
 	a->gen = reg->gen;
 	ret = 0;
 
@@ -443,8 +458,8 @@ int weave_ioctl_write(struct file *file, void *arg)
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
-	u64 end, size;
 	void *buf;
+	u64 end;
 	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_WRITE_VALID || a->reserved ||
@@ -467,33 +482,18 @@ int weave_ioctl_write(struct file *file, void *arg)
 		goto out_end;
 	}
 	s = weave_slot(reg, e->slot);
-	size = s->size;
-	if (a->len && end > size) {
-		ret = weave_check_bytes(reg, size, end);
-		if (ret)
-			goto out_end;
-	}
-
 	weave_seq_begin(&s->seq);
-	if (a->len && end > size) {
-		ret = weave_store_resize(reg, e, size, end);
+	if (a->len && end > s->size) {
+		ret = weave_entry_resize(reg, e, s, end);
 		if (ret) {
 			weave_seq_end(&s->seq);
 			goto out_end;
 		}
-		reg->bytes += end - size;
-		size = end;
-		WRITE_ONCE(s->size, size);
-		WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 		mask |= WEAVE_EV_RESIZED;
 	}
 	weave_store_write(reg, e, a->offset, buf, a->len);
-	reg->gen++;
-	WRITE_ONCE(s->gen, reg->gen);
-	weave_seq_end(&s->seq);
-	weave_header_update(reg);
-	weave_event(reg, file->private_data, a->key, mask);
-	a->size = size;
+	a->size = s->size;
+	weave_entry_changed(reg, file, e, s, mask);
 	a->gen = reg->gen;
 
 out_end:
@@ -517,7 +517,6 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
-	u64 size;
 	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_RESIZE_VALID || a->reserved ||
@@ -535,25 +534,13 @@ int weave_ioctl_resize(struct file *file, void *arg)
 		goto out_end;
 	}
 	s = weave_slot(reg, e->slot);
-	size = s->size;
-	ret = weave_check_bytes(reg, size, a->size);
-	if (ret)
-		goto out_end;
-
 	weave_seq_begin(&s->seq);
-	ret = weave_store_resize(reg, e, size, a->size);
+	ret = weave_entry_resize(reg, e, s, a->size);
 	if (ret) {
 		weave_seq_end(&s->seq);
 		goto out_end;
 	}
-	reg->bytes = reg->bytes - size + a->size;
-	reg->gen++;
-	WRITE_ONCE(s->size, a->size);
-	WRITE_ONCE(s->gen, reg->gen);
-	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
-	weave_seq_end(&s->seq);
-	weave_header_update(reg);
-	weave_event(reg, file->private_data, a->key, WEAVE_EV_RESIZED);
+	weave_entry_changed(reg, file, e, s, WEAVE_EV_RESIZED);
 	a->gen = reg->gen;
 
 out_end:
