@@ -34,23 +34,27 @@ _weavectl()
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--) break ;;
-		-m | --mode | -w | --timeout) ((i++)) ;;
+		-m | --mode | --size | -w | --timeout) ((i++)) ;;
+		-s) [ "$cmd" = set ] && ((i++)) ;;	# lock -s: --shared
 		-*) ;;
 		*) ((nargs++)) ;;
 		esac
 	done
 
 	case $prev in
-	-m | --mode | -w | --timeout)
+	-m | --mode | --size | -w | --timeout)
 		return ;;
+	-s)
+		[ "$cmd" = set ] && return ;;
 	esac
 
 	if [[ $cur == -* ]]; then
 		local opts="--help"
 		case $cmd in
-		set) opts+=" --mode" ;;
+		set) opts+=" --mode --size" ;;
 		get) opts+=" --hex" ;;
 		lock) opts+=" --shared --nonblock --timeout" ;;
+		keys) opts+=" --json" ;;
 		list | show) opts+=" --json --parsable" ;;
 		monitor) opts+=" --json" ;;
 		esac

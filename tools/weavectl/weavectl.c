@@ -222,39 +222,56 @@ static void hexdump(const unsigned char *buf, size_t len)
 
 struct set_opts {
 	mode_t mode;
+	uint64_t size;		/* capacity of a registry set creates; 0: default */
 };
 
 static int set_opt(int c, void *ctx)
 {
 	struct set_opts *o = ctx;
+	unsigned long long n;
 	unsigned long m;
 	char *end;
 
-	if (c != 'm')
-		return -1;
-	errno = 0;
-	m = strtoul(optarg, &end, 8);
-	if (errno || end == optarg || *end || m > 0777)
-		return -1;
-	o->mode = (mode_t)m;
-	return 0;
+	switch (c) {
+	case 'm':
+		errno = 0;
+		m = strtoul(optarg, &end, 8);
+		if (errno || end == optarg || *end || m > 0777)
+			return -1;
+		o->mode = (mode_t)m;
+		return 0;
+	case 's':
+		/* A positive decimal number of entries. */
+		if (*optarg < '0' || *optarg > '9')
+			return -1;
+		errno = 0;
+		n = strtoull(optarg, &end, 10);
+		if (errno || *end || !n)
+			return -1;
+		o->size = n;
+		return 0;
+	}
+	return -1;
 }
 
 static int cmd_set(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 's' },
 		{ 0 }
 	};
 	struct set_opts o = { .mode = 0644 };
+	struct weave_params params;
 	const char *name, *file = "-";
 	unsigned char *buf = NULL;
+	struct weave_api api;
 	struct weave *w;
 	uint64_t key;
 	size_t len = 0;
 	int i, fd, err;
 
-	i = parse_opts(argc, argv, opts, "m:", set_opt, &o);
+	i = parse_opts(argc, argv, opts, "m:s:", set_opt, &o);
 	PARSE_OR_RETURN(i);
 	if (argc - i < 2 || argc - i > 3)
 		return usage_error("set: expected NAME KEY [FILE|-]");
@@ -278,14 +295,25 @@ static int cmd_set(int argc, char **argv)
 	if (err)
 		return fail(err, "set %s %s: %s", name, argv[i + 1], file);
 
-	/* Created persistent, so the value outlives this command. */
-	err = weave_open(name, WEAVE_OPEN_CREATE | WEAVE_OPEN_PERSIST, o.mode,
-			 &w);
+	/*
+	 * Created persistent, so the value outlives this command; --mode and
+	 * --size apply only when this call creates it.
+	 */
+	memset(&params, 0, sizeof(params));
+	params.max_entries = o.size;
+	err = weave_open_params(name, WEAVE_OPEN_CREATE | WEAVE_OPEN_PERSIST,
+				o.mode, &params, &w);
 	if (!err) {
 		err = weave_set(w, key, buf, len);
 		weave_close(w);
 	}
 	free(buf);
+	/* The kernel refuses a capacity above its limit with EINVAL. */
+	if (err == -EINVAL && o.size && !weave_probe(&api) &&
+	    o.size > api.max_entries)
+		return fail(0, "set %s %s: --size %" PRIu64 " is more than "
+			    "the limit of %" PRIu64 " entries", name,
+			    argv[i + 1], o.size, (uint64_t)api.max_entries);
 	if (err)
 		return fail(err, "set %s %s", name, argv[i + 1]);
 	return EXIT_SUCCESS;
@@ -356,29 +384,71 @@ static int cmd_get(int argc, char **argv)
 
 /* ---- keys ---- */
 
-static int print_key(uint64_t key, void *arg)
+struct key_vec {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int collect_key(uint64_t key, void *arg)
 {
-	(void)arg;
-	printf("%" PRIu64 "\n", key);
+	struct key_vec *kv = arg;
+	uint64_t *nv;
+
+	if (kv->n == kv->cap) {
+		nv = realloc(kv->v, (kv->cap ? kv->cap * 2 : 64) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		kv->v = nv;
+		kv->cap = kv->cap ? kv->cap * 2 : 64;
+	}
+	kv->v[kv->n++] = key;
+	return 0;
+}
+
+static int keys_opt(int c, void *ctx)
+{
+	if (c != 'j')
+		return -1;
+	*(int *)ctx = 1;
 	return 0;
 }
 
 static int cmd_keys(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 }
+	};
+	struct key_vec kv = { 0 };
 	struct weave *w;
-	int i, err;
+	int i, json = 0, err;
+	size_t k;
 
-	i = parse_opts(argc, argv, NULL, NULL, NULL, NULL);
+	i = parse_opts(argc, argv, opts, "j", keys_opt, &json);
 	PARSE_OR_RETURN(i);
 	if (argc - i != 1)
 		return usage_error("keys: expected NAME");
 	err = weave_open(argv[i], WEAVE_OPEN_RDONLY, 0, &w);
 	if (!err) {
-		err = weave_foreach_key(w, print_key, NULL);
+		/* All of them first: an error leaves no partial listing. */
+		err = weave_foreach_key(w, collect_key, &kv);
 		weave_close(w);
 	}
-	if (err)
+	if (err) {
+		free(kv.v);
 		return fail(err, "keys %s", argv[i]);
+	}
+	if (json) {
+		/* One JSON document: an array of numbers. */
+		putchar('[');
+		for (k = 0; k < kv.n; k++)
+			printf("%s%" PRIu64, k ? "," : "", kv.v[k]);
+		printf("]\n");
+	} else {
+		for (k = 0; k < kv.n; k++)
+			printf("%" PRIu64 "\n", kv.v[k]);
+	}
+	free(kv.v);
 	if (fflush(stdout))
 		return fail(errno, "keys %s: write", argv[i]);
 	return EXIT_SUCCESS;
@@ -553,15 +623,18 @@ static int cmd_lock(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "set", cmd_set, "[--mode OCTAL] NAME KEY [FILE|-]",
+	{ "set", cmd_set, "[--mode OCTAL] [--size N] NAME KEY [FILE|-]",
 	  "Set KEY of registry NAME to the contents of FILE (default: standard\n"
 	  "input), creating the registry, persistent, when it does not exist.",
-	  "  -m, --mode OCTAL    permissions of a registry set creates (0644)\n" },
+	  "  -m, --mode OCTAL    permissions of a registry set creates (0644)\n"
+	  "  -s, --size N        capacity (most entries) of a registry set\n"
+	  "                      creates (default: the module's max_entries)\n" },
 	{ "get", cmd_get, "[--hex] NAME KEY",
 	  "Write the value of KEY in registry NAME to standard output.",
 	  "  -x, --hex           print a hex dump instead of the raw bytes\n" },
-	{ "keys", cmd_keys, "NAME",
-	  "Print the keys of registry NAME, one per line.", NULL },
+	{ "keys", cmd_keys, "[--json] NAME",
+	  "Print the keys of registry NAME, one per line.",
+	  "  -j, --json          one JSON document: an array of the keys\n" },
 	{ "del", cmd_del, "NAME KEY",
 	  "Delete KEY from registry NAME.", NULL },
 	{ "rm", cmd_rm, "NAME",
@@ -587,12 +660,19 @@ static const struct cmd cmds[] = {
 
 static void usage(FILE *f)
 {
-	size_t i;
+	size_t i, len, width = 0;
 
+	/* The synopses in one column, after the longest command name. */
+	for (i = 0; i < NCMDS; i++) {
+		len = strlen(cmds[i].name);
+		if (len > width)
+			width = len;
+	}
 	fprintf(f, "usage: weavectl COMMAND [OPTIONS] [ARGS]\n"
 		   "       weavectl COMMAND --help\n\ncommands:\n");
 	for (i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-5s %s\n", cmds[i].name, cmds[i].args);
+		fprintf(f, "  %-*s %s\n", (int)width, cmds[i].name,
+			cmds[i].args);
 }
 
 int main(int argc, char **argv)

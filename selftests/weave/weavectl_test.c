@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weavectl's ioctl commands, beyond what netlink_test.c covers: lock
+ * (held while its command runs, --nonblock, --shared, --timeout, exit
+ * status, bad arguments), set from standard input and with --mode and
+ * --size, get --hex, keys --json, del and set errors, and the command
+ * overview of --help.
+ *
+ * weavectl runs as a child (fork + exec, standard input from a pipe,
+ * output through pipes), found next to the selftests directory:
+ * ../weavectl from this program (the guest's /weave/weavectl), as in
+ * netlink_test.c. Lock states are checked with the raw ioctls on the
+ * test's own files.
+ */
+#include <grp.h>
+#include <poll.h>
+
+#include "lock_util.h"
+
+#include "kselftest_harness.h"
+
+#define NOBODY		65534
+#define OUT_MAX		(64 * 1024)
+
+/* ---- running weavectl ------------------------------------------------- */
+
+#define AS_NOBODY	(1 << 0)	/* setresuid/setresgid(65534) first */
+
+struct ctl {
+	int status;		/* exit status, or 128 + signal */
+	char out[OUT_MAX];
+	char err[8192];
+};
+
+static const char *ctl_path(void)
+{
+	static char path[4096];
+	char *slash;
+	ssize_t n;
+
+	if (path[0])
+		return path;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	if (n < 0)
+		return "weavectl";
+	path[n] = '\0';
+	slash = strrchr(path, '/');		/* .../selftests/weavectl_test */
+	*slash = '\0';
+	slash = strrchr(path, '/');		/* .../selftests */
+	strcpy(slash, "/weavectl");
+	return path;
+}
+
+static int drop_to_nobody(void)
+{
+	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
+}
+
+/*
+ * Start weavectl with @argv (argv[0] is ignored): its standard input is
+ * the pipe written through *@in, its output the pipes read through *@out
+ * and *@err. Every end the test keeps is O_CLOEXEC, so no other child
+ * holds the input pipe open.
+ */
+static pid_t ctl_start(int flags, char *const argv[], int *in, int *out,
+		       int *err)
+{
+	int pi[2], po[2], pe[2];
+	pid_t pid;
+
+	if (pipe2(pi, O_CLOEXEC) || pipe2(po, O_CLOEXEC) ||
+	    pipe2(pe, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(pi[0], 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if ((flags & AS_NOBODY) && drop_to_nobody())
+			_exit(121);
+		execv(ctl_path(), argv);
+		_exit(122);
+	}
+	close(pi[0]);
+	close(po[1]);
+	close(pe[1]);
+	*in = pi[1];
+	*out = po[0];
+	*err = pe[0];
+	return pid;
+}
+
+/* Append what @fd has to @buf (of @size, NUL-terminated); 0 at EOF. */
+static int drain(int fd, char *buf, size_t size)
+{
+	size_t len = strlen(buf);
+	ssize_t n;
+
+	if (len + 1 >= size)
+		return 0;
+	n = read(fd, buf + len, size - len - 1);
+	if (n <= 0)
+		return 0;
+	buf[len + n] = '\0';
+	return 1;
+}
+
+/* Read @out and @err into @c until both end (or 10 s pass quietly). */
+static void collect(struct ctl *c, int out, int err)
+{
+	struct pollfd p[2] = { { .fd = out, .events = POLLIN },
+			       { .fd = err, .events = POLLIN } };
+	int open_fds = 2, i;
+
+	while (open_fds) {
+		if (poll(p, 2, 10000) <= 0)
+			break;
+		for (i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (!drain(p[i].fd, i ? c->err : c->out,
+				   i ? sizeof(c->err) : sizeof(c->out))) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (i = 0; i < 2; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+}
+
+/*
+ * Run weavectl to completion with @input (@len bytes, less than a pipe
+ * holds) on its standard input: its exit status; output in @c.
+ */
+static int ctl_run(struct ctl *c, int flags, const void *input, size_t len,
+		   char *const argv[])
+{
+	int in, out, err;
+	pid_t pid;
+
+	c->out[0] = c->err[0] = '\0';
+	pid = ctl_start(flags, argv, &in, &out, &err);
+	if (pid < 0)
+		return c->status = -1;
+	if (len && write(in, input, len) != (ssize_t)len)
+		len = 0;	/* the status below tells */
+	close(in);
+	collect(c, out, err);
+	return c->status = wv_wait(pid);
+}
+
+#define CTL(c, ...) ({							\
+	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
+	ctl_run((c), 0, NULL, 0, __argv);				\
+})
+#define CTL_IN(c, in, len, ...) ({					\
+	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
+	ctl_run((c), 0, (in), (len), __argv);				\
+})
+#define CTL_AS(c, fl, ...) ({						\
+	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
+	ctl_run((c), (fl), NULL, 0, __argv);				\
+})
+
+/*
+ * A weavectl running in the background: "lock ... -- sh -c 'echo
+ * locked; read x; exit N'" holds its lock until the test closes @in.
+ */
+struct bg {
+	pid_t pid;
+	int in, out, err;
+	struct ctl c;
+};
+
+static int bg_start(struct bg *b, int flags, char *const argv[])
+{
+	b->c.out[0] = b->c.err[0] = '\0';
+	b->pid = ctl_start(flags, argv, &b->in, &b->out, &b->err);
+	return b->pid < 0 ? -1 : 0;
+}
+
+/* Until @needle shows on its standard output (@secs at most). */
+static bool bg_until(struct bg *b, const char *needle, double secs)
+{
+	struct pollfd p = { .fd = b->out, .events = POLLIN };
+	double end = wv_now() + secs;
+
+	while (!strstr(b->c.out, needle) && wv_now() < end) {
+		if (poll(&p, 1, 100) > 0 &&
+		    !drain(b->out, b->c.out, sizeof(b->c.out)))
+			break;
+	}
+	return strstr(b->c.out, needle);
+}
+
+/* Let its command go on (EOF on its input); its exit status. */
+static int bg_finish(struct bg *b)
+{
+	close(b->in);
+	collect(&b->c, b->out, b->err);
+	return b->c.status = wv_wait(b->pid);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* ---- the fixture ---------------------------------------------------------- */
+
+FIXTURE(ctl) {
+	char name[64];		/* persistent, 0644, made by the fixture */
+	int fd;
+	struct ctl c;
+};
+
+FIXTURE_SETUP(ctl)
+{
+	wv_name(self->name, sizeof(self->name), "ctl");
+	wv_unlink_name(self->name);
+	self->fd = wv_open(self->name, O_RDWR,
+			   WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL |
+			   WEAVE_ATTACH_PERSIST, 0644, 0, NULL);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, access(ctl_path(), X_OK)) TH_LOG("%s", ctl_path());
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	wv_unlink_name(self->name);
+}
+
+/* An exclusive (or shared) lock, not waiting: 0 or -errno. */
+static int try_lock(int fd, __u64 key, bool shared)
+{
+	return wl_lock(fd, key, WEAVE_OP_NONBLOCK |
+		       (shared ? WEAVE_LOCK_SHARED : 0), 0, NULL);
+}
+
+/* ---- lock ----------------------------------------------------------------- */
+
+/*
+ * lock NAME KEY -- cmd holds the lock while cmd runs, and only then; the
+ * exit status is cmd's.
+ */
+TEST_F(ctl, lock_held_while_running)
+{
+	char *const argv[] = { "weavectl", "lock", self->name, "7", "--",
+			       "sh", "-c", "echo locked; read x; exit 3", NULL };
+	char want[256];
+	struct bg b;
+
+	ASSERT_EQ(0, bg_start(&b, 0, argv));
+	ASSERT_TRUE(bg_until(&b, "locked\n", 10)) TH_LOG("%s", b.c.out);
+
+	/* Held: this file cannot take it, exclusive or shared. */
+	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 7, false));
+	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 7, true));
+	/* Only that key. */
+	EXPECT_EQ(0, try_lock(self->fd, 8, false));
+	EXPECT_EQ(0, wl_unlock(self->fd, 8, 0));
+
+	/* A second weavectl --nonblock fails with a message, status 1. */
+	EXPECT_EQ(1, CTL(&self->c, "lock", "--nonblock", self->name, "7", "--",
+			 "sh", "-c", "echo ran"));
+	snprintf(want, sizeof(want),
+		 "weavectl: lock %s 7: held by another process\n", self->name);
+	EXPECT_STREQ(want, self->c.err);
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_EQ(1, CTL(&self->c, "lock", "-s", "-n", self->name, "7", "--",
+			 "true"));
+	EXPECT_STREQ(want, self->c.err);
+	/* --timeout gives up. */
+	EXPECT_EQ(1, CTL(&self->c, "lock", "-w", "0.1", self->name, "7", "--",
+			 "true"));
+	snprintf(want, sizeof(want), "weavectl: lock %s 7: timed out\n",
+		 self->name);
+	EXPECT_STREQ(want, self->c.err);
+
+	/* Still held; released when the command ends, with its status. */
+	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 7, false));
+	EXPECT_EQ(3, bg_finish(&b)) TH_LOG("%s", b.c.err);
+	EXPECT_STREQ("", b.c.err);
+	EXPECT_STREQ("locked\n", b.c.out);
+	EXPECT_EQ(0, try_lock(self->fd, 7, false));
+
+	/* Now held here: weavectl waits for it (-w) or fails (-n). */
+	EXPECT_EQ(1, CTL(&self->c, "lock", "-n", self->name, "7", "--",
+			 "true"));
+	EXPECT_EQ(0, wl_unlock(self->fd, 7, 0));
+	EXPECT_EQ(0, CTL(&self->c, "lock", "-n", self->name, "7", "--",
+			 "true"));
+}
+
+/* A waiting weavectl gets the lock once the holder lets go. */
+TEST_F(ctl, lock_waits)
+{
+	char *const argv[] = { "weavectl", "lock", "-w", "10", self->name, "7",
+			       "--", "sh", "-c", "echo locked", NULL };
+	struct bg b;
+
+	ASSERT_EQ(0, try_lock(self->fd, 7, false));
+	ASSERT_EQ(0, bg_start(&b, 0, argv));
+	/* Not yet. */
+	EXPECT_FALSE(bg_until(&b, "locked", 0.3));
+	ASSERT_EQ(0, wl_unlock(self->fd, 7, 0));
+	EXPECT_TRUE(bg_until(&b, "locked\n", 10));
+	EXPECT_EQ(0, bg_finish(&b)) TH_LOG("%s", b.c.err);
+	EXPECT_EQ(0, try_lock(self->fd, 7, false));
+}
+
+/* --shared: shares with other shared holders, excludes exclusive ones. */
+TEST_F(ctl, lock_shared)
+{
+	char *const argv[] = { "weavectl", "lock", "--shared", self->name, "5",
+			       "--", "sh", "-c", "echo locked; read x; exit 0",
+			       NULL };
+	char want[256];
+	struct bg b;
+	int fd2;
+
+	fd2 = wl_reopen(self->name, O_RDONLY);
+	ASSERT_GE(fd2, 0);
+	/* Shared here: weavectl may share it, not take it exclusively. */
+	ASSERT_EQ(0, try_lock(fd2, 5, true));
+	EXPECT_EQ(0, CTL(&self->c, "lock", "--shared", "--nonblock",
+			 self->name, "5", "--", "true")) TH_LOG("%s",
+								self->c.err);
+	EXPECT_EQ(1, CTL(&self->c, "lock", "--nonblock", self->name, "5", "--",
+			 "true"));
+	ASSERT_EQ(0, wl_unlock(fd2, 5, 0));
+
+	/* Shared by weavectl: this file may share it, not take it. */
+	ASSERT_EQ(0, bg_start(&b, 0, argv));
+	ASSERT_TRUE(bg_until(&b, "locked\n", 10)) TH_LOG("%s", b.c.out);
+	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 5, false));
+	EXPECT_EQ(0, try_lock(fd2, 5, true));
+	EXPECT_EQ(0, wl_unlock(fd2, 5, 0));
+	EXPECT_EQ(0, bg_finish(&b)) TH_LOG("%s", b.c.err);
+	EXPECT_EQ(0, try_lock(self->fd, 5, false));
+	EXPECT_EQ(0, wl_unlock(self->fd, 5, 0));
+
+	/*
+	 * Another user, who may only read this 0644 registry, can take a
+	 * shared lock but not an exclusive one.
+	 */
+	EXPECT_EQ(0, CTL_AS(&self->c, AS_NOBODY, "lock", "-s", self->name, "5",
+			    "--", "true")) TH_LOG("%s", self->c.err);
+	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "lock", self->name, "5", "--",
+			    "true"));
+	snprintf(want, sizeof(want), "weavectl: lock %s: Permission denied\n",
+		 self->name);
+	EXPECT_STREQ(want, self->c.err);
+	close(fd2);
+}
+
+/* The exit status is the command's; the lock is free after each. */
+TEST_F(ctl, lock_status)
+{
+	char missing[64];
+	int fd;
+
+	EXPECT_EQ(0, CTL(&self->c, "lock", self->name, "1", "--", "true"));
+	EXPECT_EQ(1, CTL(&self->c, "lock", self->name, "1", "--", "false"));
+	EXPECT_EQ(42, CTL(&self->c, "lock", self->name, "1", "--", "sh", "-c",
+			  "exit 42"));
+	/* Killed by a signal: 128 + its number, as a shell says. */
+	EXPECT_EQ(128 + SIGTERM, CTL(&self->c, "lock", self->name, "1", "--",
+				     "sh", "-c", "kill -TERM $$"));
+	/* Not found: 127, with a message. */
+	EXPECT_EQ(127, CTL(&self->c, "lock", self->name, "1", "--",
+			   "wvt-no-such-command"));
+	EXPECT_STREQ("weavectl: lock: wvt-no-such-command: No such file or "
+		     "directory\n", self->c.err);
+	/* Arguments reach the command; "--" may be left out. */
+	EXPECT_EQ(0, CTL(&self->c, "lock", self->name, "0x10", "sh", "-c",
+			 "echo \"$0 $1\"", "a", "b c"));
+	EXPECT_STREQ("a b c\n", self->c.out);
+	EXPECT_EQ(0, try_lock(self->fd, 1, false));
+	EXPECT_EQ(0, try_lock(self->fd, 16, false));
+
+	/* A missing registry is made for the lock, and not kept. */
+	wv_name(missing, sizeof(missing), "ctl-lockonly");
+	wv_unlink_name(missing);
+	EXPECT_EQ(0, CTL(&self->c, "lock", missing, "1", "--", "true"))
+		TH_LOG("%s", self->c.err);
+	fd = wl_reopen(missing, O_RDONLY);
+	EXPECT_EQ(-ENOENT, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Bad arguments: status 2, a usage message, and the command never runs. */
+TEST_F(ctl, lock_usage)
+{
+	EXPECT_EQ(2, CTL(&self->c, "lock"));
+	EXPECT_NE(NULL, strstr(self->c.err, "usage: weavectl lock "));
+	EXPECT_EQ(2, CTL(&self->c, "lock", self->name));
+	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "1"));
+	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "1", "--"));
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_TRUE(starts(self->c.err, "weavectl: lock: expected NAME KEY "
+			   "-- COMMAND")) TH_LOG("%s", self->c.err);
+	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "0", "--", "sh", "-c",
+			 "echo ran"));
+	EXPECT_TRUE(starts(self->c.err, "weavectl: lock: bad key '0'\n"))
+		TH_LOG("%s", self->c.err);
+	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "seven", "--", "sh",
+			 "-c", "echo ran"));
+	EXPECT_EQ(2, CTL(&self->c, "lock", "-w", "soon", self->name, "1", "--",
+			 "sh", "-c", "echo ran"));
+	EXPECT_EQ(2, CTL(&self->c, "lock", "-w", "-1", self->name, "1", "--",
+			 "sh", "-c", "echo ran"));
+	EXPECT_EQ(2, CTL(&self->c, "lock", "--bogus", self->name, "1", "--",
+			 "sh", "-c", "echo ran"));
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "lock", "--help"));
+	EXPECT_TRUE(starts(self->c.out, "usage: weavectl lock "));
+	EXPECT_NE(NULL, strstr(self->c.out, "--nonblock"));
+	/* None of that left the lock taken. */
+	EXPECT_EQ(0, try_lock(self->fd, 1, false));
+}
+
+/* ---- set, get, keys, del -------------------------------------------------- */
+
+/* set from standard input ("-" or no FILE); get raw and --hex. */
+TEST_F(ctl, set_stdin_get_hex)
+{
+	static const char value[] = "hello, weave!\n\x00\x01\x7f\x80\xff";
+	static const char hex[] =
+		"00000000  68 65 6c 6c 6f 2c 20 77  65 61 76 65 21 0a 00 01"
+		"  |hello, weave!...|\n"
+		"00000010  7f 80 ff                                        "
+		"  |...|\n"
+		"00000013\n";
+	size_t len = sizeof(value) - 1;		/* 19 bytes */
+	char buf[64];
+	struct weave_get g;
+
+	EXPECT_EQ(0, CTL_IN(&self->c, value, len, "set", self->name, "3", "-"))
+		TH_LOG("%s", self->c.err);
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_STREQ("", self->c.err);
+	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, &g));
+	EXPECT_EQ(len, g.size);
+	EXPECT_EQ(0, memcmp(buf, value, len));
+
+	/* Raw bytes, NULs included. */
+	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "3"));
+	EXPECT_EQ(0, memcmp(self->c.out, value, 15));	/* up to the NUL */
+	EXPECT_EQ(0, CTL(&self->c, "get", "--hex", self->name, "3"));
+	EXPECT_STREQ(hex, self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "get", "-x", self->name, "0x3"));
+	EXPECT_STREQ(hex, self->c.out);
+
+	/* No FILE: standard input too; it replaces the whole value. */
+	EXPECT_EQ(0, CTL_IN(&self->c, "ab", 2, "set", self->name, "3"));
+	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "3"));
+	EXPECT_STREQ("ab", self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "get", "--hex", self->name, "3"));
+	EXPECT_STREQ("00000000  61 62                                             "
+		     "|ab|\n00000002\n", self->c.out);
+	/* An empty value: nothing to print either way. */
+	EXPECT_EQ(0, CTL_IN(&self->c, "", 0, "set", self->name, "3"));
+	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, &g));
+	EXPECT_EQ(0, g.size);
+	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "3"));
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "get", "--hex", self->name, "3"));
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_EQ(2, CTL(&self->c, "get", "--hex"));
+}
+
+/* set creates a persistent registry, with --mode and --size. */
+TEST_F(ctl, set_creates)
+{
+	char name[64], want[256], size[32];
+	struct weave_info info;
+	struct weave_api api;
+	int fd;
+
+	wv_name(name, sizeof(name), "ctl-new");
+	wv_unlink_name(name);
+	ASSERT_EQ(0, wv_api(self->fd, &api));
+
+	/* --size N: a registry of N entries, mode 0600, kept after exit. */
+	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", "--size", "3", "--mode",
+			    "0600", name, "1")) TH_LOG("%s", self->c.err);
+	fd = wl_reopen(name, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, wv_info(fd, &info));
+	EXPECT_EQ(3, info.max_entries);
+	EXPECT_EQ(0600, info.mode);
+	EXPECT_TRUE(info.flags & WEAVE_INFO_PERSIST);
+	EXPECT_EQ(1, info.count);
+	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "2"));
+	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "3"));
+	/* Full: a fourth key fails, with the kernel's error. */
+	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", name, "4"));
+	snprintf(want, sizeof(want),
+		 "weavectl: set %s 4: No space left on device\n", name);
+	EXPECT_STREQ(want, self->c.err);
+	/* The options do not change a registry that exists. */
+	EXPECT_EQ(0, CTL_IN(&self->c, "w", 1, "set", "-s", "10", "-m", "0666",
+			    name, "1"));
+	ASSERT_EQ(0, wv_info(fd, &info));
+	EXPECT_EQ(3, info.max_entries);
+	EXPECT_EQ(0600, info.mode);
+	close(fd);
+	ASSERT_EQ(0, wv_unlink_name(name));
+
+	/* Without --size: the module's limit; default mode 0644. */
+	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "1"));
+	fd = wl_reopen(name, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, wv_info(fd, &info));
+	EXPECT_EQ(api.max_entries, info.max_entries);
+	EXPECT_EQ(0644, info.mode);
+	close(fd);
+	ASSERT_EQ(0, wv_unlink_name(name));
+
+	/* More than the module allows: an error naming the limit. */
+	snprintf(size, sizeof(size), "%llu",
+		 (unsigned long long)api.max_entries + 1);
+	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", "--size", size, name,
+			    "1"));
+	snprintf(want, sizeof(want),
+		 "weavectl: set %s 1: --size %s is more than the limit of "
+		 "%llu entries\n", name, size,
+		 (unsigned long long)api.max_entries);
+	EXPECT_STREQ(want, self->c.err);
+	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+
+	/* Not a positive decimal number: usage errors, nothing made. */
+	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "0", name, "1"));
+	EXPECT_TRUE(starts(self->c.err, "weavectl: set: bad option or value"))
+		TH_LOG("%s", self->c.err);
+	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "-1", name,
+			    "1"));
+	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "10k", name,
+			    "1"));
+	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "", name, "1"));
+	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", name, "1"));
+	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--mode", "0999", name,
+			    "1"));
+	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+	EXPECT_EQ(0, CTL(&self->c, "set", "--help"));
+	EXPECT_NE(NULL, strstr(self->c.out, "  -s, --size N "));
+}
+
+/* set's main errors: a FILE it cannot read, too many operands. */
+TEST_F(ctl, set_errors)
+{
+	char want[256];
+
+	EXPECT_EQ(1, CTL(&self->c, "set", self->name, "1",
+			 "/nonexistent/wvt-file"));
+	snprintf(want, sizeof(want), "weavectl: set %s 1: /nonexistent/wvt-file: "
+		 "No such file or directory\n", self->name);
+	EXPECT_STREQ(want, self->c.err);
+	EXPECT_EQ(0, wl_gen(self->fd, 1));
+	EXPECT_EQ(2, CTL(&self->c, "set", self->name, "1", "-", "extra"));
+	EXPECT_EQ(2, CTL(&self->c, "set", self->name));
+	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", "a/b", "1"));
+	EXPECT_EQ(0, wv_count(self->fd));
+}
+
+/* keys --json: one JSON array, the same keys as the text output. */
+TEST_F(ctl, keys_json)
+{
+	static const __u64 keys[] = { 42, 7, 1, 0x10000000000ULL };
+	char want[256], missing[64];
+	size_t i, n = 0;
+	char *p, *eol;
+
+	EXPECT_EQ(0, CTL(&self->c, "keys", "--json", self->name));
+	EXPECT_STREQ("[]\n", self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "keys", self->name));
+	EXPECT_STREQ("", self->c.out);
+
+	ASSERT_EQ(0, wv_set(self->fd, 42, "x", 1, 0, NULL));
+	EXPECT_EQ(0, CTL(&self->c, "keys", "-j", self->name));
+	EXPECT_STREQ("[42]\n", self->c.out);
+
+	for (i = 1; i < ARRAY_SIZE(keys); i++)
+		ASSERT_EQ(0, wv_set(self->fd, keys[i], "x", 1, 0, NULL));
+	/* The text order, joined by commas. */
+	EXPECT_EQ(0, CTL(&self->c, "keys", self->name));
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		snprintf(want, sizeof(want), "%llu\n",
+			 (unsigned long long)keys[i]);
+		EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s",
+								  self->c.out);
+	}
+	want[0] = '[';
+	want[1] = '\0';
+	for (p = self->c.out; *p; p = eol + 1, n++) {
+		eol = strchr(p, '\n');
+		ASSERT_NE(NULL, eol);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "%s%.*s", n ? "," : "", (int)(eol - p), p);
+	}
+	strcat(want, "]\n");
+	EXPECT_EQ(ARRAY_SIZE(keys), n);
+	EXPECT_EQ(0, CTL(&self->c, "keys", "--json", self->name));
+	EXPECT_STREQ(want, self->c.out);
+	EXPECT_NE(NULL, strstr(self->c.out, "1099511627776"));
+
+	/* Errors: nothing on standard output. */
+	wv_name(missing, sizeof(missing), "ctl-nokeys");
+	EXPECT_EQ(1, CTL(&self->c, "keys", "--json", missing));
+	EXPECT_STREQ("", self->c.out);
+	snprintf(want, sizeof(want),
+		 "weavectl: keys %s: No such file or directory\n", missing);
+	EXPECT_STREQ(want, self->c.err);
+	EXPECT_EQ(2, CTL(&self->c, "keys", "--json"));
+	EXPECT_EQ(2, CTL(&self->c, "keys", "-p", self->name));
+	EXPECT_EQ(0, CTL(&self->c, "keys", "--help"));
+	EXPECT_NE(NULL, strstr(self->c.out, "  -j, --json "));
+}
+
+/* del: the key is gone; a missing key or registry is an error. */
+TEST_F(ctl, del)
+{
+	char want[256], missing[64];
+
+	ASSERT_EQ(0, wv_set(self->fd, 9, "nine", 4, 0, NULL));
+	ASSERT_EQ(0, wv_set(self->fd, 10, "ten", 3, 0, NULL));
+	EXPECT_EQ(0, CTL(&self->c, "del", self->name, "0x9"));
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_STREQ("", self->c.err);
+	EXPECT_EQ(0, wl_gen(self->fd, 9));
+	EXPECT_EQ(1, wv_count(self->fd));
+
+	EXPECT_EQ(1, CTL(&self->c, "del", self->name, "9"));
+	snprintf(want, sizeof(want),
+		 "weavectl: del %s 9: No such file or directory\n", self->name);
+	EXPECT_STREQ(want, self->c.err);
+	wv_name(missing, sizeof(missing), "ctl-nodel");
+	EXPECT_EQ(1, CTL(&self->c, "del", missing, "10"));
+	snprintf(want, sizeof(want),
+		 "weavectl: del %s 10: No such file or directory\n", missing);
+	EXPECT_STREQ(want, self->c.err);
+	/* Another user may not write this 0644 registry. */
+	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "del", self->name, "10"));
+	EXPECT_NE(NULL, strstr(self->c.err, "Permission denied"));
+	EXPECT_EQ(2, CTL(&self->c, "del", self->name, "ten"));
+	EXPECT_EQ(2, CTL(&self->c, "del", self->name, "10", "11"));
+	EXPECT_EQ(1, wv_count(self->fd));
+}
+
+/* ---- --help --------------------------------------------------------------- */
+
+/* The overview lists every command with its synopsis in one column. */
+TEST_F(ctl, help_overview)
+{
+	static const char *const cmds[] = { "set", "get", "keys", "del", "rm",
+		"lock", "list", "show", "monitor" };
+	char *p, *eol, *syn, line[256];
+	int col = -1;
+	size_t i;
+
+	EXPECT_EQ(0, CTL(&self->c, "--help"));
+	p = strstr(self->c.out, "\ncommands:\n");
+	ASSERT_NE(NULL, p);
+	p += strlen("\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++, p = eol + 1) {
+		eol = strchr(p, '\n');
+		ASSERT_NE(NULL, eol);
+		snprintf(line, sizeof(line), "%.*s", (int)(eol - p), p);
+		ASSERT_EQ(0, strncmp(line, "  ", 2)) TH_LOG("%s", line);
+		ASSERT_EQ(0, strncmp(line + 2, cmds[i], strlen(cmds[i])))
+			TH_LOG("%s", line);
+		/* One space at least after the name, then the synopsis. */
+		syn = line + 2 + strlen(cmds[i]);
+		EXPECT_EQ(' ', *syn);
+		while (*syn == ' ')
+			syn++;
+		if (col < 0)
+			col = (int)(syn - line);
+		EXPECT_EQ(col, (int)(syn - line)) TH_LOG("misaligned: %s",
+							 line);
+	}
+	EXPECT_EQ('\0', *p);
+	/* The column: two spaces, the longest name, one space. */
+	EXPECT_EQ(2 + (int)strlen("monitor") + 1, col);
+	EXPECT_STREQ("", self->c.err);
+
+	/* Each command's own help, two ways alike. */
+	EXPECT_EQ(0, CTL(&self->c, "help", "keys"));
+	EXPECT_TRUE(starts(self->c.out, "usage: weavectl keys [--json] NAME\n"));
+	EXPECT_EQ(2, CTL(&self->c, "help", "frobnicate"));
+	EXPECT_EQ(2, CTL(&self->c, "-x"));
+}
+
+TEST_HARNESS_MAIN
