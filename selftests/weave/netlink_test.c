@@ -6,144 +6,19 @@
  * IPC namespace; unlink rights; the events group needs CAP_SYS_ADMIN; and
  * every weavectl command's success path and main error.
  *
- * weavectl runs as a child (fork + exec, output through pipes), found
- * next to the selftests directory: ../weavectl from this program (the
- * guest's /weave/weavectl). The direct netlink checks use a raw socket,
- * so the test needs no libmnl.
+ * weavectl runs as a child (ctl_util.h). The direct netlink checks use
+ * a raw socket, so the test needs no libmnl.
  */
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <poll.h>
-#include <sched.h>
-#include <grp.h>
 #include <sys/socket.h>
 
 #include "lock_util.h"
+#include "ctl_util.h"
 
 #include "kselftest_harness.h"
 
-#define NOBODY		65534
-#define OUT_MAX		(256 * 1024)
-
 /* ---- running weavectl ------------------------------------------------- */
-
-#define AS_NOBODY	(1 << 0)	/* setresuid/setresgid(65534) first */
-#define NEW_IPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
-
-struct ctl {
-	int status;		/* exit status, or 128 + signal */
-	char out[OUT_MAX];
-	char err[8192];
-};
-
-static const char *ctl_path(void)
-{
-	static char path[4096];
-	char *slash;
-	ssize_t n;
-
-	if (path[0])
-		return path;
-	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-	if (n < 0)
-		return "weavectl";
-	path[n] = '\0';
-	slash = strrchr(path, '/');		/* .../selftests/netlink_test */
-	*slash = '\0';
-	slash = strrchr(path, '/');		/* .../selftests */
-	strcpy(slash, "/weavectl");
-	return path;
-}
-
-static int drop_to_nobody(void)
-{
-	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
-}
-
-/* Start weavectl with @argv (argv[0] is ignored); pipes in *out, *err. */
-static pid_t ctl_start(int flags, char *const argv[], int *out, int *err)
-{
-	int po[2], pe[2];
-	pid_t pid;
-
-	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		if ((flags & NEW_IPC) && unshare(CLONE_NEWIPC))
-			_exit(120);
-		if ((flags & AS_NOBODY) && drop_to_nobody())
-			_exit(121);
-		execv(ctl_path(), argv);
-		_exit(122);
-	}
-	close(po[1]);
-	close(pe[1]);
-	*out = po[0];
-	*err = pe[0];
-	return pid;
-}
-
-/* Append what @fd has to @buf (of @size, NUL-terminated); 0 at EOF. */
-static int drain(int fd, char *buf, size_t size)
-{
-	size_t len = strlen(buf);
-	ssize_t n;
-
-	if (len + 1 >= size)
-		return 0;
-	n = read(fd, buf + len, size - len - 1);
-	if (n <= 0)
-		return 0;
-	buf[len + n] = '\0';
-	return 1;
-}
-
-/* Run weavectl to completion: its exit status; output in @c. */
-static int ctl_flags(struct ctl *c, int flags, char *const argv[])
-{
-	struct pollfd p[2];
-	int open_fds = 2, i;
-	pid_t pid;
-
-	c->out[0] = c->err[0] = '\0';
-	pid = ctl_start(flags, argv, &p[0].fd, &p[1].fd);
-	if (pid < 0)
-		return c->status = -1;
-	p[0].events = p[1].events = POLLIN;
-	while (open_fds) {
-		if (poll(p, 2, 10000) <= 0)
-			break;
-		for (i = 0; i < 2; i++) {
-			if (p[i].fd < 0 || !p[i].revents)
-				continue;
-			if (!drain(p[i].fd, i ? c->err : c->out,
-				   i ? sizeof(c->err) : sizeof(c->out))) {
-				close(p[i].fd);
-				p[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	for (i = 0; i < 2; i++)
-		if (p[i].fd >= 0)
-			close(p[i].fd);
-	return c->status = wv_wait(pid);
-}
-
-#define CTL(c, ...) ({							\
-	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
-	ctl_flags((c), 0, __argv);					\
-})
-#define CTL_AS(c, fl, ...) ({						\
-	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
-	ctl_flags((c), (fl), __argv);					\
-})
 
 /* The line of `list -p` output for @name (without its newline), or NULL. */
 static char *list_line(const char *out, const char *name, char *line,
@@ -644,16 +519,19 @@ TEST_F(nl, raw_requests)
 struct mon {
 	pid_t pid;
 	int out, err;
-	char buf[OUT_MAX];
+	char buf[CTL_OUT_MAX];
 	char errbuf[4096];
 };
 
 static int mon_start(struct mon *m, char *const argv[])
 {
+	int in;
+
 	m->buf[0] = m->errbuf[0] = '\0';
-	m->pid = ctl_start(0, argv, &m->out, &m->err);
+	m->pid = ctl_start(0, argv, &in, &m->out, &m->err);
 	if (m->pid < 0)
 		return -1;
+	close(in);	/* monitor does not read it */
 	fcntl(m->out, F_SETFL, O_NONBLOCK);
 	fcntl(m->err, F_SETFL, O_NONBLOCK);
 	return 0;

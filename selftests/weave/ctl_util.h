@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Running weavectl from the weavectl and netlink selftests, next to
+ * weave_util.h. weavectl runs as a child (fork + exec, standard input
+ * from a pipe, output through pipes), found next to the selftests
+ * directory: ../weavectl from the test program (the guest's
+ * /weave/weavectl).
+ */
+#ifndef __WEAVE_CTL_UTIL_H
+#define __WEAVE_CTL_UTIL_H
+
+#include "weave_util.h"
+
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+
+#define NOBODY		65534
+#define CTL_OUT_MAX	(256 * 1024)
+
+/* ctl_start() flags: what the child does before it runs weavectl. */
+#define AS_NOBODY	(1 << 0)	/* setresuid/setresgid(65534) first */
+#define NEW_IPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
+
+struct ctl {
+	int status;		/* exit status, or 128 + signal */
+	char out[CTL_OUT_MAX];
+	char err[8192];
+};
+
+static inline const char *ctl_path(void)
+{
+	static char path[4096];
+	char *slash;
+	ssize_t n;
+
+	if (path[0])
+		return path;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	if (n < 0)
+		return "weavectl";
+	path[n] = '\0';
+	slash = strrchr(path, '/');		/* .../selftests/xxx_test */
+	*slash = '\0';
+	slash = strrchr(path, '/');		/* .../selftests */
+	strcpy(slash, "/weavectl");
+	return path;
+}
+
+static inline int drop_to_nobody(void)
+{
+	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
+}
+
+/*
+ * Start weavectl with @argv (argv[0] is ignored) and @flags: its standard
+ * input is the pipe written through *@in, its output the pipes read
+ * through *@out and *@err. Every end the test keeps is O_CLOEXEC, so no
+ * other child holds the input pipe open.
+ */
+static inline pid_t ctl_start(int flags, char *const argv[], int *in,
+			      int *out, int *err)
+{
+	int pi[2], po[2], pe[2];
+	pid_t pid;
+
+	if (pipe2(pi, O_CLOEXEC) || pipe2(po, O_CLOEXEC) ||
+	    pipe2(pe, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(pi[0], 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if ((flags & NEW_IPC) && unshare(CLONE_NEWIPC))
+			_exit(120);
+		if ((flags & AS_NOBODY) && drop_to_nobody())
+			_exit(121);
+		execv(ctl_path(), argv);
+		_exit(122);
+	}
+	close(pi[0]);
+	close(po[1]);
+	close(pe[1]);
+	*in = pi[1];
+	*out = po[0];
+	*err = pe[0];
+	return pid;
+}
+
+/* Append what @fd has to @buf (of @size, NUL-terminated); 0 at EOF. */
+static inline int drain(int fd, char *buf, size_t size)
+{
+	size_t len = strlen(buf);
+	ssize_t n;
+
+	if (len + 1 >= size)
+		return 0;
+	n = read(fd, buf + len, size - len - 1);
+	if (n <= 0)
+		return 0;
+	buf[len + n] = '\0';
+	return 1;
+}
+
+/* Read @out and @err into @c until both end (or 10 s pass quietly). */
+static inline void collect(struct ctl *c, int out, int err)
+{
+	struct pollfd p[2] = { { .fd = out, .events = POLLIN },
+			       { .fd = err, .events = POLLIN } };
+	int open_fds = 2, i;
+
+	while (open_fds) {
+		if (poll(p, 2, 10000) <= 0)
+			break;
+		for (i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (!drain(p[i].fd, i ? c->err : c->out,
+				   i ? sizeof(c->err) : sizeof(c->out))) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (i = 0; i < 2; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+}
+
+/*
+ * Run weavectl to completion with @flags and @input (@len bytes, less
+ * than a pipe holds) on its standard input: its exit status; output in @c.
+ */
+static inline int ctl_run(struct ctl *c, int flags, const void *input,
+			  size_t len, char *const argv[])
+{
+	int in, out, err;
+	pid_t pid;
+
+	c->out[0] = c->err[0] = '\0';
+	pid = ctl_start(flags, argv, &in, &out, &err);
+	if (pid < 0)
+		return c->status = -1;
+	if (len && write(in, input, len) != (ssize_t)len)
+		len = 0;	/* the status below tells */
+	close(in);
+	collect(c, out, err);
+	return c->status = wv_wait(pid);
+}
+
+/* weavectl ARGS..., with nothing on its standard input. */
+#define CTL(c, ...) ({							\
+	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
+	ctl_run((c), 0, NULL, 0, __argv);				\
+})
+/* The same with @len bytes of @in on its standard input. */
+#define CTL_IN(c, in, len, ...) ({					\
+	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
+	ctl_run((c), 0, (in), (len), __argv);				\
+})
+/* The same with ctl_start() flags @fl. */
+#define CTL_AS(c, fl, ...) ({						\
+	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
+	ctl_run((c), (fl), NULL, 0, __argv);				\
+})
+
+#endif /* __WEAVE_CTL_UTIL_H */
