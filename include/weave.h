@@ -100,6 +100,9 @@ WEAVE_EXPORT void weave_close(struct weave *w);
 WEAVE_EXPORT int weave_unlink(const char *name);
 /* Describe the attached registry (WEAVE_IOC_INFO). */
 WEAVE_EXPORT int weave_info(struct weave *w, struct weave_info *info);
+/* Change mode, owner or group (attr->flags says which), as fchmod/fchown. */
+WEAVE_EXPORT int weave_setattr(struct weave *w,
+			       const struct weave_setattr *attr);
 /*
  * The kernel's handshake (WEAVE_IOC_API): API version, WEAVE_FEATURE_*
  * bits and limits. Needs no registry; opens /dev/weave for the call.

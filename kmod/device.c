@@ -24,7 +24,8 @@
 
 /* What this build implements, reported by WEAVE_IOC_API. */
 #define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
-			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK)
+			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK | \
+			 WEAVE_FEATURE_SETATTR)
 
 static int weave_ioctl_api(struct file *file, void *arg);
 
@@ -59,6 +60,8 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 	WEAVE_IOCTL(ATTACH, attach, weave_ioctl_attach, 0),
 	WEAVE_IOCTL(UNLINK, unlink, weave_ioctl_unlink, 0),
 	WEAVE_IOCTL(INFO, info, weave_ioctl_info, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(SETATTR, setattr, weave_ioctl_setattr,
+		    WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(SET, set, weave_ioctl_set,
 		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
 	WEAVE_IOCTL(GET, get, weave_ioctl_get, WEAVE_IOCTL_ATTACHED),
@@ -85,6 +88,7 @@ union weave_ioctl_arg {
 	struct weave_attach attach;
 	struct weave_unlink unlink;
 	struct weave_info info;
+	struct weave_setattr setattr;
 	struct weave_set set;
 	struct weave_get get;
 	struct weave_write write;

@@ -357,6 +357,7 @@ int weave_registry_unlink(const char *name, struct weave_file *src);
 int weave_ioctl_attach(struct file *file, void *arg);
 int weave_ioctl_unlink(struct file *file, void *arg);
 int weave_ioctl_info(struct file *file, void *arg);
+int weave_ioctl_setattr(struct file *file, void *arg);
 
 /* entry.c */
 int weave_entry_cache_init(void);

@@ -57,18 +57,21 @@ static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg)
 	u64 entries, bytes, charged;
 	u32 watchers, mode;
 
+	kuid_t uid = READ_ONCE(reg->uid);
+	kgid_t gid = READ_ONCE(reg->gid);
+
 	mutex_lock(&reg->lock);
 	entries = reg->count;
 	bytes = reg->bytes;
 	charged = reg->charged;
 	watchers = reg->nr_watches;
-	mode = reg->mode;
 	mutex_unlock(&reg->lock);
+	mode = READ_ONCE(reg->mode);
 
 	if (nla_put_u64_64bit(skb, WEAVE_A_REG_ID, reg->id, WEAVE_A_PAD) ||
 	    (reg->name && nla_put_string(skb, WEAVE_A_REG_NAME, reg->name)) ||
-	    nla_put_u32(skb, WEAVE_A_REG_UID, from_kuid_munged(ns, reg->uid)) ||
-	    nla_put_u32(skb, WEAVE_A_REG_GID, from_kgid_munged(ns, reg->gid)) ||
+	    nla_put_u32(skb, WEAVE_A_REG_UID, from_kuid_munged(ns, uid)) ||
+	    nla_put_u32(skb, WEAVE_A_REG_GID, from_kgid_munged(ns, gid)) ||
 	    nla_put_u32(skb, WEAVE_A_REG_MODE, mode) ||
 	    nla_put_u32(skb, WEAVE_A_REG_FLAGS, weave_registry_flags(reg)) ||
 	    nla_put_u64_64bit(skb, WEAVE_A_REG_ENTRIES, entries, WEAVE_A_PAD) ||

@@ -10,7 +10,8 @@
  * alive through it.
  *
  * weave_names_lock protects the name table, the list of all registries,
- * their number, and each registry's hashed and flags fields. It is taken
+ * their number, and each registry's hashed, flags, uid, gid and mode
+ * fields; readers outside it (statistics) take a READ_ONCE() snapshot. It is taken
  * before registry->lock, never after. The last reference is dropped with
  * kref_put_mutex() so a lookup by name can never find a registry that is
  * being freed.
@@ -412,6 +413,56 @@ int weave_ioctl_unlink(struct file *file, void *arg)
 }
 
 /**
+ * weave_ioctl_setattr() - WEAVE_IOC_SETATTR: change owner, group or mode
+ * @file: an attached file
+ * @arg: &struct weave_setattr
+ *
+ * Like fchmod() and fchown() on the registry, allowed to its owner and to
+ * CAP_IPC_OWNER in its IPC namespace's user namespace, as SysV IPC_SET is.
+ * Files already attached keep the access they were given.
+ *
+ * Return: 0, -EPERM, or -EINVAL (bad flags, mode, or an id that does not
+ * map into the caller's user namespace).
+ */
+int weave_ioctl_setattr(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct user_namespace *ns = current_user_ns();
+	struct weave_setattr *a = arg;
+	kuid_t uid = INVALID_UID;
+	kgid_t gid = INVALID_GID;
+	int ret = 0;
+
+	if (!a->flags || a->flags & ~WEAVE_SETATTR_VALID || a->mode & ~0777)
+		return -EINVAL;
+	if (a->flags & WEAVE_SETATTR_UID) {
+		uid = make_kuid(ns, a->uid);
+		if (!uid_valid(uid))
+			return -EINVAL;
+	}
+	if (a->flags & WEAVE_SETATTR_GID) {
+		gid = make_kgid(ns, a->gid);
+		if (!gid_valid(gid))
+			return -EINVAL;
+	}
+
+	mutex_lock(&weave_names_lock);
+	if (!uid_eq(current_fsuid(), reg->uid) &&
+	    !ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_IPC_OWNER)) {
+		ret = -EPERM;
+	} else {
+		if (a->flags & WEAVE_SETATTR_MODE)
+			WRITE_ONCE(reg->mode, a->mode);
+		if (a->flags & WEAVE_SETATTR_UID)
+			WRITE_ONCE(reg->uid, uid);
+		if (a->flags & WEAVE_SETATTR_GID)
+			WRITE_ONCE(reg->gid, gid);
+	}
+	mutex_unlock(&weave_names_lock);
+	return ret;
+}
+
+/**
  * weave_registry_flags() - WEAVE_INFO_* bits of a registry
  * @reg: the registry
  *
@@ -503,20 +554,20 @@ int weave_ioctl_info(struct file *file, void *arg)
 
 	mutex_lock(&weave_names_lock);
 	info->flags = reg->flags;
+	info->uid = from_kuid_munged(current_user_ns(), reg->uid);
+	info->gid = from_kgid_munged(current_user_ns(), reg->gid);
+	info->mode = reg->mode;
 	mutex_unlock(&weave_names_lock);
 	if (!(file->f_mode & FMODE_WRITE))
 		info->flags |= WEAVE_INFO_RDONLY;
 
 	info->id = reg->id;
-	info->uid = from_kuid_munged(current_user_ns(), reg->uid);
-	info->gid = from_kgid_munged(current_user_ns(), reg->gid);
 	info->max_entries = reg->max_entries;
 	info->max_entry_size = reg->max_entry_size;
 	info->index_size = (u64)reg->index_pages << PAGE_SHIFT;
 	info->entry_span = (u64)reg->span_pages << PAGE_SHIFT;
 
 	mutex_lock(&reg->lock);
-	info->mode = reg->mode;
 	info->count = reg->count;
 	info->bytes = reg->bytes;
 	info->gen = reg->gen;

@@ -182,6 +182,16 @@ int weave_unlink(const char *name)
 	return err;
 }
 
+int weave_setattr(struct weave *w, const struct weave_setattr *attr)
+{
+	struct weave_setattr a;
+
+	if (!attr)
+		return -EINVAL;
+	a = *attr;
+	return weave_ioctl(w->fd, WEAVE_IOC_SETATTR, &a);
+}
+
 int weave_info(struct weave *w, struct weave_info *info)
 {
 	struct weave_info in = { 0 };
