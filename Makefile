@@ -72,14 +72,16 @@ VM_RUN := tools/vm/run
 Q := @
 
 .PHONY: all setup module userspace check check-debug check-compat lint run vm-shell \
-	headers-test host-tests clean
+	headers-test host-tests clean bench
 .DELETE_ON_ERROR:
 
 all: module userspace
 
 # Installs missing packages; a single dpkg-query when nothing is missing.
+# SETUP=: skips it (debian/rules: the build dependencies are declared).
+SETUP ?= tools/setup
 setup:
-	$(Q)tools/setup
+	$(Q)$(SETUP)
 
 module: | setup
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -96,7 +98,7 @@ build/lib/%.o: lib/%.c | setup
 
 build/$(LIBNAME): $(LIB_OBJS) lib/libweave.map
 	$(CC) $(CFLAGS) -shared -fPIC -Wl,-z,defs -Wl,-soname,$(SONAME) \
-		-Wl,--version-script=lib/libweave.map -o $@ $(LIB_OBJS)
+		-Wl,--version-script=lib/libweave.map $(LDFLAGS) -o $@ $(LIB_OBJS)
 
 build/$(SONAME) build/libweave.so: build/$(LIBNAME)
 	ln -sf $(LIBNAME) $@
@@ -207,6 +209,18 @@ run: all
 vm-shell: all
 	$(VM_RUN) --shell
 
+# make bench: tools/bench/bench in a VM against its baselines and LMDB;
+# writes tools/bench/results.md and chart.png. Not part of make check.
+bench: all
+	$(Q)dpkg -s liblmdb-dev >/dev/null 2>&1 || \
+		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq liblmdb-dev
+	$(MAKE) --no-print-directory build/bench/bench
+	tools/bench/report
+
+build/bench/bench: tools/bench/bench.c build/libweave.so
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIBWEAVE) $(RPATH_UP) -llmdb
+
 # --- lint ---------------------------------------------------------------------------
 #
 # Userspace, as errors: -Wall -Wextra -Wshadow (as every build) and
@@ -222,7 +236,7 @@ LINT_STRICT := -Wmissing-prototypes -Wconversion -Wno-sign-conversion
 LINT_SRCS := $(LIB_SRCS) $(CTL_SRCS) $(EXAMPLE_SRCS) $(HOST_TEST_SRCS)
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
-	tests/host/* selftests/weave/run .ci/run examples/*)
+	tools/pkg/* tests/host/* selftests/weave/run .ci/run examples/*)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's
 # generic netlink table macros expand to one or two initializers and use
@@ -258,6 +272,122 @@ lint: build/checkpatch/.stamp | setup
 	@echo "lint: shellcheck"
 	$(Q)shellcheck $(LINT_SCRIPTS)
 	@echo "lint: clean"
+
+# --- install, DKMS and the packages -------------------------------------------------
+#
+# make install [DESTDIR=...] [PREFIX=/usr/local]: weave.ko through kbuild's
+# modules_install (/lib/modules/<kver>/extra; depmod only without DESTDIR),
+# then install-userspace: libweave (.so.0.N, its links, .a), weave.h and
+# linux/weave.h (weave.h includes <linux/weave.h>), weave.pc with the real
+# prefix and libdir, the man pages (the .so alias pages name man3/X.3, so
+# they work from any man3/ directory), weavectl, its bash completion and
+# the udev rule. weavectl goes to bin, not sbin: every user runs it
+# (/dev/weave is 0666; access is checked per registry), section 8 or not.
+# It is linked again without the build tree's $ORIGIN rpath. LIBDIR etc.
+# can be overridden (debian/rules: LIBDIR=/usr/lib/<multiarch>).
+# make uninstall removes those files (not the directories).
+# make dkms-install copies the module's sources with dkms.conf (from
+# dkms.conf.in and VERSION) to /usr/src/weave-<version> and runs dkms
+# add, build and install (DKMS_FLAGS="-k <kver>" for another kernel).
+# make check-packaging: tools/pkg/test (the Debian packages in a bookworm
+# chroot, then their module in the VM).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# udev reads /usr/local/lib/udev/rules.d too; /usr installs use /lib (bookworm).
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/udev/rules.d
+INSTALL ?= install
+DKMS_SRC = $(DESTDIR)/usr/src/weave-$(VERSION)
+DKMS_FLAGS ?=
+MAN_PAGES := $(wildcard man/*.[348])
+INSTALLED_FILES = $(LIBDIR)/$(LIBNAME) $(LIBDIR)/$(SONAME) \
+	$(LIBDIR)/libweave.so $(LIBDIR)/libweave.a $(LIBDIR)/pkgconfig/weave.pc \
+	$(INCLUDEDIR)/weave.h $(INCLUDEDIR)/linux/weave.h $(BINDIR)/weavectl \
+	$(BASHCOMPDIR)/weavectl $(UDEVRULESDIR)/60-weave.rules \
+	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $m))/$(notdir $m))
+
+.PHONY: install install-module install-userspace uninstall uninstall-module \
+	uninstall-userspace dkms-source dkms-install dkms-uninstall check-packaging
+
+install: install-module install-userspace
+
+# KDIR's release, as modules_install names the directory (Debian's headers
+# have another version in include/config/kernel.release).
+MODULE_KVER = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h)
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=extra DEPMOD=true modules_install
+	$(if $(DESTDIR),,depmod -a $(MODULE_KVER))
+
+build/install/weavectl: $(CTL_OBJS) build/libweave.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LIBWEAVE) \
+		$$(pkg-config --libs libmnl)
+
+install-userspace: $(LIB_TARGETS) build/install/weavectl
+	$(INSTALL) -d $(addprefix $(DESTDIR),$(LIBDIR)/pkgconfig \
+		$(INCLUDEDIR)/linux $(BINDIR) $(BASHCOMPDIR) $(UDEVRULESDIR) \
+		$(MANDIR)/man3 $(MANDIR)/man4 $(MANDIR)/man8)
+	$(INSTALL) -m 0644 build/$(LIBNAME) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(LIBNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libweave.so
+	$(INSTALL) -m 0644 build/libweave.a $(DESTDIR)$(LIBDIR)/
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
+		-e 's|^libdir=.*|libdir=$(LIBDIR)|' \
+		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' lib/weave.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/weave.pc
+	$(INSTALL) -m 0644 include/weave.h $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 0644 include/uapi/linux/weave.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/
+	for m in $(MAN_PAGES); do \
+		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit; \
+	done
+	$(INSTALL) -m 0755 build/install/weavectl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 tools/weavectl/weavectl.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/weavectl
+	$(INSTALL) -m 0644 udev/60-weave.rules $(DESTDIR)$(UDEVRULESDIR)/
+	$(if $(DESTDIR),,ldconfig)
+
+uninstall: uninstall-module uninstall-userspace
+
+uninstall-module:
+	rm -f $(DESTDIR)/lib/modules/$(MODULE_KVER)/extra/weave.ko*
+	$(if $(DESTDIR),,depmod -a $(MODULE_KVER))
+
+uninstall-userspace:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	$(if $(DESTDIR),,ldconfig)
+
+build/dkms.conf: dkms.conf.in VERSION
+	@mkdir -p $(@D)
+	sed 's|@VERSION@|$(VERSION)|' $< >$@
+
+# The module's sources as DKMS (and debian/weave-dkms) want them.
+dkms-source: build/dkms.conf
+	rm -rf $(DKMS_SRC)
+	$(INSTALL) -d $(DKMS_SRC)
+	cp -p --parents Kbuild VERSION kmod/*.[ch] include/uapi/linux/weave.h \
+		$(DKMS_SRC)/
+	$(INSTALL) -m 0644 build/dkms.conf $(DKMS_SRC)/dkms.conf
+	$(INSTALL) -m 0644 tools/pkg/dkms.mk $(DKMS_SRC)/Makefile
+
+dkms-install: dkms-source
+	dkms add weave/$(VERSION)
+	dkms build $(DKMS_FLAGS) weave/$(VERSION)
+	dkms install $(DKMS_FLAGS) weave/$(VERSION)
+
+dkms-uninstall:
+	-dkms remove weave/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+check-packaging:
+	tools/pkg/test
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
