@@ -236,7 +236,8 @@ LINT_STRICT := -Wmissing-prototypes -Wconversion -Wno-sign-conversion
 LINT_SRCS := $(LIB_SRCS) $(CTL_SRCS) $(EXAMPLE_SRCS) $(HOST_TEST_SRCS)
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
-	tools/pkg/* tests/host/* selftests/weave/run .ci/run examples/*)
+	tools/pkg/* tools/bench/* tests/host/* selftests/weave/run .ci/run \
+	examples/*)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's
 # generic netlink table macros expand to one or two initializers and use
