@@ -275,18 +275,34 @@ static void weave_entry_remove(struct weave_registry *reg,
 	weave_entry_put(e);
 }
 
-/* Copy a value from user space before any lock is taken. */
-static void *weave_copy_value(u64 ubuf, u64 len)
-{
-	void *buf;
+/*
+ * Values of up to WEAVE_STACK_VALUE bytes are staged on the stack: most
+ * values are small, and an allocation would cost more than the copy.
+ */
+#define WEAVE_STACK_VALUE	128
 
-	if (!len)
-		return NULL;
-	buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+static void *weave_value_buf(u64 len, void *stack)
+{
+	if (len <= WEAVE_STACK_VALUE)
+		return stack;
+	return kvmalloc(len, GFP_KERNEL_ACCOUNT);
+}
+
+static void weave_value_free(void *buf, void *stack)
+{
+	if (buf != stack)
+		kvfree(buf);
+}
+
+/* Copy a value from user space before any lock is taken. */
+static void *weave_copy_value(u64 ubuf, u64 len, void *stack)
+{
+	void *buf = weave_value_buf(len, stack);
+
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(buf, u64_to_user_ptr(ubuf), len)) {
-		kvfree(buf);
+		weave_value_free(buf, stack);
 		return ERR_PTR(-EFAULT);
 	}
 	return buf;
@@ -331,6 +347,7 @@ int weave_ioctl_set(struct file *file, void *arg)
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_set *a = arg;
 	const u32 both = WEAVE_SET_NOREPLACE | WEAVE_SET_NOCREATE;
+	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
@@ -344,7 +361,7 @@ int weave_ioctl_set(struct file *file, void *arg)
 	if (a->len > reg->max_entry_size)
 		return -EFBIG;
 
-	buf = weave_copy_value(a->buf, a->len);
+	buf = weave_copy_value(a->buf, a->len, stack);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
@@ -386,7 +403,7 @@ int weave_ioctl_set(struct file *file, void *arg)
 out_end:
 	weave_op_end(reg, tmp);
 out_free:
-	kvfree(buf);
+	weave_value_free(buf, stack);
 	return ret;
 }
 
@@ -401,6 +418,7 @@ int weave_ioctl_get(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_get *a = arg;
+	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
@@ -426,7 +444,7 @@ int weave_ioctl_get(struct file *file, void *arg)
 	if (a->offset < a->size)
 		n = min(a->len, a->size - a->offset);
 	if (n) {
-		buf = kvmalloc(n, GFP_KERNEL_ACCOUNT);
+		buf = weave_value_buf(n, stack);
 		if (!buf) {
 			ret = -ENOMEM;
 			goto out_end;
@@ -438,7 +456,8 @@ out_end:
 
 	if (!ret && n && copy_to_user(u64_to_user_ptr(a->buf), buf, n))
 		ret = -EFAULT;
-	kvfree(buf);
+	if (buf)
+		weave_value_free(buf, stack);
 	a->copied = n;
 	return ret;
 }
@@ -455,6 +474,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_write *a = arg;
 	u32 mask = WEAVE_EV_CHANGED;
+	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
@@ -469,7 +489,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 	    end > reg->max_entry_size)
 		return -EFBIG;
 
-	buf = weave_copy_value(a->buf, a->len);
+	buf = weave_copy_value(a->buf, a->len, stack);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
@@ -499,7 +519,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 out_end:
 	weave_op_end(reg, tmp);
 out_free:
-	kvfree(buf);
+	weave_value_free(buf, stack);
 	return ret;
 }
 

@@ -147,7 +147,9 @@ void weave_event(struct weave_registry *reg, struct weave_file *src,
 
 	if (key) {
 		WRITE_ONCE(reg->genseq[b], reg->genseq[b] + 1);
-		wake_up_all(&reg->genwq[b]);
+		/* Its barrier pairs with the one in prepare_to_wait(). */
+		if (wq_has_sleeper(&reg->genwq[b]))
+			wake_up_all(&reg->genwq[b]);
 	}
 	if (!reg->nr_watches && !weave_nl_listening())
 		return;
