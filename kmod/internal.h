@@ -4,18 +4,21 @@
  *
  * Copyright (C) 2026 The weave authors
  *
- * Locking, in the order locks nest:
+ * Locks, and the only orders in which they nest:
  *
- *   mmap_lock (page faults, mmap)
- *     weave_names_lock	(registry.c: the name table, the registry list)
- *       registry->lock	(every entry, slot, page and count of a registry)
- *         i_mmap_rwsem, page table locks (taken by unmap_mapping_range and
- *         vm_insert_page under registry->lock)
+ *   weave_names_lock (registry.c: names, the registry list, owner and
+ *   mode) -> registry->lock (everything else of one registry: entries,
+ *   slots, pages, locks, watches, pending events)
+ *
+ *   mmap_lock (page faults, mmap()) -> registry->lock
+ *
+ *   registry->lock -> i_mmap_rwsem and page table locks (zapping views,
+ *   vm_insert_page()), wait queue locks (wake-ups), netlink
  *
  * registry->lock is a mutex and is never held across copy_to_user() or
  * copy_from_user(): values are staged in a kernel buffer first, so a page
  * fault on a weave view (which takes registry->lock) can never nest inside
- * it.
+ * it. A task waiting for a per-key lock sleeps with it dropped (lock.c).
  */
 #ifndef _WEAVE_INTERNAL_H
 #define _WEAVE_INTERNAL_H
