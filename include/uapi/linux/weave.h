@@ -465,8 +465,9 @@ struct weave_wait {
 /**
  * struct weave_event - a record read() returns
  * @key: the key, 0 for registry-wide events.
- * @gen: the latest gen of the key when the record was read.
- * @size: the key's size then.
+ * @gen: the key's gen at the latest event the record holds (for
+ *	%WEAVE_EV_DELETED, the gen of the deletion).
+ * @size: the key's size then (0 once deleted).
  * @mask: %WEAVE_EV_* bits of what happened since the last record.
  * @reserved: 0.
  */
