@@ -317,13 +317,11 @@ static int weave_op_begin(struct file *file, u64 key, bool write, u32 flags,
 			  struct weave_hold **tmp)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	bool nonblock = flags & WEAVE_OP_NONBLOCK ||
-			file->f_flags & O_NONBLOCK;
 	int ret;
 
 	mutex_lock(&reg->lock);
-	ret = weave_lock_access(reg, file->private_data, key, write, nonblock,
-				tmp);
+	ret = weave_lock_access(reg, file->private_data, key, write,
+				weave_nonblock(file, flags), tmp);
 	if (ret)
 		mutex_unlock(&reg->lock);
 	return ret;

@@ -299,6 +299,12 @@ struct weave_hold {
 	bool excl;
 };
 
+/* Should an operation fail with -EAGAIN rather than wait for a lock? */
+static inline bool weave_nonblock(const struct file *file, u32 flags)
+{
+	return flags & WEAVE_OP_NONBLOCK || file->f_flags & O_NONBLOCK;
+}
+
 static inline struct weave_registry *weave_file_reg(struct file *file)
 {
 	struct weave_file *wf = file->private_data;

@@ -30,50 +30,65 @@ unsigned int weave_max_watches = 4096;
 #define WEAVE_MAX_ENTRY_SIZE_LIMIT	SZ_1G
 #define WEAVE_MAX_PER_FILE_LIMIT	BIT(20)
 
-static int weave_param_set_range(const char *val,
+/* Parse a value and check it lies in [@min, @max]. */
+static int weave_param_parse(const char *val, unsigned long min,
+			     unsigned long max, unsigned long *v)
+{
+	int ret = kstrtoul(val, 0, v);
+
+	if (ret)
+		return ret;
+	return *v < min || *v > max ? -EINVAL : 0;
+}
+
+static int weave_param_set_uint(const char *val, const struct kernel_param *kp,
+				unsigned int min, unsigned int max)
+{
+	unsigned long v;
+	int ret = weave_param_parse(val, min, max, &v);
+
+	if (!ret)
+		*(unsigned int *)kp->arg = v;
+	return ret;
+}
+
+static int weave_param_set_ulong(const char *val,
 				 const struct kernel_param *kp,
 				 unsigned long min, unsigned long max)
 {
 	unsigned long v;
-	int ret;
+	int ret = weave_param_parse(val, min, max, &v);
 
-	ret = kstrtoul(val, 0, &v);
-	if (ret)
-		return ret;
-	if (v < min || v > max)
-		return -EINVAL;
-	if (kp->ops->get == param_get_uint)
-		*(unsigned int *)kp->arg = v;
-	else
+	if (!ret)
 		*(unsigned long *)kp->arg = v;
-	return 0;
+	return ret;
 }
 
 static int weave_set_registries(const char *val, const struct kernel_param *kp)
 {
-	return weave_param_set_range(val, kp, 1, WEAVE_MAX_REGISTRIES_LIMIT);
+	return weave_param_set_uint(val, kp, 1, WEAVE_MAX_REGISTRIES_LIMIT);
 }
 
 static int weave_set_entries(const char *val, const struct kernel_param *kp)
 {
-	return weave_param_set_range(val, kp, 1, WEAVE_MAX_ENTRIES_LIMIT);
+	return weave_param_set_ulong(val, kp, 1, WEAVE_MAX_ENTRIES_LIMIT);
 }
 
 static int weave_set_entry_size(const char *val, const struct kernel_param *kp)
 {
-	return weave_param_set_range(val, kp, PAGE_SIZE,
+	return weave_param_set_ulong(val, kp, PAGE_SIZE,
 				     WEAVE_MAX_ENTRY_SIZE_LIMIT);
 }
 
 static int weave_set_registry_bytes(const char *val,
 				    const struct kernel_param *kp)
 {
-	return weave_param_set_range(val, kp, 0, ULONG_MAX);
+	return weave_param_set_ulong(val, kp, 0, ULONG_MAX);
 }
 
 static int weave_set_per_file(const char *val, const struct kernel_param *kp)
 {
-	return weave_param_set_range(val, kp, 1, WEAVE_MAX_PER_FILE_LIMIT);
+	return weave_param_set_uint(val, kp, 1, WEAVE_MAX_PER_FILE_LIMIT);
 }
 
 static const struct kernel_param_ops weave_per_file_ops = {

@@ -439,8 +439,7 @@ int weave_ioctl_lock(struct file *file, void *arg)
 	struct weave_file *wf = file->private_data;
 	struct weave_lock *a = arg;
 	bool excl = !(a->flags & WEAVE_LOCK_SHARED);
-	bool nonblock = a->flags & WEAVE_OP_NONBLOCK ||
-			file->f_flags & O_NONBLOCK;
+	bool nonblock = weave_nonblock(file, a->flags);
 	ktime_t deadline = KTIME_MAX;
 	struct weave_lockstate *ls;
 	struct weave_hold *h;
