@@ -443,7 +443,8 @@ static int storm_writer(const char *name, struct storm_shared *sh)
 	return 0;
 }
 
-TEST_F_TIMEOUT(event, storm, 120)
+/* 20,000 sets to 8 watchers: ~3 s on 6.1, ~80 s under KASAN and kmemleak. */
+TEST_F_TIMEOUT(event, storm, 240)
 {
 	struct storm_shared *sh = wl_shared(sizeof(struct storm_shared));
 	double t0;

@@ -125,7 +125,8 @@ static __u64 run_counter(struct __test_metadata *_metadata,
 	return v;
 }
 
-TEST_F_TIMEOUT(lock, counter_locked, 120)
+/* 16,000 hand-offs: 25-50 s under TCG, several times that on the debug kernel. */
+TEST_F_TIMEOUT(lock, counter_locked, 240)
 {
 	EXPECT_EQ(COUNTER_PROCS * COUNTER_ITERS,
 		  run_counter(_metadata, self, true));
