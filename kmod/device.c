@@ -243,9 +243,12 @@ static int __init weave_init(void)
 	BUILD_BUG_ON(sizeof(union weave_ioctl_arg) > 128);
 	BUILD_BUG_ON(ARRAY_SIZE(weave_ioctls) > 64);
 
-	ret = weave_entry_cache_init();
+	ret = weave_ns_init();
 	if (ret)
 		return ret;
+	ret = weave_entry_cache_init();
+	if (ret)
+		goto err_ns;
 	ret = weave_lock_cache_init();
 	if (ret)
 		goto err_entry_cache;
@@ -268,6 +271,8 @@ err_lock_cache:
 	weave_lock_cache_exit();
 err_entry_cache:
 	weave_entry_cache_exit();
+err_ns:
+	weave_ns_exit();
 	return ret;
 }
 
@@ -278,6 +283,7 @@ static void __exit weave_exit(void)
 	weave_registry_exit();
 	weave_lock_cache_exit();
 	weave_entry_cache_exit();
+	weave_ns_exit();
 }
 
 module_init(weave_init);

@@ -7,8 +7,12 @@
  * Locks, and the only orders in which they nest:
  *
  *   weave_names_lock (registry.c: names, the registry list, owner and
- *   mode) -> registry->lock (everything else of one registry: entries,
- *   slots, pages, locks, watches, pending events)
+ *   mode, registry counts; namespace.c: the namespace list) ->
+ *   registry->lock (everything else of one registry: entries, slots,
+ *   pages, locks, watches, pending events)
+ *
+ *   weave_names_lock -> the fsnotify group's lock (adding a namespace's
+ *   mark)
  *
  *   mmap_lock (page faults, mmap()) -> registry->lock
  *
@@ -35,6 +39,7 @@
 #include <linux/mm_types.h>
 #include <linux/wait.h>
 #include <linux/poll.h>
+#include <linux/fsnotify_backend.h>
 #include <uapi/linux/weave.h>
 
 #include "compat.h"
@@ -83,6 +88,8 @@ void weave_htable_del(struct weave_htable *t, struct weave_hnode *n);
 
 /* limits.c: module parameters, read where they apply. */
 extern unsigned int weave_max_registries;
+extern unsigned int weave_max_registries_per_user;
+extern unsigned int weave_max_registries_per_ns;
 extern unsigned long weave_max_entries;
 extern unsigned long weave_max_entry_size;
 extern unsigned long weave_max_registry_bytes;
@@ -130,6 +137,40 @@ struct weave_entry {
 	struct weave_cell_page *cp;
 };
 
+/**
+ * struct weave_ns - an IPC namespace that has had registries (namespace.c)
+ * @mark: fsnotify mark on the root of the namespace's mqueue file system,
+ *	which tells when the namespace dies.
+ * @node: on the namespace list while @listed.
+ * @listed: on the list; cleared by whoever takes it off.
+ * @sb: the mqueue super block: identity only, compared, never followed.
+ * @nr_registries: registries created in it that live on.
+ *
+ * All fields but @mark under weave_names_lock.
+ */
+struct weave_ns {
+	struct fsnotify_mark mark;
+	struct list_head node;
+	bool listed;
+	const struct super_block *sb;
+	unsigned int nr_registries;
+};
+
+/**
+ * struct weave_user - registries a user has created (registry.c)
+ * @node: in the user table, by @uid.
+ * @uid: the real user id of the creators.
+ * @nr_registries: registries they created that live on; the object is
+ *	freed when it drops to zero.
+ *
+ * Under weave_names_lock.
+ */
+struct weave_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int nr_registries;
+};
+
 /* Bits of weave_registry.flags, as reported in weave_info.flags. */
 #define WEAVE_REG_PERSIST	WEAVE_INFO_PERSIST
 #define WEAVE_REG_ANON		WEAVE_INFO_ANON
@@ -143,8 +184,11 @@ struct weave_entry {
  * @hnode: in the name table (under weave_names_lock).
  * @name: NUL-terminated name, NULL when anonymous (immutable).
  * @hashed: @hnode is in the name table (under weave_names_lock).
- * @ns: IPC namespace of the name (identity only, no reference).
- * @ns_inum: inode number of @ns, to tell a reused address apart.
+ * @wns: IPC namespace the registry was created in, which scopes its name
+ *	and counts it; NULL once the namespace is gone (under
+ *	weave_names_lock).
+ * @user: the creator's real user, whom the registry counts against
+ *	(immutable).
  * @id: unique id (immutable).
  * @flags: WEAVE_REG_* (under weave_names_lock).
  * @uid: owner.
@@ -171,6 +215,7 @@ struct weave_entry {
  * @index: page number -> page of the index map.
  * @pages: map page offset -> page of large values.
  * @partial: per cell class, cell pages with a free cell.
+ * @reap: on a private list of registries whose namespace died.
  * @files: attached files (&weave_file.node), whose mappings are zapped
  *	when an entry goes away, moves or shrinks.
  * @nr_files: attached files (for statistics).
@@ -183,8 +228,8 @@ struct weave_registry {
 	struct hlist_node hnode;
 	const char *name;
 	bool hashed;
-	const void *ns;
-	unsigned int ns_inum;
+	struct weave_ns *wns;
+	struct weave_user *user;
 	u64 id;
 	unsigned int flags;
 	kuid_t uid;
@@ -213,6 +258,7 @@ struct weave_registry {
 	struct xarray pages;
 	struct list_head partial[WEAVE_NR_CELL_CLASSES];
 
+	struct list_head reap;
 	struct list_head files;
 	atomic_t nr_files;
 	atomic_t nr_views;
@@ -353,7 +399,25 @@ void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
 void weave_nl_reg_event(struct weave_registry *reg, u8 cmd);
 bool weave_nl_listening(void);
 
+/* namespace.c */
+int weave_ns_init(void);
+void weave_ns_exit(void);
+struct weave_ns *weave_ns_find(bool create);
+
+/**
+ * struct weave_usage - what a registry's creator and namespace hold
+ * @user_registries: registries of the creator (real uid), all namespaces.
+ * @ns_registries: registries created in the namespace.
+ *
+ * A snapshot for statistics (netlink).
+ */
+struct weave_usage {
+	u32 user_registries;
+	u32 ns_registries;
+};
+
 /* registry.c */
+extern struct mutex weave_names_lock;
 int weave_registry_init(void);
 void weave_registry_exit(void);
 void weave_registry_put(struct weave_registry *reg);
@@ -367,6 +431,9 @@ int weave_ioctl_attach(struct file *file, void *arg);
 int weave_ioctl_unlink(struct file *file, void *arg);
 int weave_ioctl_info(struct file *file, void *arg);
 int weave_ioctl_setattr(struct file *file, void *arg);
+void weave_registry_ns_dead(struct weave_ns *wns);
+void weave_registry_usage(struct weave_registry *reg, struct weave_usage *u);
+void __weave_registry_usage(struct weave_registry *reg, struct weave_usage *u);
 
 /* entry.c */
 int weave_entry_cache_init(void);

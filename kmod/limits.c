@@ -17,6 +17,8 @@
 #include "internal.h"
 
 unsigned int weave_max_registries = 1024;
+unsigned int weave_max_registries_per_ns = 512;
+unsigned int weave_max_registries_per_user = 256;
 unsigned long weave_max_entries = BIT(20);
 unsigned long weave_max_entry_size = SZ_16M;
 unsigned long weave_max_registry_bytes = SZ_256M;
@@ -118,7 +120,13 @@ static const struct kernel_param_ops weave_registry_bytes_ops = {
 
 module_param_cb(max_registries, &weave_registries_ops,
 		&weave_max_registries, 0644);
-MODULE_PARM_DESC(max_registries, "Most registries at once (EMFILE beyond)");
+MODULE_PARM_DESC(max_registries, "Most registries at once (ENFILE beyond)");
+module_param_cb(max_registries_per_ns, &weave_registries_ops,
+		&weave_max_registries_per_ns, 0644);
+MODULE_PARM_DESC(max_registries_per_ns, "Most registries created in one IPC namespace (EMFILE beyond)");
+module_param_cb(max_registries_per_user, &weave_registries_ops,
+		&weave_max_registries_per_user, 0644);
+MODULE_PARM_DESC(max_registries_per_user, "Most registries created by one real user (EDQUOT beyond)");
 module_param_cb(max_entries, &weave_entries_ops, &weave_max_entries, 0644);
 MODULE_PARM_DESC(max_entries, "Most entries of a new registry (ENOSPC beyond)");
 module_param_cb(max_entry_size, &weave_entry_size_ops,

@@ -51,7 +51,8 @@ static const struct genl_multicast_group weave_nl_mcgrps[] = {
 	},
 };
 
-static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg)
+static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg,
+			    const struct weave_usage *usage)
 {
 	struct user_namespace *ns = current_user_ns();
 	u64 entries, bytes, charged;
@@ -81,20 +82,39 @@ static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg)
 	    nla_put_u32(skb, WEAVE_A_REG_MAPPINGS, atomic_read(&reg->nr_views)) ||
 	    nla_put_u32(skb, WEAVE_A_REG_WATCHERS, watchers) ||
 	    nla_put_u64_64bit(skb, WEAVE_A_REG_MAX_ENTRIES, reg->max_entries,
-			      WEAVE_A_PAD))
+			      WEAVE_A_PAD) ||
+	    nla_put_u64_64bit(skb, WEAVE_A_REG_MAX_ENTRY_SIZE,
+			      reg->max_entry_size, WEAVE_A_PAD) ||
+	    nla_put_u64_64bit(skb, WEAVE_A_REG_MAX_BYTES,
+			      READ_ONCE(weave_max_registry_bytes), WEAVE_A_PAD) ||
+	    nla_put_u32(skb, WEAVE_A_REG_CREATOR,
+			from_kuid_munged(ns, reg->user->uid)) ||
+	    nla_put_u32(skb, WEAVE_A_USER_REGISTRIES, usage->user_registries) ||
+	    nla_put_u32(skb, WEAVE_A_USER_MAX,
+			READ_ONCE(weave_max_registries_per_user)) ||
+	    nla_put_u32(skb, WEAVE_A_NS_REGISTRIES, usage->ns_registries) ||
+	    nla_put_u32(skb, WEAVE_A_NS_MAX,
+			READ_ONCE(weave_max_registries_per_ns)))
 		return -EMSGSIZE;
 	return 0;
 }
 
+/* @usage: NULL to look it up (needs weave_names_lock not held). */
 static int weave_nl_fill_reg(struct sk_buff *skb, struct weave_registry *reg,
-			     u32 portid, u32 seq, int flags, u8 cmd)
+			     const struct weave_usage *usage, u32 portid,
+			     u32 seq, int flags, u8 cmd)
 {
-	void *hdr = genlmsg_put(skb, portid, seq, &weave_genl_family, flags,
-				cmd);
+	struct weave_usage u;
+	void *hdr;
 
+	if (!usage) {
+		weave_registry_usage(reg, &u);
+		usage = &u;
+	}
+	hdr = genlmsg_put(skb, portid, seq, &weave_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (weave_nl_put_reg(skb, reg)) {
+	if (weave_nl_put_reg(skb, reg, usage)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -119,8 +139,8 @@ static int weave_nl_reg_get_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		goto out_put;
-	ret = weave_nl_fill_reg(msg, reg, info->snd_portid, info->snd_seq, 0,
-				WEAVE_CMD_REG_GET);
+	ret = weave_nl_fill_reg(msg, reg, NULL, info->snd_portid,
+				info->snd_seq, 0, WEAVE_CMD_REG_GET);
 	if (ret) {
 		nlmsg_free(msg);
 		goto out_put;
@@ -138,7 +158,7 @@ static int weave_nl_reg_get_dumpit(struct sk_buff *skb,
 	struct weave_registry *reg;
 
 	while ((reg = weave_registry_next_visible(cb->args[0]))) {
-		int ret = weave_nl_fill_reg(skb, reg,
+		int ret = weave_nl_fill_reg(skb, reg, NULL,
 					    NETLINK_CB(cb->skb).portid,
 					    cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					    WEAVE_CMD_REG_GET);
@@ -313,6 +333,7 @@ void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
  */
 void weave_nl_reg_event(struct weave_registry *reg, u8 cmd)
 {
+	struct weave_usage usage;
 	struct sk_buff *msg;
 
 	if (!weave_nl_listening())
@@ -320,7 +341,8 @@ void weave_nl_reg_event(struct weave_registry *reg, u8 cmd)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return;
-	if (weave_nl_fill_reg(msg, reg, 0, 0, 0, cmd)) {
+	__weave_registry_usage(reg, &usage);
+	if (weave_nl_fill_reg(msg, reg, &usage, 0, 0, 0, cmd)) {
 		nlmsg_free(msg);
 		return;
 	}

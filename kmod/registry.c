@@ -10,16 +10,17 @@
  * alive through it.
  *
  * weave_names_lock protects the name table, the list of all registries,
- * their number, and each registry's hashed, flags, uid, gid and mode
- * fields; readers outside it (statistics) take a READ_ONCE() snapshot. It is taken
- * before registry->lock, never after. The last reference is dropped with
+ * their number, the user table, the namespace list (namespace.c), and
+ * each registry's hashed, flags, wns, uid, gid and mode fields; readers
+ * outside it (statistics) take a READ_ONCE() snapshot. It is taken before
+ * registry->lock, never after. The last reference is dropped with
  * kref_put_mutex() so a lookup by name can never find a registry that is
  * being freed.
  *
- * Names are scoped by IPC namespace. A module cannot take a reference on
- * an IPC namespace (put_ipc_ns() is not exported), so a registry remembers
- * its namespace's address and inode number; see weave.4 for what that
- * means when a namespace dies while a persistent registry lives on.
+ * Names are scoped by IPC namespace (namespace.c), and a namespace's
+ * names die with it. Each registry counts against its creator's real user
+ * and its namespace until it is freed: the limits on those counts are
+ * checked when one is created.
  */
 #include <linux/cred.h>
 #include <linux/capability.h>
@@ -36,9 +37,12 @@
 
 #define WEAVE_FS_MAGIC		0x57454156
 #define WEAVE_NAME_HASH_BITS	8
+#define WEAVE_USER_HASH_BITS	6
 
-static DEFINE_MUTEX(weave_names_lock);
+/* See the comment at the top. */
+DEFINE_MUTEX(weave_names_lock);
 static DEFINE_HASHTABLE(weave_names, WEAVE_NAME_HASH_BITS);
+static DEFINE_HASHTABLE(weave_users, WEAVE_USER_HASH_BITS);
 static LIST_HEAD(weave_registries);
 static unsigned int weave_nr_registries;
 static u64 weave_last_id;
@@ -110,6 +114,46 @@ static struct weave_registry *weave_registry_alloc(u64 max_entries,
 	return reg;
 }
 
+/* The creator's count, found or made. Under weave_names_lock. */
+static struct weave_user *weave_user_get(kuid_t uid)
+{
+	struct weave_user *u;
+
+	hash_for_each_possible(weave_users, u, node, __kuid_val(uid)) {
+		if (uid_eq(u->uid, uid))
+			return u;
+	}
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	hash_add(weave_users, &u->node, __kuid_val(uid));
+	return u;
+}
+
+/* A user with no registry left is forgotten. Under weave_names_lock. */
+static void weave_user_forget(struct weave_user *u)
+{
+	if (!u->nr_registries) {
+		hash_del(&u->node);
+		kfree(u);
+	}
+}
+
+/* Take @reg off every list and count. Under weave_names_lock. */
+static void weave_registry_unlist(struct weave_registry *reg)
+{
+	lockdep_assert_held(&weave_names_lock);
+	if (reg->hashed)
+		hash_del(&reg->hnode);
+	list_del(&reg->node);
+	weave_nr_registries--;
+	if (reg->wns)
+		reg->wns->nr_registries--;
+	reg->user->nr_registries--;
+	weave_user_forget(reg->user);
+}
+
 static void weave_registry_free(struct weave_registry *reg)
 {
 	weave_entries_destroy(reg);
@@ -123,11 +167,9 @@ static void weave_registry_release(struct kref *kref)
 	struct weave_registry *reg =
 		container_of(kref, struct weave_registry, kref);
 
-	if (reg->hashed)
-		hash_del(&reg->hnode);
-	list_del(&reg->node);
-	weave_nr_registries--;
+	/* Before the counts drop, which may free reg->user. */
 	weave_nl_reg_event(reg, WEAVE_CMD_REG_DEL);
+	weave_registry_unlist(reg);
 	mutex_unlock(&weave_names_lock);
 
 	weave_registry_free(reg);
@@ -144,25 +186,53 @@ void weave_registry_put(struct weave_registry *reg)
 	kref_put_mutex(&reg->kref, weave_registry_release, &weave_names_lock);
 }
 
-static u32 weave_name_hash(const void *ns, const char *name)
+static u32 weave_name_hash(const struct weave_ns *wns, const char *name)
 {
-	return full_name_hash(ns, name, strlen(name));
+	return full_name_hash(wns, name, strlen(name));
 }
 
-static struct weave_registry *weave_name_find(const void *ns,
-					      unsigned int inum,
-					      const char *name)
+/* @name in the caller's namespace. Under weave_names_lock. */
+static struct weave_registry *weave_name_find(const char *name)
 {
+	struct weave_ns *wns = weave_ns_find(false);
 	struct weave_registry *reg;
 
 	lockdep_assert_held(&weave_names_lock);
+	if (!wns)
+		return NULL;
 	hash_for_each_possible(weave_names, reg, hnode,
-			       weave_name_hash(ns, name)) {
-		if (reg->ns == ns && reg->ns_inum == inum &&
-		    !strcmp(reg->name, name))
+			       weave_name_hash(wns, name)) {
+		if (reg->wns == wns && !strcmp(reg->name, name))
 			return reg;
 	}
 	return NULL;
+}
+
+/*
+ * Take @reg's name away, keeping a reference for the UNLINKED event.
+ * Under weave_names_lock. Returns whether the name's own reference must be
+ * dropped too (a persistent registry).
+ */
+static bool weave_registry_unname(struct weave_registry *reg)
+{
+	lockdep_assert_held(&weave_names_lock);
+	hash_del(&reg->hnode);
+	reg->hashed = false;
+	reg->flags |= WEAVE_REG_UNLINKED;
+	kref_get(&reg->kref);
+	return reg->flags & WEAVE_REG_PERSIST;
+}
+
+/* After weave_registry_unname(): tell the watchers, drop the references. */
+static void weave_registry_unnamed(struct weave_registry *reg,
+				   struct weave_file *src, bool drop)
+{
+	mutex_lock(&reg->lock);
+	weave_event(reg, src, 0, WEAVE_EV_UNLINKED);
+	mutex_unlock(&reg->lock);
+	if (drop)
+		weave_registry_put(reg);
+	weave_registry_put(reg);
 }
 
 /*
@@ -225,8 +295,9 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 						  struct weave_attach *a,
 						  char *name)
 {
-	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-	struct weave_registry *reg = NULL;
+	struct weave_registry *reg;
+	struct weave_user *user;
+	struct weave_ns *wns;
 	int mask = MAY_READ;
 	u64 max_entries;
 
@@ -236,7 +307,7 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 		mask |= MAY_WRITE;
 
 	if (name) {
-		reg = weave_name_find(ns, ns->ns.inum, name);
+		reg = weave_name_find(name);
 		if (reg) {
 			if (a->flags & WEAVE_ATTACH_EXCL)
 				return ERR_PTR(-EEXIST);
@@ -249,21 +320,36 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 			return ERR_PTR(-ENOENT);
 	}
 
+	/* The whole machine, then the namespace, then the user. */
 	if (weave_nr_registries >= READ_ONCE(weave_max_registries))
+		return ERR_PTR(-ENFILE);
+	wns = weave_ns_find(true);
+	if (IS_ERR(wns))
+		return ERR_CAST(wns);
+	if (wns->nr_registries >= READ_ONCE(weave_max_registries_per_ns))
 		return ERR_PTR(-EMFILE);
+	user = weave_user_get(current_uid());
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	if (user->nr_registries >= READ_ONCE(weave_max_registries_per_user)) {
+		weave_user_forget(user);
+		return ERR_PTR(-EDQUOT);
+	}
 
 	max_entries = a->max_entries ?: READ_ONCE(weave_max_entries);
 	reg = weave_registry_alloc(max_entries, a->mode);
-	if (!reg)
+	if (!reg) {
+		weave_user_forget(user);
 		return ERR_PTR(-ENOMEM);
+	}
 
 	reg->id = ++weave_last_id;
-	reg->ns = ns;
-	reg->ns_inum = ns->ns.inum;
+	reg->wns = wns;
+	reg->user = user;
 	if (name) {
 		reg->name = name;
 		reg->hashed = true;
-		hash_add(weave_names, &reg->hnode, weave_name_hash(ns, name));
+		hash_add(weave_names, &reg->hnode, weave_name_hash(wns, name));
 		if (a->flags & WEAVE_ATTACH_PERSIST) {
 			reg->flags |= WEAVE_REG_PERSIST;
 			kref_get(&reg->kref);	/* the name's reference */
@@ -273,6 +359,8 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	}
 	list_add_tail(&reg->node, &weave_registries);
 	weave_nr_registries++;
+	wns->nr_registries++;
+	user->nr_registries++;
 	a->result = WEAVE_ATTACH_CREATED;
 	weave_nl_reg_event(reg, WEAVE_CMD_REG_NEW);
 	return reg;
@@ -359,12 +447,11 @@ void weave_file_detach(struct weave_file *wf)
  */
 int weave_registry_unlink(const char *name, struct weave_file *src)
 {
-	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct weave_registry *reg;
 	bool drop;
 
 	mutex_lock(&weave_names_lock);
-	reg = weave_name_find(ns, ns->ns.inum, name);
+	reg = weave_name_find(name);
 	if (!reg) {
 		mutex_unlock(&weave_names_lock);
 		return -ENOENT;
@@ -373,20 +460,45 @@ int weave_registry_unlink(const char *name, struct weave_file *src)
 		mutex_unlock(&weave_names_lock);
 		return -EACCES;
 	}
-	hash_del(&reg->hnode);
-	reg->hashed = false;
-	reg->flags |= WEAVE_REG_UNLINKED;
-	drop = reg->flags & WEAVE_REG_PERSIST;
-	kref_get(&reg->kref);	/* to report the event */
+	drop = weave_registry_unname(reg);
 	mutex_unlock(&weave_names_lock);
 
-	mutex_lock(&reg->lock);
-	weave_event(reg, src, 0, WEAVE_EV_UNLINKED);
-	mutex_unlock(&reg->lock);
-	if (drop)
-		weave_registry_put(reg);
-	weave_registry_put(reg);
+	weave_registry_unnamed(reg, src, drop);
 	return 0;
+}
+
+/**
+ * weave_registry_ns_dead() - an IPC namespace has died
+ * @wns: the namespace, already off the namespace list
+ *
+ * Its names go, as if unlinked (persistent registries are freed unless a
+ * file still holds them), and its registries count against no namespace.
+ * Called from the namespace's teardown, in any task.
+ */
+void weave_registry_ns_dead(struct weave_ns *wns)
+{
+	struct weave_registry *reg, *tmp;
+	LIST_HEAD(reap);
+
+	mutex_lock(&weave_names_lock);
+	list_for_each_entry(reg, &weave_registries, node) {
+		if (reg->wns != wns)
+			continue;
+		reg->wns = NULL;
+		if (reg->hashed)
+			list_add_tail(&reg->reap, &reap);
+	}
+	wns->nr_registries = 0;
+	/* Unnamed here, so that no lookup can find them after the unlock. */
+	list_for_each_entry(reg, &reap, reap)
+		weave_registry_unname(reg);
+	mutex_unlock(&weave_names_lock);
+
+	/* WEAVE_REG_PERSIST never changes once the registry exists. */
+	list_for_each_entry_safe(reg, tmp, &reap, reap) {
+		list_del(&reg->reap);
+		weave_registry_unnamed(reg, NULL, reg->flags & WEAVE_REG_PERSIST);
+	}
 }
 
 /**
@@ -474,12 +586,10 @@ u32 weave_registry_flags(struct weave_registry *reg)
 }
 
 /* Could the caller attach @reg read-only? Under weave_names_lock. */
-static bool weave_registry_visible(struct weave_registry *reg)
+static bool weave_registry_visible(struct weave_registry *reg,
+				   const struct weave_ns *wns)
 {
-	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-
-	return reg->ns == ns && reg->ns_inum == ns->ns.inum &&
-	       weave_may_access(reg, MAY_READ);
+	return wns && reg->wns == wns && weave_may_access(reg, MAY_READ);
 }
 
 /**
@@ -491,12 +601,11 @@ static bool weave_registry_visible(struct weave_registry *reg)
  */
 struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 {
-	const struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct weave_registry *reg = NULL, *r;
 
 	mutex_lock(&weave_names_lock);
 	if (name) {
-		reg = weave_name_find(ns, ns->ns.inum, name);
+		reg = weave_name_find(name);
 	} else {
 		list_for_each_entry(r, &weave_registries, node) {
 			if (r->id == id) {
@@ -505,7 +614,7 @@ struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 			}
 		}
 	}
-	if (reg && (!weave_registry_visible(reg) ||
+	if (reg && (!weave_registry_visible(reg, weave_ns_find(false)) ||
 		    !kref_get_unless_zero(&reg->kref)))
 		reg = NULL;
 	mutex_unlock(&weave_names_lock);
@@ -524,10 +633,12 @@ struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 struct weave_registry *weave_registry_next_visible(u64 after_id)
 {
 	struct weave_registry *reg, *found = NULL;
+	struct weave_ns *wns;
 
 	mutex_lock(&weave_names_lock);
+	wns = weave_ns_find(false);
 	list_for_each_entry(reg, &weave_registries, node) {
-		if (reg->id > after_id && weave_registry_visible(reg) &&
+		if (reg->id > after_id && weave_registry_visible(reg, wns) &&
 		    kref_get_unless_zero(&reg->kref)) {
 			found = reg;
 			break;
@@ -576,6 +687,30 @@ int weave_ioctl_info(struct file *file, void *arg)
 }
 
 /**
+ * weave_registry_usage() - the counts a registry's creation was held to
+ * @reg: the registry
+ * @u: filled in
+ */
+void weave_registry_usage(struct weave_registry *reg, struct weave_usage *u)
+{
+	mutex_lock(&weave_names_lock);
+	__weave_registry_usage(reg, u);
+	mutex_unlock(&weave_names_lock);
+}
+
+/**
+ * __weave_registry_usage() - weave_registry_usage() under weave_names_lock
+ * @reg: the registry
+ * @u: filled in
+ */
+void __weave_registry_usage(struct weave_registry *reg, struct weave_usage *u)
+{
+	lockdep_assert_held(&weave_names_lock);
+	u->user_registries = reg->user->nr_registries;
+	u->ns_registries = reg->wns ? reg->wns->nr_registries : 0;
+}
+
+/**
  * weave_registry_init() - set up the module's registry state
  *
  * Return: 0 or a negative errno.
@@ -598,10 +733,7 @@ void weave_registry_exit(void)
 
 	mutex_lock(&weave_names_lock);
 	list_for_each_entry_safe(reg, tmp, &weave_registries, node) {
-		if (reg->hashed)
-			hash_del(&reg->hnode);
-		list_del(&reg->node);
-		weave_nr_registries--;
+		weave_registry_unlist(reg);
 		weave_registry_free(reg);
 	}
 	mutex_unlock(&weave_names_lock);

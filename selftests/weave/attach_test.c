@@ -726,7 +726,7 @@ TEST_F(attach, ipc_namespace)
 	close(fd);
 }
 
-/* Too many registries: EMFILE from ATTACH (not from open()). */
+/* Too many registries: ENFILE from ATTACH (not from open()). */
 TEST_F_TIMEOUT(attach, too_many_registries, 120)
 {
 	__u64 limit, orig = 0;
@@ -760,13 +760,13 @@ TEST_F_TIMEOUT(attach, too_many_registries, 120)
 		}
 		fds[n++] = fd;
 	}
-	EXPECT_EQ(-EMFILE, ret) TH_LOG("after %d registries (limit %llu)", n,
+	EXPECT_EQ(-ENFILE, ret) TH_LOG("after %d registries (limit %llu)", n,
 				       (unsigned long long)limit);
 	EXPECT_LE(n, limit);
 	EXPECT_GT(n, 0);
 	/* A named create fails the same way; freeing one lets one more in. */
-	if (ret == -EMFILE) {
-		EXPECT_EQ(-EMFILE, wv_attach(self->ufd, self->name,
+	if (ret == -ENFILE) {
+		EXPECT_EQ(-ENFILE, wv_attach(self->ufd, self->name,
 					     WEAVE_ATTACH_CREATE, 0600, 8,
 					     NULL));
 		close(fds[--n]);

@@ -266,9 +266,11 @@ TEST_F(nl, list_reflects)
 		 "{\"name\":\"%s\",\"id\":%llu,\"uid\":%u,\"gid\":%u,"
 		 "\"mode\":\"0644\",\"flags\":[\"persistent\"],\"entries\":2,"
 		 "\"bytes\":3005,\"charged\":%llu,\"max_entries\":%llu,"
-		 "\"files\":2,\"mappings\":1,\"watchers\":1}",
+		 "\"files\":2,\"mappings\":1,\"watchers\":1,"
+		 "\"max_entry_size\":%llu,\"max_bytes\":",
 		 self->name, (unsigned long long)self->id, getuid(), getgid(),
-		 charged, (unsigned long long)info.max_entries);
+		 charged, (unsigned long long)info.max_entries,
+		 (unsigned long long)info.max_entry_size);
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 	EXPECT_EQ(0, strncmp(self->c.out, "{\"registries\":[", 15));
 	EXPECT_EQ(0, strcmp(self->c.out + strlen(self->c.out) - 3, "]}\n"));
@@ -318,6 +320,12 @@ TEST_F(nl, show_reflects)
 		 self->name, (unsigned long long)self->id, getuid(), getgid());
 	EXPECT_EQ(0, strncmp(self->c.out, want, strlen(want)))
 		TH_LOG("%s", self->c.out);
+	/* Usage against the limits: ours is one of our uid's registries. */
+	snprintf(want, sizeof(want), "creator:     %u (", getuid());
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
+	snprintf(want, sizeof(want), "max value:   %llu\n",
+		 (unsigned long long)info.max_entry_size);
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 	snprintf(want, sizeof(want),
 		 "max entries: %llu\nfiles:       1\nmappings:    0\n"
 		 "watchers:    0\n\n%-20s %10s %8s %-12s %-16s %7s\n"

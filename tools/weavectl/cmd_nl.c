@@ -300,6 +300,16 @@ static void json_reg_fields(FILE *f, const struct wnl_reg *r)
 		",\"watchers\":%" PRIu32,
 		r->entries, r->bytes, r->charged, r->max_entries, r->files,
 		r->mappings, r->watchers);
+	if (r->has_usage)
+		fprintf(f, ",\"max_entry_size\":%" PRIu64 ",\"max_bytes\":%"
+			PRIu64 ",\"creator\":%" PRIu32
+			",\"user_registries\":%" PRIu32
+			",\"user_max_registries\":%" PRIu32
+			",\"ns_registries\":%" PRIu32
+			",\"ns_max_registries\":%" PRIu32,
+			r->max_entry_size, r->max_bytes, r->creator,
+			r->user_registries, r->user_max, r->ns_registries,
+			r->ns_max);
 }
 
 static int flush_stdout(const char *cmd)
@@ -491,16 +501,26 @@ static void show_text(const struct wnl_reg *r, const struct ent_vec *ev,
 	       "flags:       %s\n"
 	       "entries:     %" PRIu64 "\n"
 	       "bytes:       %s\n"
-	       "charged:     %s\n"
-	       "max entries: %" PRIu64 "\n"
-	       "files:       %" PRIu32 "\n"
-	       "mappings:    %" PRIu32 "\n"
-	       "watchers:    %" PRIu32 "\n",
+	       "charged:     %s\n",
 	       r->id, r->uid, r->gid, r->mode,
 	       reg_flags(r->flags, fl, sizeof(fl)), r->entries,
 	       hsize(r->bytes, parsable, b1, sizeof(b1)),
-	       hsize(r->charged, parsable, b2, sizeof(b2)), r->max_entries,
-	       r->files, r->mappings, r->watchers);
+	       hsize(r->charged, parsable, b2, sizeof(b2)));
+	if (r->has_usage)
+		printf("creator:     %" PRIu32 " (%" PRIu32 " of %" PRIu32
+		       " registries)\n"
+		       "namespace:   %" PRIu32 " of %" PRIu32 " registries\n"
+		       "max value:   %s\n"
+		       "max bytes:   %s\n",
+		       r->creator, r->user_registries, r->user_max,
+		       r->ns_registries, r->ns_max,
+		       hsize(r->max_entry_size, parsable, b1, sizeof(b1)),
+		       hsize(r->max_bytes, parsable, b2, sizeof(b2)));
+	printf("max entries: %" PRIu64 "\n"
+	       "files:       %" PRIu32 "\n"
+	       "mappings:    %" PRIu32 "\n"
+	       "watchers:    %" PRIu32 "\n",
+	       r->max_entries, r->files, r->mappings, r->watchers);
 	if (!ev->n)
 		return;
 	printf("\n%-20s %10s %8s %-12s %-16s %7s\n", "KEY", "GEN", "SIZE",

@@ -71,6 +71,13 @@ static const enum mnl_attr_data_type wnl_attr_type[WEAVE_A_MAX + 1] = {
 	[WEAVE_A_REG_MAPPINGS]	= MNL_TYPE_U32,
 	[WEAVE_A_REG_WATCHERS]	= MNL_TYPE_U32,
 	[WEAVE_A_REG_MAX_ENTRIES] = MNL_TYPE_U64,
+	[WEAVE_A_REG_MAX_ENTRY_SIZE] = MNL_TYPE_U64,
+	[WEAVE_A_REG_MAX_BYTES]	= MNL_TYPE_U64,
+	[WEAVE_A_REG_CREATOR]	= MNL_TYPE_U32,
+	[WEAVE_A_USER_REGISTRIES] = MNL_TYPE_U32,
+	[WEAVE_A_USER_MAX]	= MNL_TYPE_U32,
+	[WEAVE_A_NS_REGISTRIES]	= MNL_TYPE_U32,
+	[WEAVE_A_NS_MAX]	= MNL_TYPE_U32,
 	[WEAVE_A_ENTRY_KEY]	= MNL_TYPE_U64,
 	[WEAVE_A_ENTRY_GEN]	= MNL_TYPE_U64,
 	[WEAVE_A_ENTRY_SIZE]	= MNL_TYPE_U64,
@@ -197,6 +204,22 @@ static int wnl_fill_reg(const struct nlmsghdr *nlh, struct wnl_reg *r)
 	r->watchers = mnl_attr_get_u32(a.tb[WEAVE_A_REG_WATCHERS]);
 	if (a.tb[WEAVE_A_REG_MAX_ENTRIES])
 		r->max_entries = mnl_attr_get_u64(a.tb[WEAVE_A_REG_MAX_ENTRIES]);
+	/* All or nothing: a module has them all or none. */
+	if (a.tb[WEAVE_A_REG_MAX_ENTRY_SIZE] && a.tb[WEAVE_A_REG_MAX_BYTES] &&
+	    a.tb[WEAVE_A_REG_CREATOR] && a.tb[WEAVE_A_USER_REGISTRIES] &&
+	    a.tb[WEAVE_A_USER_MAX] && a.tb[WEAVE_A_NS_REGISTRIES] &&
+	    a.tb[WEAVE_A_NS_MAX]) {
+		r->has_usage = true;
+		r->max_entry_size =
+			mnl_attr_get_u64(a.tb[WEAVE_A_REG_MAX_ENTRY_SIZE]);
+		r->max_bytes = mnl_attr_get_u64(a.tb[WEAVE_A_REG_MAX_BYTES]);
+		r->creator = mnl_attr_get_u32(a.tb[WEAVE_A_REG_CREATOR]);
+		r->user_registries =
+			mnl_attr_get_u32(a.tb[WEAVE_A_USER_REGISTRIES]);
+		r->user_max = mnl_attr_get_u32(a.tb[WEAVE_A_USER_MAX]);
+		r->ns_registries = mnl_attr_get_u32(a.tb[WEAVE_A_NS_REGISTRIES]);
+		r->ns_max = mnl_attr_get_u32(a.tb[WEAVE_A_NS_MAX]);
+	}
 	return 0;
 }
 

@@ -30,6 +30,11 @@ struct wnl_reg {
 	uint32_t uid, gid, mode, flags;	/* flags: WEAVE_INFO_* */
 	uint64_t entries, bytes, charged, max_entries;
 	uint32_t files, mappings, watchers;
+	/* Usage against the limits; has_usage false from older modules. */
+	bool has_usage;
+	uint64_t max_entry_size, max_bytes;
+	uint32_t creator;		/* real uid counted */
+	uint32_t user_registries, user_max, ns_registries, ns_max;
 };
 
 /* An entry, from WEAVE_CMD_ENTRY_GET. */

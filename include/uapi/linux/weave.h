@@ -667,6 +667,14 @@ enum weave_genl_attr {
 	WEAVE_A_ENTRY_WAITERS,	/* u32 */
 	WEAVE_A_EVENT_MASK,	/* u32, WEAVE_EV_* */
 	WEAVE_A_CURSOR,		/* u64, dump position */
+	/* Usage against the limits; absent from older modules: */
+	WEAVE_A_REG_MAX_ENTRY_SIZE, /* u64, largest value */
+	WEAVE_A_REG_MAX_BYTES,	/* u64, most value bytes (all entries) */
+	WEAVE_A_REG_CREATOR,	/* u32, real uid the registry counts against */
+	WEAVE_A_USER_REGISTRIES, /* u32, registries of that user */
+	WEAVE_A_USER_MAX,	/* u32, most registries per user */
+	WEAVE_A_NS_REGISTRIES,	/* u32, registries of the IPC namespace */
+	WEAVE_A_NS_MAX,		/* u32, most registries per namespace */
 
 	__WEAVE_A_MAX,
 	WEAVE_A_MAX = __WEAVE_A_MAX - 1

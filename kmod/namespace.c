@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * weave: IPC namespaces - what scopes registry names, and when it dies.
+ *
+ * Copyright (C) 2026 The weave authors
+ *
+ * Registry names are per IPC namespace, and a namespace's named
+ * registries must go with it, as its SysV objects do. A module can
+ * neither take a reference on an IPC namespace (put_ipc_ns() is not
+ * exported) nor hook its teardown, but each IPC namespace owns exactly
+ * one POSIX message queue file system, made with the namespace and
+ * unmounted by free_ipc_ns(). A &struct weave_ns is an fsnotify mark on
+ * that file system's root inode, with an empty event mask: it pins
+ * neither the namespace nor the file system, and when the super block is
+ * shut down fsnotify destroys the mark and tells us (freeing_mark), which
+ * unlinks the namespace's registries.
+ *
+ * The super block is the namespace's identity: a live namespace has one,
+ * no other namespace can share it, and its weave_ns leaves the list before
+ * the super block can be freed, so a new namespace at a recycled address
+ * never inherits names.
+ *
+ * Locking: the list and each weave_ns's fields are under weave_names_lock,
+ * which is taken before the fsnotify group's lock (adding a mark), never
+ * after: fsnotify calls freeing_mark with no lock of its own held. A
+ * weave_ns lives on the list until its namespace dies or the module
+ * unloads, even without registries: one small object per namespace that
+ * ever had one, freed with it.
+ *
+ * The mark's first reference belongs to whoever takes it off the list
+ * (clears @listed): freeing_mark when the namespace dies, weave_ns_exit()
+ * at unload.
+ */
+#include <linux/fsnotify_backend.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mount.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+#if !IS_ENABLED(CONFIG_POSIX_MQUEUE) || !IS_ENABLED(CONFIG_FSNOTIFY)
+#error "weave needs CONFIG_POSIX_MQUEUE and CONFIG_FSNOTIFY"
+#endif
+
+static struct fsnotify_group *weave_ns_group;
+static LIST_HEAD(weave_namespaces);
+
+static struct super_block *weave_ns_sb(const struct ipc_namespace *ns)
+{
+	return ns->mq_mnt->mnt_sb;
+}
+
+/**
+ * weave_ns_find() - the caller's IPC namespace, as weave knows it
+ * @create: make one if the namespace has none yet
+ *
+ * Called with weave_names_lock held.
+ *
+ * Return: the namespace, NULL when it has none and @create is false, or
+ * an ERR_PTR() (-ENOMEM).
+ */
+struct weave_ns *weave_ns_find(bool create)
+{
+	struct ipc_namespace *ipc = current->nsproxy->ipc_ns;
+	struct super_block *sb = weave_ns_sb(ipc);
+	struct weave_ns *wns;
+	int ret;
+
+	lockdep_assert_held(&weave_names_lock);
+	list_for_each_entry(wns, &weave_namespaces, node) {
+		if (wns->sb == sb)
+			return wns;
+	}
+	if (!create)
+		return NULL;
+
+	wns = kzalloc(sizeof(*wns), GFP_KERNEL_ACCOUNT);
+	if (!wns)
+		return ERR_PTR(-ENOMEM);
+	wns->sb = sb;
+	fsnotify_init_mark(&wns->mark, weave_ns_group);
+	ret = fsnotify_add_inode_mark(&wns->mark, d_inode(ipc->mq_mnt->mnt_root),
+				      0);
+	if (ret) {
+		fsnotify_put_mark(&wns->mark);	/* frees it */
+		return ERR_PTR(ret);
+	}
+	wns->listed = true;
+	list_add(&wns->node, &weave_namespaces);
+	return wns;
+}
+
+/* The namespace's message queue file system is going: so is it. */
+static void weave_ns_freeing_mark(struct fsnotify_mark *mark,
+				  struct fsnotify_group *group)
+{
+	struct weave_ns *wns = container_of(mark, struct weave_ns, mark);
+	bool owner = false;
+
+	mutex_lock(&weave_names_lock);
+	if (wns->listed) {
+		wns->listed = false;
+		list_del(&wns->node);
+		owner = true;
+	}
+	mutex_unlock(&weave_names_lock);
+
+	if (owner) {
+		weave_registry_ns_dead(wns);
+		fsnotify_put_mark(mark);
+	}
+}
+
+static void weave_ns_free_mark(struct fsnotify_mark *mark)
+{
+	kfree(container_of(mark, struct weave_ns, mark));
+}
+
+static int weave_ns_handle_event(struct fsnotify_mark *mark, u32 mask,
+				 struct inode *inode, struct inode *dir,
+				 const struct qstr *name, u32 cookie)
+{
+	return 0;	/* the mask is empty: never called */
+}
+
+static const struct fsnotify_ops weave_ns_ops = {
+	.handle_inode_event	= weave_ns_handle_event,
+	.freeing_mark		= weave_ns_freeing_mark,
+	.free_mark		= weave_ns_free_mark,
+};
+
+/**
+ * weave_ns_init() - set up namespace tracking
+ *
+ * Return: 0 or a negative errno.
+ */
+int weave_ns_init(void)
+{
+	weave_ns_group = fsnotify_alloc_group(&weave_ns_ops, 0);
+	return PTR_ERR_OR_ZERO(weave_ns_group);
+}
+
+/**
+ * weave_ns_exit() - forget every namespace, at module unload
+ *
+ * Every registry is gone by now. A namespace dying meanwhile is fine:
+ * fsnotify calls freeing_mark once per mark, and the marks taken off the
+ * list here are ours to put.
+ */
+void weave_ns_exit(void)
+{
+	struct weave_ns *wns, *tmp;
+	LIST_HEAD(dying);
+
+	mutex_lock(&weave_names_lock);
+	list_for_each_entry(wns, &weave_namespaces, node)
+		wns->listed = false;
+	list_splice_init(&weave_namespaces, &dying);
+	mutex_unlock(&weave_names_lock);
+
+	list_for_each_entry_safe(wns, tmp, &dying, node) {
+		fsnotify_destroy_mark(&wns->mark, weave_ns_group);
+		fsnotify_put_mark(&wns->mark);
+	}
+	fsnotify_put_group(weave_ns_group);
+	/* free_mark runs from a work item: let it finish before unload. */
+	fsnotify_wait_marks_destroyed();
+}
