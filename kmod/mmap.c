@@ -52,6 +52,10 @@ void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 				    (loff_t)nr << PAGE_SHIFT, 1);
 }
 
+/*
+ * The page a view shows at @pgoff: NULL when it shows nothing there
+ * (SIGBUS), ERR_PTR(-ENOMEM) when the page could not be allocated.
+ */
 static struct page *weave_fault_page(struct weave_registry *reg,
 				     struct vm_area_struct *vma, pgoff_t pgoff)
 {
@@ -61,8 +65,12 @@ static struct page *weave_fault_page(struct weave_registry *reg,
 	if (!e) {
 		if (pgoff >= reg->index_pages)
 			return NULL;
-		/* A reader may map index pages no slot has used yet. */
-		return weave_index_page(reg, pgoff, true);
+		/*
+		 * A reader may map index pages no slot has used yet. Failing
+		 * to allocate one is not the reader's fault: VM_FAULT_OOM, as
+		 * shmem does, not SIGBUS.
+		 */
+		return weave_index_page(reg, pgoff, true) ?: ERR_PTR(-ENOMEM);
 	}
 	if (e->dead)
 		return NULL;
@@ -83,7 +91,9 @@ static vm_fault_t weave_vm_fault(struct vm_fault *vmf)
 
 	mutex_lock(&reg->lock);
 	page = weave_fault_page(reg, vma, vmf->pgoff);
-	if (page) {
+	if (IS_ERR(page)) {
+		ret = vmf_error(PTR_ERR(page));
+	} else if (page) {
 		err = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
 		/* -EBUSY: another thread's fault mapped it first. */
 		if (!err || err == -EBUSY)
