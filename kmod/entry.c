@@ -285,7 +285,8 @@ static void *weave_value_buf(u64 len, void *stack)
 {
 	if (len <= WEAVE_STACK_VALUE)
 		return stack;
-	return kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	/* The size is the caller's: failing is ENOMEM, not a warning. */
+	return kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 }
 
 static void weave_value_free(void *buf, void *stack)
@@ -715,7 +716,8 @@ int weave_ioctl_list(struct file *file, void *arg)
 	if (!a->count || a->count > WEAVE_LIST_MAX || a->flags)
 		return -EINVAL;
 
-	keys = kvmalloc_array(a->count, sizeof(*keys), GFP_KERNEL_ACCOUNT);
+	keys = kvmalloc_array(a->count, sizeof(*keys),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!keys)
 		return -ENOMEM;
 

@@ -454,7 +454,8 @@ ssize_t weave_read(struct file *file, char __user *buf, size_t count,
 	if (count < sizeof(*ev))
 		return -EINVAL;
 	max = min_t(size_t, count / sizeof(*ev), WEAVE_READ_MAX);
-	ev = kmalloc_array(max, sizeof(*ev), GFP_KERNEL_ACCOUNT);
+	ev = kmalloc_array(max, sizeof(*ev),
+			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ev)
 		return -ENOMEM;
 
