@@ -26,6 +26,7 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "internal.h"
 
@@ -162,12 +163,12 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 	    reg->bytes > max - size)
 		return ERR_PTR(-ENOSPC);
 
-	e = kmem_cache_zalloc(weave_entry_cache, GFP_KERNEL_ACCOUNT);
+	e = kmem_cache_zalloc(weave_entry_cache, WEAVE_GFP_STORE);
 	if (!e)
 		return ERR_PTR(-ENOMEM);
 
 	slot = ida_alloc_range(&reg->slots, 1, reg->max_entries,
-			       GFP_KERNEL_ACCOUNT);
+			       WEAVE_GFP_STORE);
 	if (slot < 0) {
 		ret = slot;
 		goto err_free;
@@ -278,15 +279,22 @@ static void weave_entry_remove(struct weave_registry *reg,
 /*
  * Values of up to WEAVE_STACK_VALUE bytes are staged on the stack: most
  * values are small, and an allocation would cost more than the copy.
+ * Larger ones are staged as kvmalloc() would, but with WEAVE_GFP_STORE
+ * for the vmalloc() fallback: kvmalloc() with __GFP_RETRY_MAYFAIL would
+ * also make its first, physically contiguous, try reclaim and compact.
  */
 #define WEAVE_STACK_VALUE	128
 
 static void *weave_value_buf(u64 len, void *stack)
 {
+	void *buf;
+
 	if (len <= WEAVE_STACK_VALUE)
 		return stack;
-	/* The size is the caller's: failing is ENOMEM, not a warning. */
-	return kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (len <= PAGE_SIZE)
+		return kmalloc(len, WEAVE_GFP_STORE);
+	buf = kmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
+	return buf ?: __vmalloc(len, WEAVE_GFP_STORE);
 }
 
 static void weave_value_free(void *buf, void *stack)

@@ -97,8 +97,9 @@ static void weave_htable_grow(struct weave_htable *t)
 
 	if (t->count < t->nbuckets || nold > UINT_MAX / 2)
 		return;
+	/* Optional: a light effort, and never the OOM killer. */
 	buckets = kvcalloc(nold * 2, sizeof(*buckets),
-			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			   GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
 	if (!buckets)
 		return;
 

@@ -54,6 +54,16 @@
 #define WEAVE_GENWQ		16	/* wait queues of WEAVE_IOC_WAIT */
 #define WEAVE_SLOTS_PER_PAGE	(PAGE_SIZE / WEAVE_SLOT_SIZE)
 
+/*
+ * Allocations sized by what user space stores. In a memory cgroup at its
+ * limit a GFP_KERNEL_ACCOUNT charge calls the cgroup's OOM killer, which
+ * kills the storing process; __GFP_RETRY_MAYFAIL makes the charge (and
+ * the page allocator) fail instead, and the caller gets ENOMEM, with no
+ * warning since it is told.
+ */
+#define WEAVE_GFP_STORE		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
+
 /**
  * struct weave_hnode - link of an object in a &struct weave_htable
  * @next: next in the chain.

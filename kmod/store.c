@@ -4,9 +4,10 @@
  *
  * Copyright (C) 2026 The weave authors
  *
- * Pages are allocated with GFP_KERNEL_ACCOUNT, so they are charged to the
- * memory cgroup of the task whose operation needed them, and never come
- * from highmem, so page_address() is always valid.
+ * Pages are allocated with WEAVE_GFP_STORE, so they are charged to the
+ * memory cgroup of the task whose operation needed them (which gets
+ * ENOMEM when that cgroup is full), and never come from highmem, so
+ * page_address() is always valid.
  *
  * A value of up to 2048 bytes ("small") lives in a cell of a page shared
  * with other values of the same cell size (64, 128, ... 2048 bytes), so a
@@ -35,7 +36,7 @@
 
 static struct page *weave_page_alloc(struct weave_registry *reg)
 {
-	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	struct page *page = alloc_page(WEAVE_GFP_STORE | __GFP_ZERO);
 
 	if (page)
 		reg->charged += PAGE_SIZE;
@@ -71,7 +72,7 @@ static int weave_cell_alloc(struct weave_registry *reg, struct weave_entry *e,
 
 	cp = list_first_entry_or_null(partial, struct weave_cell_page, node);
 	if (!cp) {
-		cp = kzalloc(sizeof(*cp), GFP_KERNEL_ACCOUNT);
+		cp = kzalloc(sizeof(*cp), WEAVE_GFP_STORE);
 		if (!cp)
 			return -ENOMEM;
 		cp->page = weave_page_alloc(reg);
@@ -143,7 +144,7 @@ static int weave_pages_alloc(struct weave_registry *reg, struct weave_entry *e,
 			goto undo;
 		}
 		ret = xa_err(xa_store(&reg->pages, base + i, page,
-				      GFP_KERNEL_ACCOUNT));
+				      WEAVE_GFP_STORE));
 		if (ret) {
 			weave_page_free(reg, page);
 			goto undo;
@@ -379,7 +380,7 @@ struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
 	page = weave_page_alloc(reg);
 	if (!page)
 		return NULL;
-	if (xa_err(xa_store(&reg->index, idx, page, GFP_KERNEL_ACCOUNT))) {
+	if (xa_err(xa_store(&reg->index, idx, page, WEAVE_GFP_STORE))) {
 		weave_page_free(reg, page);
 		return NULL;
 	}
