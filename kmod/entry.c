@@ -51,7 +51,7 @@ static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
 struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot)
 {
 	struct page *page = weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
-					     false);
+					     0);
 
 	return page ? weave_slot_at(page, slot) : NULL;
 }
@@ -173,7 +173,8 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 		ret = slot;
 		goto err_free;
 	}
-	if (!weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE, true)) {
+	if (!weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
+			      WEAVE_GFP_STORE)) {
 		ret = -ENOMEM;
 		goto err_slot;
 	}
@@ -762,7 +763,7 @@ int weave_entries_init(struct weave_registry *reg)
 	if (weave_htable_init(&reg->entries, WEAVE_MIN_BUCKETS) ||
 	    weave_htable_init(&reg->locks, WEAVE_MIN_BUCKETS) ||
 	    weave_htable_init(&reg->watches, WEAVE_MIN_BUCKETS) ||
-	    !weave_index_page(reg, 0, true))
+	    !weave_index_page(reg, 0, WEAVE_GFP_STORE))
 		return -ENOMEM;
 
 	h = weave_header(reg);

@@ -478,7 +478,7 @@ struct page *weave_store_page(struct weave_registry *reg,
 			      struct weave_entry *e, u64 size,
 			      unsigned long idx);
 struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
-			      bool alloc);
+			      gfp_t gfp);
 void weave_store_destroy(struct weave_registry *reg);
 
 /* mmap.c */

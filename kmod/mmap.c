@@ -66,11 +66,14 @@ static struct page *weave_fault_page(struct weave_registry *reg,
 		if (pgoff >= reg->index_pages)
 			return NULL;
 		/*
-		 * A reader may map index pages no slot has used yet. Failing
-		 * to allocate one is not the reader's fault: VM_FAULT_OOM, as
-		 * shmem does, not SIGBUS.
+		 * A reader may map index pages no slot has used yet: memory
+		 * touched by a fault, allocated as any fault's is (the memory
+		 * cgroup may reclaim or kill rather than fail, unlike a store,
+		 * which reports ENOMEM). Failing is not the reader's fault:
+		 * VM_FAULT_OOM, as shmem does, not SIGBUS.
 		 */
-		return weave_index_page(reg, pgoff, true) ?: ERR_PTR(-ENOMEM);
+		return weave_index_page(reg, pgoff, GFP_KERNEL_ACCOUNT) ?:
+		       ERR_PTR(-ENOMEM);
 	}
 	if (e->dead)
 		return NULL;

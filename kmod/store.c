@@ -34,9 +34,9 @@
 
 #define WEAVE_SMALL_MAX		BIT(WEAVE_CELL_MAX_SHIFT)
 
-static struct page *weave_page_alloc(struct weave_registry *reg)
+static struct page *weave_page_alloc(struct weave_registry *reg, gfp_t gfp)
 {
-	struct page *page = alloc_page(WEAVE_GFP_STORE | __GFP_ZERO);
+	struct page *page = alloc_page(gfp | __GFP_ZERO);
 
 	if (page)
 		reg->charged += PAGE_SIZE;
@@ -75,7 +75,7 @@ static int weave_cell_alloc(struct weave_registry *reg, struct weave_entry *e,
 		cp = kzalloc(sizeof(*cp), WEAVE_GFP_STORE);
 		if (!cp)
 			return -ENOMEM;
-		cp->page = weave_page_alloc(reg);
+		cp->page = weave_page_alloc(reg, WEAVE_GFP_STORE);
 		if (!cp->page) {
 			kfree(cp);
 			return -ENOMEM;
@@ -138,7 +138,7 @@ static int weave_pages_alloc(struct weave_registry *reg, struct weave_entry *e,
 	int ret;
 
 	for (i = from; i < to; i++) {
-		page = weave_page_alloc(reg);
+		page = weave_page_alloc(reg, WEAVE_GFP_STORE);
 		if (!page) {
 			ret = -ENOMEM;
 			goto undo;
@@ -366,21 +366,21 @@ struct page *weave_store_page(struct weave_registry *reg,
  * weave_index_page() - a page of the index map
  * @reg: the registry
  * @idx: page number in the index
- * @alloc: allocate it (zeroed) when missing
+ * @gfp: how to allocate it (zeroed) when missing; 0: do not
  *
  * Return: the page, or NULL when missing and not allocated.
  */
 struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
-			      bool alloc)
+			      gfp_t gfp)
 {
 	struct page *page = xa_load(&reg->index, idx);
 
-	if (page || !alloc)
+	if (page || !gfp)
 		return page;
-	page = weave_page_alloc(reg);
+	page = weave_page_alloc(reg, gfp);
 	if (!page)
 		return NULL;
-	if (xa_err(xa_store(&reg->index, idx, page, WEAVE_GFP_STORE))) {
+	if (xa_err(xa_store(&reg->index, idx, page, gfp))) {
 		weave_page_free(reg, page);
 		return NULL;
 	}
