@@ -111,7 +111,8 @@ static const struct nrdesc nrs[] = {
 	{ 0x00, "API", sizeof(struct weave_api), WEAVE_API_SIZE_VER0,
 	  NULL },
 	{ 0x01, "ATTACH", sizeof(struct weave_attach), WEAVE_ATTACH_SIZE_VER0,
-	  EX(EBUSY, ENOENT, EEXIST, EACCES, EMFILE, ENOMEM) },
+	  EX(EBUSY, ENOENT, EEXIST, EACCES, EMFILE, ENFILE, EDQUOT,
+	     ENOMEM) },
 	{ 0x02, "UNLINK", sizeof(struct weave_unlink), WEAVE_UNLINK_SIZE_VER0,
 	  EX(ENOENT, EACCES, ENOMEM) },
 	{ 0x03, "INFO", sizeof(struct weave_info), WEAVE_INFO_SIZE_VER0,
@@ -183,7 +184,7 @@ static const char *const st_names[NSTATS - NNRS] = {
 static const int *const st_extra[NSTATS - NNRS] = {
 	[ST_BADNR - NNRS] = NULL,
 	[ST_OPEN - NNRS] = EX(ENOMEM, EMFILE, ENFILE),
-	[ST_ATTACH - NNRS] = EX(EACCES, EMFILE, ENOMEM),
+	[ST_ATTACH - NNRS] = EX(EACCES, EMFILE, ENFILE, EDQUOT, ENOMEM),
 	[ST_MMAP_INDEX - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
 				    ENOMEM),
 	[ST_MMAP_VIEW - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
@@ -197,7 +198,7 @@ static const int *const st_extra[NSTATS - NNRS] = {
 	[ST_READ - NNRS] = EX(EINVAL, EBADFD, EAGAIN, EBADF, EFAULT, ENOMEM),
 	[ST_POLL - NNRS] = EX(EINTR, ENOMEM),
 	[ST_TIMED - NNRS] = EX(EDEADLK, EAGAIN, ETIMEDOUT, ENOLCK, ENOMEM,
-			       EINTR, ENOENT, EMFILE, EACCES),
+			       EINTR, ENOENT, EMFILE, ENFILE, EDQUOT, EACCES),
 	[ST_FORK - NNRS] = EX(EAGAIN, ENOMEM),
 	[ST_T_MUNMAP - NNRS] = EX(EINVAL),
 	[ST_T_CLOSE - NNRS] = NULL,
@@ -206,7 +207,8 @@ static const int *const st_extra[NSTATS - NNRS] = {
 	 * EBUSY: between the open and the attach, the main thread's ioctl
 	 * on the same number (stale in its pool) attached the new file.
 	 */
-	[ST_T_REOPEN - NNRS] = EX(EBUSY, EACCES, EMFILE, ENOMEM, ENFILE),
+	[ST_T_REOPEN - NNRS] = EX(EBUSY, EACCES, EMFILE, ENOMEM, ENFILE,
+				  EDQUOT),
 };
 
 /* The kinds of operation; see kinds[] for how often each comes. */
@@ -323,6 +325,7 @@ static const struct {
 	{ EDEADLK, "EDEADLK" }, { ENOLCK, "ENOLCK" },
 	{ EOVERFLOW, "EOVERFLOW" }, { EBADFD, "EBADFD" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" }, { ETIMEDOUT, "ETIMEDOUT" },
+	{ EDQUOT, "EDQUOT" },
 };
 
 static const char *errname(int err, bool sig, char *buf, size_t size)
