@@ -50,15 +50,10 @@ static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
  */
 struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot)
 {
-	struct page *page = weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
-					     0);
+	/* weave_index_page(), without allocating, on every change's path. */
+	struct page *page = xa_load(&reg->index, slot / WEAVE_SLOTS_PER_PAGE);
 
 	return page ? weave_slot_at(page, slot) : NULL;
-}
-
-static struct weave_index_header *weave_header(struct weave_registry *reg)
-{
-	return page_address(xa_load(&reg->index, 0));
 }
 
 static void weave_seq_begin(__u32 *seq)
@@ -78,7 +73,7 @@ static void weave_seq_end(__u32 *seq)
 /* Publish the registry's count and latest gen in the index header. */
 static void weave_header_update(struct weave_registry *reg)
 {
-	struct weave_index_header *h = weave_header(reg);
+	struct weave_index_header *h = reg->header;
 
 	weave_seq_begin(&h->seq);
 	WRITE_ONCE(h->count, reg->count);
@@ -234,9 +229,10 @@ static int weave_entry_resize(struct weave_registry *reg,
  * gen (also its birth when @mask has WEAVE_EV_NEW), close the seq, and
  * tell the index header, watchers and waiters.
  */
-static void weave_entry_changed(struct weave_registry *reg, struct file *file,
-				struct weave_entry *e, struct weave_slot *s,
-				u32 mask)
+static inline void weave_entry_changed(struct weave_registry *reg,
+				       struct file *file,
+				       struct weave_entry *e,
+				       struct weave_slot *s, u32 mask)
 {
 	reg->gen++;
 	WRITE_ONCE(s->gen, reg->gen);
@@ -246,7 +242,7 @@ static void weave_entry_changed(struct weave_registry *reg, struct file *file,
 	weave_header_update(reg);
 	if (mask & WEAVE_EV_NEW)
 		weave_lock_mirror(reg, e->hnode.key);
-	weave_event(reg, file->private_data, e->hnode.key, mask);
+	weave_event_slot(reg, file->private_data, e->hnode.key, mask, s);
 }
 
 /* Remove a live entry; views of it fault from now on. */
@@ -305,7 +301,7 @@ static void weave_value_free(void *buf, void *stack)
 }
 
 /* Copy a value from user space before any lock is taken. */
-static void *weave_copy_value(u64 ubuf, u64 len, void *stack)
+static inline void *weave_copy_value(u64 ubuf, u64 len, void *stack)
 {
 	void *buf = weave_value_buf(len, stack);
 
@@ -323,13 +319,18 @@ static void *weave_copy_value(u64 ubuf, u64 len, void *stack)
  * that conflicts with reading (or, with @write, changing) it. On success
  * the lock is held and weave_op_end() must follow.
  */
-static int weave_op_begin(struct file *file, u64 key, bool write, u32 flags,
-			  struct weave_hold **tmp)
+static inline int weave_op_begin(struct file *file, u64 key, bool write,
+				 u32 flags, struct weave_hold **tmp)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	int ret;
 
 	mutex_lock(&reg->lock);
+	/* No key is locked (the common case): nothing to wait for. */
+	if (!reg->locks.count) {
+		*tmp = NULL;
+		return 0;
+	}
 	ret = weave_lock_access(reg, file->private_data, key, write,
 				weave_nonblock(file, flags), tmp);
 	if (ret)
@@ -337,9 +338,11 @@ static int weave_op_begin(struct file *file, u64 key, bool write, u32 flags,
 	return ret;
 }
 
-static void weave_op_end(struct weave_registry *reg, struct weave_hold *tmp)
+static inline void weave_op_end(struct weave_registry *reg,
+				struct weave_hold *tmp)
 {
-	weave_lock_access_end(reg, tmp);
+	if (tmp)
+		weave_lock_access_end(reg, tmp);
 	mutex_unlock(&reg->lock);
 }
 
@@ -383,13 +386,15 @@ int weave_ioctl_set(struct file *file, void *arg)
 			goto out_end;
 		s = weave_slot(reg, e->slot);
 		mask = WEAVE_EV_CHANGED;
-		if (a->len != s->size)
-			mask |= WEAVE_EV_RESIZED;
 		weave_seq_begin(&s->seq);
-		ret = weave_entry_resize(reg, e, s, a->len);
-		if (ret) {
-			weave_seq_end(&s->seq);
-			goto out_end;
+		/* The same size (the common case) needs no room or limits. */
+		if (a->len != s->size) {
+			mask |= WEAVE_EV_RESIZED;
+			ret = weave_entry_resize(reg, e, s, a->len);
+			if (ret) {
+				weave_seq_end(&s->seq);
+				goto out_end;
+			}
 		}
 	} else {
 		ret = -ENOENT;
@@ -766,7 +771,8 @@ int weave_entries_init(struct weave_registry *reg)
 	    !weave_index_page(reg, 0, WEAVE_GFP_STORE))
 		return -ENOMEM;
 
-	h = weave_header(reg);
+	h = page_address(xa_load(&reg->index, 0));
+	reg->header = h;
 	h->magic = WEAVE_INDEX_MAGIC;
 	h->slot_size = WEAVE_SLOT_SIZE;
 	h->nslots = reg->max_entries;

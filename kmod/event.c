@@ -15,10 +15,16 @@
  * exist, for a wide watch) and nothing is ever dropped. Records are
  * charged to the watcher's memory cgroup; if one cannot be allocated the
  * file is told with a WEAVE_EV_OVERFLOW record and must resynchronise.
+ * A read record is kept for reuse, up to WEAVE_PENDING_SPARE a file
+ * (still charged), so a steady stream of events allocates nothing. A
+ * short queue is searched by walking it; records go into the hash table
+ * only once a queue reaches WEAVE_PENDING_LINEAR, until it drains.
  *
  * WEAVE_IOC_WAIT sleeps on one of WEAVE_GENWQ wait queues chosen by key
  * hash, until the bucket's sequence number moves; it then rechecks the
- * key's gen under registry->lock.
+ * key's gen. It reads the gen from the key's index slot under the slot's
+ * seq, without registry->lock, when the slot it last found the key in
+ * still holds it; otherwise it looks the key up under the lock.
  *
  * Watches, pending records and the queue are under registry->lock; read()
  * copies records out under it and to user space after dropping it.
@@ -33,7 +39,10 @@
 #include "internal.h"
 
 #define WEAVE_PENDING_BUCKETS	16
+#define WEAVE_PENDING_SPARE	16	/* read records kept for reuse */
+#define WEAVE_PENDING_LINEAR	8	/* fewer pending: found by a list walk */
 #define WEAVE_READ_MAX		256	/* records per read() */
+#define WEAVE_READ_STACK	8	/* records a read() stages on the stack */
 
 /**
  * struct weave_keywatch - the watches of one key
@@ -65,8 +74,8 @@ struct weave_watcher {
 
 /**
  * struct weave_pending - a coalesced event not yet read
- * @hnode: in &weave_file.pending, by key.
- * @node: on &weave_file.queue.
+ * @hnode: the key; in &weave_file.pending while &weave_file.hashed.
+ * @node: on &weave_file.queue, or &weave_file.spare once read.
  * @gen: latest gen.
  * @size: latest size.
  * @mask: WEAVE_EV_* bits since the last read.
@@ -84,28 +93,84 @@ static unsigned int weave_genwq_of(u64 key)
 	return hash_64(key, ilog2(WEAVE_GENWQ));
 }
 
-/* Record @mask for @wf, charged to @wf's memory cgroup. */
-static void weave_pending_add(struct weave_file *wf, u64 key, u32 mask,
-			      u64 gen, u64 size)
+/* A record for @wf: a spare one, or a new one charged to its memcg. */
+static struct weave_pending *weave_pending_get(struct weave_file *wf)
 {
-	struct weave_hnode *n = weave_htable_find(&wf->pending, key);
+	struct weave_pending *p;
 	struct mem_cgroup *old;
+
+	p = list_first_entry_or_null(&wf->spare, struct weave_pending, node);
+	if (p) {
+		list_del(&p->node);
+		wf->nr_spare--;
+		return p;
+	}
+	old = weave_set_active_memcg(wf->memcg);
+	p = kmalloc(sizeof(*p), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	weave_set_active_memcg(old);
+	return p;
+}
+
+/* Done with a read record: keep it for the next event, or free it. */
+static void weave_pending_put(struct weave_file *wf, struct weave_pending *p)
+{
+	if (wf->nr_spare < WEAVE_PENDING_SPARE) {
+		list_add(&p->node, &wf->spare);
+		wf->nr_spare++;
+		return;
+	}
+	kfree(p);
+}
+
+/* The pending record of @key, if any. */
+static struct weave_pending *weave_pending_find(struct weave_file *wf,
+						u64 key)
+{
+	struct weave_pending *p;
+	struct weave_hnode *n;
+
+	if (wf->hashed) {
+		n = weave_htable_find(&wf->pending, key);
+		return n ? container_of(n, struct weave_pending, hnode) : NULL;
+	}
+	list_for_each_entry(p, &wf->queue, node)
+		if (p->hnode.key == key)
+			return p;
+	return NULL;
+}
+
+/* Queue @p; a queue grown long enough to search by hash gets hashed. */
+static void weave_pending_queue(struct weave_file *wf, struct weave_pending *p)
+{
+	struct weave_pending *q;
+
+	list_add_tail(&p->node, &wf->queue);
+	WRITE_ONCE(wf->nr_pending, wf->nr_pending + 1);
+	if (wf->hashed) {
+		weave_htable_add(&wf->pending, &p->hnode);
+	} else if (wf->nr_pending >= WEAVE_PENDING_LINEAR) {
+		list_for_each_entry(q, &wf->queue, node)
+			weave_htable_add(&wf->pending, &q->hnode);
+		wf->hashed = true;
+	}
+}
+
+/* Record @mask for @wf; inline, as it runs for every watcher of a change. */
+static inline void weave_pending_add(struct weave_file *wf, u64 key,
+				     u32 mask, u64 gen, u64 size)
+{
 	struct weave_pending *p;
 
-	if (n) {
-		p = container_of(n, struct weave_pending, hnode);
-	} else {
-		old = weave_set_active_memcg(wf->memcg);
-		p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-		weave_set_active_memcg(old);
+	p = weave_pending_find(wf, key);
+	if (!p) {
+		p = weave_pending_get(wf);
 		if (!p) {
 			wf->overflow = true;
 			goto wake;
 		}
 		p->hnode.key = key;
-		weave_htable_add(&wf->pending, &p->hnode);
-		list_add_tail(&p->node, &wf->queue);
-		WRITE_ONCE(wf->nr_pending, wf->nr_pending + 1);
+		p->mask = 0;
+		weave_pending_queue(wf, p);
 	}
 	p->mask |= mask;
 	p->gen = gen;
@@ -124,21 +189,22 @@ static void weave_watch_deliver(struct weave_watcher *w, struct weave_file *src,
 }
 
 /**
- * weave_event() - report a change of a key
+ * weave_event_slot() - report a change of a key whose slot is at hand
  * @reg: the registry, locked
  * @src: the file that made the change
  * @key: the key, or 0 for an event of the whole registry
  * @mask: WEAVE_EV_* bits
+ * @s: the key's slot, with its new gen and size; NULL to look it up
  *
  * Wakes WEAVE_IOC_WAIT sleepers of the key and records the event for its
  * watchers and the registry's wide watchers, with the key's gen and size
- * as they are now.
+ * as they are now. A change of a value passes its slot, which saves
+ * looking the key up again on the path of every change.
  */
-void weave_event(struct weave_registry *reg, struct weave_file *src,
-		 u64 key, u32 mask)
+void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
+		      u64 key, u32 mask, const struct weave_slot *s)
 {
 	unsigned int b = weave_genwq_of(key);
-	struct weave_entry *e = NULL;
 	struct weave_hnode *n = NULL;
 	struct weave_watcher *w;
 	u64 gen = reg->gen, size = 0;
@@ -155,10 +221,13 @@ void weave_event(struct weave_registry *reg, struct weave_file *src,
 		return;
 
 	if (key) {
-		e = weave_entry_lookup(reg, key);
-		if (e) {
-			struct weave_slot *s = weave_slot(reg, e->slot);
+		if (!s) {
+			struct weave_entry *e = weave_entry_lookup(reg, key);
 
+			if (e)
+				s = weave_slot(reg, e->slot);
+		}
+		if (s) {
 			gen = s->gen;
 			size = s->size;
 		}
@@ -174,6 +243,21 @@ void weave_event(struct weave_registry *reg, struct weave_file *src,
 	list_for_each_entry(w, &reg->wide, knode)
 		weave_watch_deliver(w, src, key, mask, gen, size);
 	weave_nl_event(reg, key, mask, gen, size);
+}
+
+/**
+ * weave_event() - report a change of a key
+ * @reg: the registry, locked
+ * @src: the file that made the change
+ * @key: the key, or 0 for an event of the whole registry
+ * @mask: WEAVE_EV_* bits
+ *
+ * As weave_event_slot(), looking the key's slot up.
+ */
+void weave_event(struct weave_registry *reg, struct weave_file *src,
+		 u64 key, u32 mask)
+{
+	weave_event_slot(reg, src, key, mask, NULL);
 }
 
 static struct weave_watcher *weave_watch_find(struct weave_file *wf, u64 key)
@@ -342,6 +426,62 @@ static long weave_gen_sleep(struct weave_registry *reg, struct weave_file *wf,
 								  fseq), left);
 }
 
+/*
+ * The gen of @key if index slot @s holds it, read without registry->lock
+ * under the slot's seq, as a mapped reader does. Index pages live as long
+ * as the registry, which an attached file holds, so @s stays readable
+ * even when its entry has gone.
+ */
+static bool weave_slot_gen(const struct weave_slot *s, u64 key, u64 *gen)
+{
+	bool ours;
+	u32 seq;
+	u64 g;
+
+	if (!s)
+		return false;
+	seq = READ_ONCE(s->seq);
+	smp_rmb();	/* pairs with the smp_wmb()s around a slot change */
+	ours = READ_ONCE(s->key) == key &&
+	       READ_ONCE(s->flags) & WEAVE_SLOT_USED;
+	g = READ_ONCE(s->gen);
+	smp_rmb();	/* the fields, then the seq again */
+	if ((seq & 1) || READ_ONCE(s->seq) != seq || !ours)
+		return false;
+	*gen = g;
+	return true;
+}
+
+/*
+ * The gen of @key and the seq of its wait queue, read in that order, or
+ * the wake-up that follows a change could be missed: a change writes the
+ * gen before it bumps the seq (weave_event_slot()), so a gen read after
+ * the seq is at least as new as the seq says. @slot is where the key was
+ * last found (NULL: nowhere) and is updated.
+ */
+static u64 weave_wait_gen(struct weave_registry *reg, struct weave_file *wf,
+			  u64 key, unsigned int b,
+			  const struct weave_slot **slot, unsigned int *bseq)
+{
+	struct weave_entry *e;
+	u64 gen;
+
+	*bseq = READ_ONCE(reg->genseq[b]);
+	smp_rmb();	/* the seq, then the gen */
+	if (weave_slot_gen(*slot, key, &gen))
+		return gen;
+
+	mutex_lock(&reg->lock);
+	e = weave_entry_lookup(reg, key);
+	*slot = e ? weave_slot(reg, e->slot) : NULL;
+	gen = *slot ? (*slot)->gen : 0;
+	*bseq = READ_ONCE(reg->genseq[b]);
+	mutex_unlock(&reg->lock);
+	if (*slot)
+		WRITE_ONCE(wf->wait_slot, *slot);
+	return gen;
+}
+
 /**
  * weave_ioctl_wait() - WEAVE_IOC_WAIT: sleep until a key's gen differs
  * @file: an attached file
@@ -360,6 +500,8 @@ int weave_ioctl_wait(struct file *file, void *arg)
 	struct weave_wait *a = arg;
 	unsigned int b = weave_genwq_of(a->key);
 	unsigned int bseq, fseq = READ_ONCE(wf->flush_seq);
+	/* Where this file's last wait found its key: a hint, checked. */
+	const struct weave_slot *slot = READ_ONCE(wf->wait_slot);
 	ktime_t deadline = 0;
 	long ret;
 
@@ -371,10 +513,7 @@ int weave_ioctl_wait(struct file *file, void *arg)
 					min_t(u64, a->timeout_ns, KTIME_MAX / 2));
 
 	for (;;) {
-		mutex_lock(&reg->lock);
-		a->cur_gen = weave_key_gen(reg, a->key);
-		bseq = READ_ONCE(reg->genseq[b]);
-		mutex_unlock(&reg->lock);
+		a->cur_gen = weave_wait_gen(reg, wf, a->key, b, &slot, &bseq);
 		if (a->cur_gen != a->gen)
 			return 0;
 
@@ -417,10 +556,14 @@ static unsigned int weave_pending_pop(struct weave_file *wf,
 			.size = p->size, .mask = p->mask,
 		};
 		list_del(&p->node);
-		weave_htable_del(&wf->pending, &p->hnode);
-		kfree(p);
+		if (wf->hashed)
+			weave_htable_del(&wf->pending, &p->hnode);
+		weave_pending_put(wf, p);
 		WRITE_ONCE(wf->nr_pending, wf->nr_pending - 1);
 	}
+	/* Drained: the next records are few again. */
+	if (!wf->nr_pending)
+		wf->hashed = false;
 	return n;
 }
 
@@ -445,8 +588,8 @@ ssize_t weave_read(struct file *file, char __user *buf, size_t count,
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
 	unsigned int fseq = READ_ONCE(wf->flush_seq);
-	struct weave_event *ev;
-	unsigned int max, n;
+	struct weave_event stack[WEAVE_READ_STACK], *ev = stack;
+	unsigned int max, room = WEAVE_READ_STACK, n;
 	int ret;
 
 	if (!reg)
@@ -454,14 +597,25 @@ ssize_t weave_read(struct file *file, char __user *buf, size_t count,
 	if (count < sizeof(*ev))
 		return -EINVAL;
 	max = min_t(size_t, count / sizeof(*ev), WEAVE_READ_MAX);
-	ev = kmalloc_array(max, sizeof(*ev),
-			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!ev)
-		return -ENOMEM;
 
 	for (;;) {
 		mutex_lock(&reg->lock);
-		n = weave_pending_pop(wf, ev, max);
+		/*
+		 * More pending than the stack holds, and room for them: take
+		 * a buffer (outside the lock) and look again. One pop under
+		 * the lock keeps a read's records a snapshot, a key at most
+		 * once.
+		 */
+		if (room < max && wf->nr_pending + wf->overflow > room) {
+			mutex_unlock(&reg->lock);
+			ev = kmalloc_array(max, sizeof(*ev),
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			if (!ev)
+				return -ENOMEM;
+			room = max;
+			continue;
+		}
+		n = weave_pending_pop(wf, ev, min(max, room));
 		mutex_unlock(&reg->lock);
 		if (n)
 			break;
@@ -477,12 +631,18 @@ ssize_t weave_read(struct file *file, char __user *buf, size_t count,
 			goto out_free;
 	}
 
-	/* Records popped are gone even if the copy faults, as in inotify. */
+	/*
+	 * Records popped are gone even if the copy faults, as in inotify.
+	 * One record, the common case, is a copy of constant size, which
+	 * needs no hardened-usercopy walk of the object.
+	 */
 	ret = n * sizeof(*ev);
-	if (copy_to_user(buf, ev, n * sizeof(*ev)))
+	if (n == 1 ? copy_to_user(buf, ev, sizeof(*ev)) :
+	    copy_to_user(buf, ev, n * sizeof(*ev)))
 		ret = -EFAULT;
 out_free:
-	kfree(ev);
+	if (ev != stack)
+		kfree(ev);
 	return ret;
 }
 
@@ -557,6 +717,7 @@ int weave_file_events_init(struct weave_file *wf)
 	INIT_LIST_HEAD(&wf->holds);
 	INIT_LIST_HEAD(&wf->watches);
 	INIT_LIST_HEAD(&wf->queue);
+	INIT_LIST_HEAD(&wf->spare);
 	init_waitqueue_head(&wf->wq);
 	return weave_htable_init(&wf->pending, WEAVE_PENDING_BUCKETS);
 }
@@ -570,6 +731,8 @@ void weave_file_events_destroy(struct weave_file *wf)
 	struct weave_pending *p, *next;
 
 	list_for_each_entry_safe(p, next, &wf->queue, node)
+		kfree(p);
+	list_for_each_entry_safe(p, next, &wf->spare, node)
 		kfree(p);
 	weave_htable_destroy(&wf->pending);
 	if (wf->memcg)

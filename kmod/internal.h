@@ -222,6 +222,8 @@ struct weave_user {
  * @nr_watches: watches of all files.
  * @genwq: wait queues of WEAVE_IOC_WAIT, by key hash.
  * @genseq: bumped (under @lock) before each wake of @genwq.
+ * @header: the index header, at the start of the index's first page
+ *	(set once, by weave_entries_init()).
  * @index: page number -> page of the index map.
  * @pages: map page offset -> page of large values.
  * @partial: per cell class, cell pages with a free cell.
@@ -264,6 +266,7 @@ struct weave_registry {
 	unsigned int nr_watches;
 	wait_queue_head_t genwq[WEAVE_GENWQ];
 	unsigned int genseq[WEAVE_GENWQ];
+	struct weave_index_header *header;
 	struct xarray index;
 	struct xarray pages;
 	struct list_head partial[WEAVE_NR_CELL_CLASSES];
@@ -286,17 +289,23 @@ struct weave_registry {
  * @nr_holds: length of @holds.
  * @watches: this file's watches (&struct weave_watcher.fnode).
  * @nr_watches: length of @watches.
- * @pending: coalesced events not yet read (&struct weave_pending), by key.
+ * @pending: coalesced events not yet read (&struct weave_pending), by
+ *	key, while @hashed.
  * @queue: the same, oldest first, for read().
+ * @hashed: @queue grew long enough to be in @pending too.
  * @nr_pending: length of @queue (read without the lock by poll).
+ * @spare: records already read, kept for reuse (charged to @memcg).
+ * @nr_spare: length of @spare.
  * @overflow: an event could not be recorded; read() reports it.
  * @memcg: memory cgroup charged for @pending, the watcher's.
  * @wq: poll() and read() sleep here.
  * @flush_seq: bumped by close(); with @flush_files, wakes the closer's
  *	threads sleeping on this file.
  * @flush_files: the files_struct of the last close().
+ * @wait_slot: index slot of @reg where WEAVE_IOC_WAIT last found its
+ *	key, a hint it checks (READ_ONCE/WRITE_ONCE, no lock).
  *
- * Fields from @holds on are under the registry's lock.
+ * Fields from @holds to @memcg are under the registry's lock.
  */
 struct weave_file {
 	struct weave_registry *reg;
@@ -309,12 +318,16 @@ struct weave_file {
 	unsigned int nr_watches;
 	struct weave_htable pending;
 	struct list_head queue;
+	bool hashed;
 	unsigned int nr_pending;
+	struct list_head spare;
+	unsigned int nr_spare;
 	bool overflow;
 	struct mem_cgroup *memcg;
 	wait_queue_head_t wq;
 	unsigned int flush_seq;
 	const void *flush_files;
+	const struct weave_slot *wait_slot;
 };
 
 /**
@@ -388,6 +401,8 @@ int weave_ioctl_unlock(struct file *file, void *arg);
 /* event.c */
 void weave_event(struct weave_registry *reg, struct weave_file *src,
 		 u64 key, u32 mask);
+void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
+		      u64 key, u32 mask, const struct weave_slot *s);
 void weave_events_init(struct weave_registry *reg);
 int weave_file_events_init(struct weave_file *wf);
 void weave_watches_release(struct weave_registry *reg, struct weave_file *wf);

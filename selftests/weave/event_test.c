@@ -2,7 +2,8 @@
 /*
  * Change notification: watches, poll/epoll readiness and the event
  * records read() returns. Every kind of event caused by another process,
- * coalescing, many watchers against one fast writer, single-key watches,
+ * coalescing (in a short queue and in a long one, across partial reads),
+ * many watchers against one fast writer, single-key watches,
  * the own-changes flag, the errors, blocking and non-blocking reads,
  * edge-triggered epoll and close() waking a sleeping reader.
  */
@@ -360,6 +361,78 @@ TEST_F(event, coalescing_and_order)
 	n = wl_read(self->w, ev, 8);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(3, ev[0].key);
+}
+
+/*
+ * A short queue is searched by walking it, a long one (8 or more) by hash
+ * until it drains: coalescing must find a key's record either way, across
+ * partial reads, and the same key is never in a queue twice.
+ */
+TEST_F(event, coalescing_long_queue)
+{
+	__u64 gen[21] = { 0 }, seen[21] = { 0 }, order[32], g;
+	struct weave_event ev[32];
+	int i, n, total = 0;
+
+	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	for (i = 1; i <= 20; i++)
+		ASSERT_EQ(0, wv_set(self->fd, i, "v", 1, 0, &gen[i]));
+
+	/* A read with room for 5 of the 20: the oldest 5. */
+	n = wl_read(self->w, ev, 5);
+	ASSERT_EQ(5, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(i + 1, ev[i].key);
+		EXPECT_EQ(gen[i + 1], ev[i].gen);
+		EXPECT_EQ(WEAVE_EV_NEW, ev[i].mask);
+	}
+
+	/* Keys 6..10 still pending: a change joins their records. */
+	for (i = 6; i <= 10; i++)
+		ASSERT_EQ(0, wv_set(self->fd, i, "vv", 2, 0, &gen[i]));
+	/* Keys 1..3 were read: they queue afresh, at the end. */
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(0, wv_set(self->fd, i, "w", 1, 0, &gen[i]));
+
+	/* 8 at a time (the kernel's stack batch), then the rest. */
+	while ((n = wl_read(self->w, ev, total ? 32 : 8)) > 0) {
+		for (i = 0; i < n; i++) {
+			ASSERT_GE(ev[i].key, 1);
+			ASSERT_LE(ev[i].key, 20);
+			EXPECT_EQ(0, seen[ev[i].key]) TH_LOG("key %llu twice",
+					(unsigned long long)ev[i].key);
+			seen[ev[i].key] = ev[i].gen;
+			if (total + i < 32)
+				order[total + i] = ev[i].key;
+			if (ev[i].key >= 6 && ev[i].key <= 10) {
+				EXPECT_EQ(2, ev[i].size);
+				EXPECT_EQ(WEAVE_EV_NEW | WEAVE_EV_CHANGED |
+					  WEAVE_EV_RESIZED, ev[i].mask);
+			}
+		}
+		if (!total)
+			EXPECT_EQ(8, n);
+		total += n;
+	}
+	EXPECT_EQ(-EAGAIN, n);
+	EXPECT_EQ(18, total);
+	for (i = 1; i <= 20; i++)
+		if (i < 4 || i > 5)
+			EXPECT_EQ(gen[i], seen[i]) TH_LOG("key %d", i);
+	/* Oldest first: a joined record keeps its place; 1..3 come last. */
+	for (i = 0; i < 18; i++)
+		EXPECT_EQ(i < 15 ? i + 6 : i - 14, order[i]) TH_LOG("at %d", i);
+
+	/* Drained: short again, and still coalescing. */
+	ASSERT_EQ(0, wv_set(self->fd, 4, "x", 1, 0, NULL));
+	ASSERT_EQ(0, wv_set(self->fd, 5, "x", 1, 0, NULL));
+	ASSERT_EQ(0, wv_set(self->fd, 4, "xy", 2, 0, &g));
+	n = wl_read(self->w, ev, 32);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(4, ev[0].key);
+	EXPECT_EQ(g, ev[0].gen);
+	EXPECT_EQ(WEAVE_EV_CHANGED | WEAVE_EV_RESIZED, ev[0].mask);
+	EXPECT_EQ(5, ev[1].key);
 }
 
 /* --- Many watchers, one fast writer ------------------------------------ */

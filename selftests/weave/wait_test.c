@@ -2,8 +2,9 @@
 /*
  * WEAVE_IOC_WAIT, wait-for-generation: returns at once when the gen
  * already differs, sleeps until a change, creation or deletion by another
- * process, times out, is interrupted by signals, works on read-only
- * handles, and a close() by another thread wakes it with EBADF.
+ * process, follows a key that moved to another index slot, times out, is
+ * interrupted by signals, works on read-only handles, and a close() by
+ * another thread wakes it with EBADF.
  */
 #include "lock_util.h"
 
@@ -153,6 +154,55 @@ TEST_F(wait, wakes_on_deletion)
 	/* Now missing: gen 0. */
 	EXPECT_EQ(0, cur);
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, KEY, NULL));
+}
+
+/*
+ * The kernel remembers the index slot where a file's wait last found its
+ * key. Here the key leaves that slot, another key takes it and the key
+ * comes back in a new slot: waits on the key must see the key's gen, not
+ * the slot's, and a change of the other key must not end them.
+ */
+TEST_F(wait, key_moves_to_another_slot)
+{
+	struct weave_stat st_key, st_other;
+	__u64 cur = 0, gen, other_gen;
+	double t0, dt;
+
+	ASSERT_EQ(0, wl_wait(self->fd, KEY, self->gen - 1, 0, 0, &cur));
+	ASSERT_EQ(self->gen, cur);
+	ASSERT_EQ(0, wv_stat(self->fd, KEY, &st_key));
+
+	ASSERT_EQ(0, wv_delete(self->fd, KEY, NULL));
+	ASSERT_EQ(0, wv_set(self->fd, KEY + 1, "other", 5, 0, &other_gen));
+	ASSERT_EQ(0, wv_set(self->fd, KEY, "back", 4, 0, &gen));
+	ASSERT_EQ(0, wv_stat(self->fd, KEY + 1, &st_other));
+	/* Slots are handed out lowest first: the other key took KEY's. */
+	ASSERT_EQ(st_key.slot, st_other.slot);
+	ASSERT_EQ(0, wv_stat(self->fd, KEY, &st_key));
+	ASSERT_NE(st_key.slot, st_other.slot);
+
+	/* The old slot now holds the other key and its gen. */
+	EXPECT_EQ(0, wl_wait(self->fd, KEY, self->gen, 0, 0, &cur));
+	EXPECT_EQ(gen, cur);
+	EXPECT_EQ(0, wl_wait(self->fd, KEY, other_gen, 0, 0, &cur));
+	EXPECT_EQ(gen, cur);
+
+	/* Asleep on KEY: the other key changes first, then KEY. */
+	self->pids[0] = change_later(self->name, self->sh, C_SET, KEY + 1,
+				     100);
+	self->pids[1] = change_later(self->name, self->sh, C_SET, KEY, 400);
+	ASSERT_GE(self->pids[0], 0);
+	ASSERT_GE(self->pids[1], 0);
+	t0 = wv_now();
+	EXPECT_EQ(0, wl_wait(self->fd, KEY, gen, 0, 0, &cur));
+	dt = wv_now() - t0;
+	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait(self->pids[1]));
+	self->pids[0] = self->pids[1] = 0;
+	EXPECT_EQ(self->sh->gen, cur);
+	EXPECT_EQ(cur, wl_gen(self->fd, KEY));
+	EXPECT_GE(dt, 0.3);
+	EXPECT_LT(dt, 5.0);
 }
 
 TEST_F(wait, timeout)
