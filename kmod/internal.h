@@ -7,7 +7,7 @@
  * Locks, and the only orders in which they nest:
  *
  *   weave_names_lock (registry.c: names, the registry list, owner and
- *   mode, registry counts; namespace.c: the namespace list) ->
+ *   mode, registry counts; namespace.c: the namespace table) ->
  *   registry->lock (everything else of one registry: entries, slots,
  *   pages, locks, watches, pending events)
  *
@@ -151,8 +151,8 @@ struct weave_entry {
  * struct weave_ns - an IPC namespace that has had registries (namespace.c)
  * @mark: fsnotify mark on the root of the namespace's mqueue file system,
  *	which tells when the namespace dies.
- * @node: on the namespace list while @listed.
- * @listed: on the list; cleared by whoever takes it off.
+ * @node: in the namespace table while @listed, by @sb.
+ * @listed: in the table; cleared by whoever takes it out.
  * @sb: the mqueue super block: identity only, compared, never followed.
  * @nr_registries: registries created in it that live on.
  *
@@ -160,7 +160,7 @@ struct weave_entry {
  */
 struct weave_ns {
 	struct fsnotify_mark mark;
-	struct list_head node;
+	struct hlist_node node;
 	bool listed;
 	const struct super_block *sb;
 	unsigned int nr_registries;

@@ -16,22 +16,23 @@
  * unlinks the namespace's registries.
  *
  * The super block is the namespace's identity: a live namespace has one,
- * no other namespace can share it, and its weave_ns leaves the list before
+ * no other namespace can share it, and its weave_ns leaves the table before
  * the super block can be freed, so a new namespace at a recycled address
  * never inherits names.
  *
- * Locking: the list and each weave_ns's fields are under weave_names_lock,
+ * Locking: the table and each weave_ns's fields are under weave_names_lock,
  * which is taken before the fsnotify group's lock (adding a mark), never
  * after: fsnotify calls freeing_mark with no lock of its own held. A
- * weave_ns lives on the list until its namespace dies or the module
+ * weave_ns stays in the table until its namespace dies or the module
  * unloads, even without registries: one small object per namespace that
  * ever had one, freed with it.
  *
- * The mark's first reference belongs to whoever takes it off the list
+ * The mark's first reference belongs to whoever takes it out of the table
  * (clears @listed): freeing_mark when the namespace dies, weave_ns_exit()
  * at unload.
  */
 #include <linux/fsnotify_backend.h>
+#include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
 #include <linux/mount.h>
 #include <linux/nsproxy.h>
@@ -44,8 +45,11 @@
 #error "weave needs CONFIG_POSIX_MQUEUE and CONFIG_FSNOTIFY"
 #endif
 
+#define WEAVE_NS_HASH_BITS	6
+
 static struct fsnotify_group *weave_ns_group;
-static LIST_HEAD(weave_namespaces);
+/* Found by super block on every name lookup: hashed, not listed. */
+static DEFINE_HASHTABLE(weave_namespaces, WEAVE_NS_HASH_BITS);
 
 static struct super_block *weave_ns_sb(const struct ipc_namespace *ns)
 {
@@ -69,7 +73,7 @@ struct weave_ns *weave_ns_find(bool create)
 	int ret;
 
 	lockdep_assert_held(&weave_names_lock);
-	list_for_each_entry(wns, &weave_namespaces, node) {
+	hash_for_each_possible(weave_namespaces, wns, node, (unsigned long)sb) {
 		if (wns->sb == sb)
 			return wns;
 	}
@@ -88,7 +92,7 @@ struct weave_ns *weave_ns_find(bool create)
 		return ERR_PTR(ret);
 	}
 	wns->listed = true;
-	list_add(&wns->node, &weave_namespaces);
+	hash_add(weave_namespaces, &wns->node, (unsigned long)sb);
 	return wns;
 }
 
@@ -102,7 +106,7 @@ static void weave_ns_freeing_mark(struct fsnotify_mark *mark,
 	mutex_lock(&weave_names_lock);
 	if (wns->listed) {
 		wns->listed = false;
-		list_del(&wns->node);
+		hash_del(&wns->node);
 		owner = true;
 	}
 	mutex_unlock(&weave_names_lock);
@@ -147,20 +151,24 @@ int weave_ns_init(void)
  *
  * Every registry is gone by now. A namespace dying meanwhile is fine:
  * fsnotify calls freeing_mark once per mark, and the marks taken off the
- * list here are ours to put.
+ * table here are ours to put.
  */
 void weave_ns_exit(void)
 {
-	struct weave_ns *wns, *tmp;
-	LIST_HEAD(dying);
+	struct hlist_node *tmp;
+	struct weave_ns *wns;
+	HLIST_HEAD(dying);
+	int bkt;
 
 	mutex_lock(&weave_names_lock);
-	list_for_each_entry(wns, &weave_namespaces, node)
+	hash_for_each_safe(weave_namespaces, bkt, tmp, wns, node) {
 		wns->listed = false;
-	list_splice_init(&weave_namespaces, &dying);
+		hash_del(&wns->node);
+		hlist_add_head(&wns->node, &dying);
+	}
 	mutex_unlock(&weave_names_lock);
 
-	list_for_each_entry_safe(wns, tmp, &dying, node) {
+	hlist_for_each_entry_safe(wns, tmp, &dying, node) {
 		fsnotify_destroy_mark(&wns->mark, weave_ns_group);
 		fsnotify_put_mark(&wns->mark);
 	}

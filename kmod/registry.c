@@ -10,7 +10,7 @@
  * alive through it.
  *
  * weave_names_lock protects the name table, the list of all registries,
- * their number, the user table, the namespace list (namespace.c), and
+ * their number, the user table, the namespace table (namespace.c), and
  * each registry's hashed, flags, wns, uid, gid and mode fields; readers
  * outside it (statistics) take a READ_ONCE() snapshot. It is taken before
  * registry->lock, never after. The last reference is dropped with
@@ -191,10 +191,10 @@ static u32 weave_name_hash(const struct weave_ns *wns, const char *name)
 	return full_name_hash(wns, name, strlen(name));
 }
 
-/* @name in the caller's namespace. Under weave_names_lock. */
-static struct weave_registry *weave_name_find(const char *name)
+/* @name in namespace @wns (may be NULL). Under weave_names_lock. */
+static struct weave_registry *weave_name_find(const struct weave_ns *wns,
+					      const char *name)
 {
-	struct weave_ns *wns = weave_ns_find(false);
 	struct weave_registry *reg;
 
 	lockdep_assert_held(&weave_names_lock);
@@ -295,9 +295,9 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 						  struct weave_attach *a,
 						  char *name)
 {
+	struct weave_ns *wns = weave_ns_find(false);
 	struct weave_registry *reg;
 	struct weave_user *user;
-	struct weave_ns *wns;
 	int mask = MAY_READ;
 	u64 max_entries;
 
@@ -307,7 +307,7 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 		mask |= MAY_WRITE;
 
 	if (name) {
-		reg = weave_name_find(name);
+		reg = weave_name_find(wns, name);
 		if (reg) {
 			if (a->flags & WEAVE_ATTACH_EXCL)
 				return ERR_PTR(-EEXIST);
@@ -323,7 +323,8 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	/* The whole machine, then the namespace, then the user. */
 	if (weave_nr_registries >= READ_ONCE(weave_max_registries))
 		return ERR_PTR(-ENFILE);
-	wns = weave_ns_find(true);
+	if (!wns)
+		wns = weave_ns_find(true);
 	if (IS_ERR(wns))
 		return ERR_CAST(wns);
 	if (wns->nr_registries >= READ_ONCE(weave_max_registries_per_ns))
@@ -451,7 +452,7 @@ int weave_registry_unlink(const char *name, struct weave_file *src)
 	bool drop;
 
 	mutex_lock(&weave_names_lock);
-	reg = weave_name_find(name);
+	reg = weave_name_find(weave_ns_find(false), name);
 	if (!reg) {
 		mutex_unlock(&weave_names_lock);
 		return -ENOENT;
@@ -469,7 +470,7 @@ int weave_registry_unlink(const char *name, struct weave_file *src)
 
 /**
  * weave_registry_ns_dead() - an IPC namespace has died
- * @wns: the namespace, already off the namespace list
+ * @wns: the namespace, already out of the namespace table
  *
  * Its names go, as if unlinked (persistent registries are freed unless a
  * file still holds them), and its registries count against no namespace.
@@ -602,10 +603,12 @@ static bool weave_registry_visible(struct weave_registry *reg,
 struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 {
 	struct weave_registry *reg = NULL, *r;
+	struct weave_ns *wns;
 
 	mutex_lock(&weave_names_lock);
+	wns = weave_ns_find(false);
 	if (name) {
-		reg = weave_name_find(name);
+		reg = weave_name_find(wns, name);
 	} else {
 		list_for_each_entry(r, &weave_registries, node) {
 			if (r->id == id) {
@@ -614,7 +617,7 @@ struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 			}
 		}
 	}
-	if (reg && (!weave_registry_visible(reg, weave_ns_find(false)) ||
+	if (reg && (!weave_registry_visible(reg, wns) ||
 		    !kref_get_unless_zero(&reg->kref)))
 		reg = NULL;
 	mutex_unlock(&weave_names_lock);
