@@ -10,14 +10,16 @@
  * - max_registries_per_ns (EMFILE), max_registries_per_user (EDQUOT) and
  *   max_registries (ENFILE) each stop exactly at their limit and only for
  *   whom they apply to;
- * - weavectl show reports the counts the limits are held to.
+ * - weavectl show reports the counts the limits are held to;
+ * - creating the first registry of a namespace and of a user fails with
+ *   ENOMEM, leaving nothing behind, when any of its allocations fails
+ *   (fail-nth; debug kernel).
  *
  * Registry counts are read back through netlink (weavectl show --json):
  * the creator's count spans every namespace, so it shows what the test's
  * dead namespaces still hold.
  */
 #include <sched.h>
-#include <sys/socket.h>
 
 #include "ctl_util.h"
 #include "lock_util.h"
@@ -63,46 +65,6 @@ static long long show_field(struct ctl *c, char *name,
 	snprintf(key, sizeof(key), "\"%s\":", field);
 	at = strstr(c->out, key);
 	return at ? strtoll(at + strlen(key), NULL, 10) : -1;
-}
-
-/* Send @fd over @sock. */
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }
 
 struct ns {
@@ -153,7 +115,7 @@ static int make_two(int sock)
 	    wv_set(other, 1, "gone", 4, 0, NULL))
 		return 12;
 	close(other);
-	if (send_fd(sock, held))
+	if (wv_send_fd(sock, held))
 		return 13;
 	/* Live until the parent has counted. */
 	return read(sock, &held, 1) == 1 ? 0 : 14;
@@ -184,7 +146,7 @@ TEST_F(ns, names_die_with_namespace)
 	ASSERT_GE(pid, 0);
 	if (!pid)
 		_exit(make_two(sv[1]));
-	held = recv_fd(sv[0]);
+	held = wv_recv_fd(sv[0]);
 	ASSERT_GE(held, 0);
 	ASSERT_EQ(0, wl_watch(held, 0, WEAVE_EV_UNLINKED, 0));
 	/* Both registries count against us while the child lives. */
@@ -409,6 +371,92 @@ TEST_F(ns, global_limit)
 	if (fds[0] >= 0)
 		close(fds[0]);
 	close_all(fds, n);
+}
+
+#define FAILSLAB_GFP_WAIT	"/sys/kernel/debug/failslab/ignore-gfp-wait"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * In a new namespace, as a new real user: create an anonymous registry
+ * with allocation @nth failing. Exit status: 0 an allocation failed and
+ * was reported cleanly, 10 none did (the create needs fewer), else what
+ * went wrong.
+ */
+static int fail_nth_child(unsigned int nth)
+{
+	char val[16] = "";
+	int fd, nthfd, ret;
+
+	if (unshare(CLONE_NEWIPC) || setresuid(OTHER_UID + 1, -1, -1))
+		return 50;
+	fd = wv_dev(O_RDWR);
+	nthfd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fd < 0 || nthfd < 0)
+		return 51;
+	snprintf(val, sizeof(val), "%u", nth);
+	if (write(nthfd, val, strlen(val)) <= 0)
+		return 52;
+	ret = wv_attach(fd, NULL, WEAVE_ATTACH_ANON, 0600, 8, NULL);
+	memset(val, 0, sizeof(val));
+	if (pread(nthfd, val, sizeof(val) - 1, 0) <= 0)
+		return 53;
+	if (write(nthfd, "0", 1) != 1)
+		return 54;
+	if (strtoul(val, NULL, 10)) {		/* nothing failed */
+		close(fd);
+		return ret ? 55 : 10;
+	}
+	if (ret && ret != -ENOMEM)
+		return 56;
+	close(fd);
+	/* Whatever failed left nothing that stops the next try. */
+	fd = wv_open_anon(8);
+	if (fd < 0)
+		return 57;
+	close(fd);
+	return 0;
+}
+
+TEST_F_TIMEOUT(ns, first_create_fails_cleanly, 120)
+{
+	unsigned int nth;
+	char old[8] = "";
+	int fd, st = 0;
+	pid_t pid;
+
+	if (access("/proc/thread-self/fail-nth", W_OK) ||
+	    access(FAILSLAB_GFP_WAIT, W_OK))
+		SKIP(return, "no fail-nth or failslab in this kernel");
+	fd = open(FAILSLAB_GFP_WAIT, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_GT(read(fd, old, sizeof(old) - 1), 0);
+	close(fd);
+	/* weave allocates with GFP_KERNEL: failslab must not skip those. */
+	ASSERT_EQ(0, write_str(FAILSLAB_GFP_WAIT, "N"));
+	for (nth = 1; nth < 100; nth++) {
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid)
+			_exit(fail_nth_child(nth));
+		st = wv_wait(pid);
+		if (st)
+			break;
+	}
+	write_str(FAILSLAB_GFP_WAIT, old[0] == 'Y' ? "Y" : "N");
+	EXPECT_EQ(10, st) TH_LOG("failing allocation %u: status %d", nth, st);
+	/* The namespace's, its mark's, the user's, the registry's, ... */
+	EXPECT_LE(4, nth - 1);
+	TH_LOG("%u allocations failed in turn", nth - 1);
 }
 
 /* Limits take values in their range only. */

@@ -38,45 +38,6 @@ static int holds(int fd, __u64 key, const char *val)
 	return 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = "F", .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 FIXTURE(share) {
 	char name[64];
 	int to_child[2], to_parent[2];
@@ -224,7 +185,7 @@ TEST_F(share, by_scm_rights)
 			_exit(10);
 		if (wv_set(cfd, 1, "from child", 10, 0, NULL))
 			_exit(11);
-		if (send_fd(sv[1], cfd))
+		if (wv_send_fd(sv[1], cfd))
 			_exit(12);
 		/* the id, for the parent to compare */
 		if (write(sv[1], &a.id, sizeof(a.id)) != sizeof(a.id))
@@ -236,7 +197,7 @@ TEST_F(share, by_scm_rights)
 		_exit(ret);
 	}
 	close(sv[1]);
-	fd = recv_fd(sv[0]);
+	fd = wv_recv_fd(sv[0]);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(sizeof(id), read(sv[0], &id, sizeof(id)));
 	ASSERT_EQ(0, wv_info(fd, &info));
