@@ -50,7 +50,7 @@ static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
  */
 struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot)
 {
-	/* weave_index_page(), without allocating, on every change's path. */
+	/* weave_index_page(), without allocating; entries keep theirs. */
 	struct page *page = xa_load(&reg->index, slot / WEAVE_SLOTS_PER_PAGE);
 
 	return page ? weave_slot_at(page, slot) : NULL;
@@ -129,7 +129,7 @@ u64 weave_key_gen(struct weave_registry *reg, u64 key)
 {
 	struct weave_entry *e = weave_entry_lookup(reg, key);
 
-	return e ? weave_slot(reg, e->slot)->gen : 0;
+	return e ? e->s->gen : 0;
 }
 
 /**
@@ -182,6 +182,7 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 		goto err_slot;
 
 	s = weave_slot(reg, slot);
+	e->s = s;
 	weave_seq_begin(&s->seq);
 	WRITE_ONCE(s->key, key);
 	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
@@ -249,7 +250,7 @@ static inline void weave_entry_changed(struct weave_registry *reg,
 static void weave_entry_remove(struct weave_registry *reg,
 			       struct weave_entry *e)
 {
-	struct weave_slot *s = weave_slot(reg, e->slot);
+	struct weave_slot *s = e->s;
 	u64 size = s->size;
 
 	weave_seq_begin(&s->seq);
@@ -384,7 +385,7 @@ int weave_ioctl_set(struct file *file, void *arg)
 		ret = -EEXIST;
 		if (a->flags & WEAVE_SET_NOREPLACE)
 			goto out_end;
-		s = weave_slot(reg, e->slot);
+		s = e->s;
 		mask = WEAVE_EV_CHANGED;
 		weave_seq_begin(&s->seq);
 		/* The same size (the common case) needs no room or limits. */
@@ -405,7 +406,7 @@ int weave_ioctl_set(struct file *file, void *arg)
 			ret = PTR_ERR(e);
 			goto out_end;
 		}
-		s = weave_slot(reg, e->slot);
+		s = e->s;
 		mask = WEAVE_EV_NEW;
 	}
 	weave_store_write(reg, e, 0, buf, a->len);
@@ -451,7 +452,7 @@ int weave_ioctl_get(struct file *file, void *arg)
 		ret = -ENOENT;
 		goto out_end;
 	}
-	s = weave_slot(reg, e->slot);
+	s = e->s;
 	a->size = s->size;
 	a->gen = s->gen;
 	if (a->offset < a->size)
@@ -514,7 +515,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 		ret = -ENOENT;
 		goto out_end;
 	}
-	s = weave_slot(reg, e->slot);
+	s = e->s;
 	weave_seq_begin(&s->seq);
 	if (a->len && end > s->size) {
 		ret = weave_entry_resize(reg, e, s, end);
@@ -566,7 +567,7 @@ int weave_ioctl_resize(struct file *file, void *arg)
 		ret = -ENOENT;
 		goto out_end;
 	}
-	s = weave_slot(reg, e->slot);
+	s = e->s;
 	weave_seq_begin(&s->seq);
 	ret = weave_entry_resize(reg, e, s, a->size);
 	if (ret) {
@@ -693,7 +694,7 @@ int weave_ioctl_stat(struct file *file, void *arg)
 	mutex_lock(&reg->lock);
 	e = weave_entry_lookup(reg, a->key);
 	if (e) {
-		s = weave_slot(reg, e->slot);
+		s = e->s;
 		a->gen = s->gen;
 		a->size = s->size;
 		a->birth = s->birth;

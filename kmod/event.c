@@ -225,7 +225,7 @@ void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
 			struct weave_entry *e = weave_entry_lookup(reg, key);
 
 			if (e)
-				s = weave_slot(reg, e->slot);
+				s = e->s;
 		}
 		if (s) {
 			gen = s->gen;
@@ -473,7 +473,7 @@ static u64 weave_wait_gen(struct weave_registry *reg, struct weave_file *wf,
 
 	mutex_lock(&reg->lock);
 	e = weave_entry_lookup(reg, key);
-	*slot = e ? weave_slot(reg, e->slot) : NULL;
+	*slot = e ? e->s : NULL;
 	gen = *slot ? (*slot)->gen : 0;
 	*bseq = READ_ONCE(reg->genseq[b]);
 	mutex_unlock(&reg->lock);

@@ -129,10 +129,12 @@ struct weave_cell_page {
  * @ref: one for the registry's table while live, one per view (vma).
  * @slot: index slot, fixed for the entry's life.
  * @shift: cell size (log2) of a small entry, 0 for a large one.
- * @cell: cell number in @cp.
  * @dead: removed from the registry; views fault with SIGBUS.
  * @cp: cell page of a small entry. A large entry's pages are in
  *	&weave_registry.pages at the page offsets of its slot's span.
+ * @cell: address of a small entry's cell, in @cp's page.
+ * @s: the slot itself; index pages live as long as the registry, so the
+ *	pointer saves an xarray walk on every access.
  *
  * Size, gen and birth live in the entry's &struct weave_slot, which the
  * kernel owns and user space maps read-only.
@@ -143,8 +145,9 @@ struct weave_entry {
 	u32 slot;
 	u8 shift;
 	u8 dead;
-	u16 cell;
 	struct weave_cell_page *cp;
+	void *cell;
+	struct weave_slot *s;
 };
 
 /**

@@ -96,7 +96,7 @@ static void weave_lock_mirror_state(struct weave_registry *reg,
 
 	if (!e)
 		return;
-	s = weave_slot(reg, e->slot);
+	s = e->s;
 	flags = WEAVE_SLOT_USED;
 	if (ls && ls->owner_died)
 		flags |= WEAVE_SLOT_OWNER_DIED;

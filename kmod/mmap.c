@@ -80,7 +80,7 @@ static struct page *weave_fault_page(struct weave_registry *reg,
 	first = weave_span_pgoff(reg, e->slot);
 	if (pgoff < first)
 		return NULL;
-	return weave_store_page(reg, e, weave_slot(reg, e->slot)->size,
+	return weave_store_page(reg, e, e->s->size,
 				pgoff - first);
 }
 

@@ -57,11 +57,6 @@ static unsigned int weave_cell_shift(u64 size)
 	return order_base_2(size);
 }
 
-static void *weave_cell_addr(const struct weave_entry *e)
-{
-	return page_address(e->cp->page) + ((size_t)e->cell << e->shift);
-}
-
 static int weave_cell_alloc(struct weave_registry *reg, struct weave_entry *e,
 			    unsigned int shift)
 {
@@ -90,7 +85,7 @@ static int weave_cell_alloc(struct weave_registry *reg, struct weave_entry *e,
 		list_del_init(&cp->node);
 
 	e->cp = cp;
-	e->cell = cell;
+	e->cell = page_address(cp->page) + ((size_t)cell << shift);
 	e->shift = shift;
 	return 0;
 }
@@ -101,8 +96,8 @@ static void weave_cell_free(struct weave_registry *reg, struct weave_entry *e,
 	struct weave_cell_page *cp = e->cp;
 	unsigned int ncells = PAGE_SIZE >> cp->shift;
 
-	memset(weave_cell_addr(e), 0, size);
-	__clear_bit(e->cell, cp->used);
+	memset(e->cell, 0, size);
+	__clear_bit(offset_in_page(e->cell) >> cp->shift, cp->used);
 	if (cp->nr_used-- == ncells)
 		list_add(&cp->node, &reg->partial[cp->shift -
 						  WEAVE_CELL_MIN_SHIFT]);
@@ -112,6 +107,7 @@ static void weave_cell_free(struct weave_registry *reg, struct weave_entry *e,
 		kfree(cp);
 	}
 	e->cp = NULL;
+	e->cell = NULL;
 }
 
 /* Free the pages [from, to) of a large value. */
@@ -217,7 +213,7 @@ static int weave_store_move(struct weave_registry *reg, struct weave_entry *e,
 		e->shift = old.shift;
 		return ret;
 	}
-	weave_store_write(reg, e, 0, weave_cell_addr(&old), old_size);
+	weave_store_write(reg, e, 0, old.cell, old_size);
 	weave_cell_free(reg, &old, old_size);
 	weave_zap(reg, e->slot, 0, 1);
 	return 0;
@@ -246,7 +242,7 @@ int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 		if (new_size > (1ULL << e->shift))
 			return weave_store_move(reg, e, old_size, new_size);
 		if (new_size < old_size)
-			memset(weave_cell_addr(e) + new_size, 0,
+			memset(e->cell + new_size, 0,
 			       old_size - new_size);
 		return 0;
 	}
@@ -286,7 +282,7 @@ void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
 	size_t chunk;
 
 	if (e->shift) {
-		memcpy(weave_cell_addr(e) + off, src, len);
+		memcpy(e->cell + off, src, len);
 		return;
 	}
 	while (len) {
@@ -314,7 +310,7 @@ void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
 	size_t chunk;
 
 	if (e->shift) {
-		memcpy(dst, weave_cell_addr(e) + off, len);
+		memcpy(dst, e->cell + off, len);
 		return;
 	}
 	while (len) {
@@ -336,7 +332,7 @@ void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
  */
 u32 weave_store_data_offset(const struct weave_entry *e)
 {
-	return e->shift ? (u32)e->cell << e->shift : 0;
+	return e->shift ? offset_in_page(e->cell) : 0;
 }
 
 /**
