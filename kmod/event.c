@@ -93,21 +93,28 @@ static unsigned int weave_genwq_of(u64 key)
 	return hash_64(key, ilog2(WEAVE_GENWQ));
 }
 
-/* A record for @wf: a spare one, or a new one charged to its memcg. */
-static struct weave_pending *weave_pending_get(struct weave_file *wf)
+/* A new record for @wf, charged to its memcg. */
+static struct weave_pending *weave_pending_alloc(struct weave_file *wf)
 {
 	struct weave_pending *p;
 	struct mem_cgroup *old;
 
-	p = list_first_entry_or_null(&wf->spare, struct weave_pending, node);
-	if (p) {
-		list_del(&p->node);
-		wf->nr_spare--;
-		return p;
-	}
 	old = weave_set_active_memcg(wf->memcg);
 	p = kmalloc(sizeof(*p), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	weave_set_active_memcg(old);
+	return p;
+}
+
+/* A record for @wf: a spare one, or a new one. */
+static inline struct weave_pending *weave_pending_get(struct weave_file *wf)
+{
+	struct weave_pending *p;
+
+	p = list_first_entry_or_null(&wf->spare, struct weave_pending, node);
+	if (!p)
+		return weave_pending_alloc(wf);
+	list_del(&p->node);
+	wf->nr_spare--;
 	return p;
 }
 
@@ -139,20 +146,28 @@ static struct weave_pending *weave_pending_find(struct weave_file *wf,
 	return NULL;
 }
 
-/* Queue @p; a queue grown long enough to search by hash gets hashed. */
-static void weave_pending_queue(struct weave_file *wf, struct weave_pending *p)
+/* Hash @p, or the whole queue once it is long enough to search by hash. */
+static void weave_pending_hash(struct weave_file *wf, struct weave_pending *p)
 {
 	struct weave_pending *q;
 
-	list_add_tail(&p->node, &wf->queue);
-	WRITE_ONCE(wf->nr_pending, wf->nr_pending + 1);
 	if (wf->hashed) {
 		weave_htable_add(&wf->pending, &p->hnode);
-	} else if (wf->nr_pending >= WEAVE_PENDING_LINEAR) {
-		list_for_each_entry(q, &wf->queue, node)
-			weave_htable_add(&wf->pending, &q->hnode);
-		wf->hashed = true;
+		return;
 	}
+	list_for_each_entry(q, &wf->queue, node)
+		weave_htable_add(&wf->pending, &q->hnode);
+	wf->hashed = true;
+}
+
+/* Queue @p; a queue grown long enough to search by hash gets hashed. */
+static inline void weave_pending_queue(struct weave_file *wf,
+				       struct weave_pending *p)
+{
+	list_add_tail(&p->node, &wf->queue);
+	WRITE_ONCE(wf->nr_pending, wf->nr_pending + 1);
+	if (wf->hashed || wf->nr_pending >= WEAVE_PENDING_LINEAR)
+		weave_pending_hash(wf, p);
 }
 
 /* Record @mask for @wf; inline, as it runs for every watcher of a change. */
@@ -208,6 +223,7 @@ void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
 	struct weave_hnode *n = NULL;
 	struct weave_watcher *w;
 	u64 gen = reg->gen, size = 0;
+	bool nl = weave_nl_listening();
 
 	lockdep_assert_held(&reg->lock);
 
@@ -217,7 +233,7 @@ void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
 		if (wq_has_sleeper(&reg->genwq[b]))
 			wake_up_all(&reg->genwq[b]);
 	}
-	if (!reg->nr_watches && !weave_nl_listening())
+	if (!reg->nr_watches && !nl)
 		return;
 
 	if (key) {
@@ -242,7 +258,8 @@ void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
 	}
 	list_for_each_entry(w, &reg->wide, knode)
 		weave_watch_deliver(w, src, key, mask, gen, size);
-	weave_nl_event(reg, key, mask, gen, size);
+	if (nl)
+		weave_nl_event(reg, key, mask, gen, size);
 }
 
 /**

@@ -40,6 +40,7 @@
 #include <linux/wait.h>
 #include <linux/poll.h>
 #include <linux/fsnotify_backend.h>
+#include <net/genetlink.h>
 #include <uapi/linux/weave.h>
 
 #include "compat.h"
@@ -92,7 +93,34 @@ int weave_htable_init(struct weave_htable *t, unsigned int nbuckets);
 void weave_htable_destroy(struct weave_htable *t);
 void weave_htable_drain(struct weave_htable *t,
 			void (*free)(struct weave_hnode *n));
-struct weave_hnode *weave_htable_find(const struct weave_htable *t, u64 key);
+
+/* The bucket of @key: siphash, so that keys cannot be chosen to collide. */
+static inline unsigned int weave_htable_bucket(const struct weave_htable *t,
+					       u64 key)
+{
+	return siphash_1u64(key, &t->hkey) & (t->nbuckets - 1);
+}
+
+/**
+ * weave_htable_find() - the object of a key
+ * @t: the table
+ * @key: the key
+ *
+ * Inline: every change looks up its entry and its watches.
+ *
+ * Return: its node, or NULL.
+ */
+static inline struct weave_hnode *weave_htable_find(const struct weave_htable *t,
+						    u64 key)
+{
+	struct weave_hnode *n;
+
+	for (n = t->buckets[weave_htable_bucket(t, key)]; n; n = n->next)
+		if (n->key == key)
+			return n;
+	return NULL;
+}
+
 void weave_htable_add(struct weave_htable *t, struct weave_hnode *n);
 void weave_htable_del(struct weave_htable *t, struct weave_hnode *n);
 
@@ -425,7 +453,25 @@ void weave_nl_exit(void);
 void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
 		    u64 size);
 void weave_nl_reg_event(struct weave_registry *reg, u8 cmd);
-bool weave_nl_listening(void);
+
+extern struct genl_family weave_genl_family;
+
+enum weave_nl_mcgrp {
+	WEAVE_NL_MCGRP_EVENTS,
+};
+
+/**
+ * weave_nl_listening() - does anyone listen to the events group?
+ *
+ * Inline, as every change asks.
+ *
+ * Return: true if so.
+ */
+static inline bool weave_nl_listening(void)
+{
+	return genl_has_listeners(&weave_genl_family, &init_net,
+				  WEAVE_NL_MCGRP_EVENTS);
+}
 
 /* namespace.c */
 int weave_ns_init(void);
@@ -487,8 +533,29 @@ void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
 		      u64 size);
 int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 		       u64 old_size, u64 new_size);
-void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
-		       u64 off, const void *src, u64 len);
+void weave_store_write_pages(struct weave_registry *reg, struct weave_entry *e,
+			     u64 off, const void *src, u64 len);
+
+/**
+ * weave_store_write() - copy bytes into an entry's room
+ * @reg: the registry
+ * @e: the entry, with room for @off + @len bytes
+ * @off: where
+ * @src: kernel buffer
+ * @len: bytes
+ *
+ * Inline for a small value, which is one copy into its cell.
+ */
+static inline void weave_store_write(struct weave_registry *reg,
+				     struct weave_entry *e, u64 off,
+				     const void *src, u64 len)
+{
+	if (e->shift)
+		memcpy(e->cell + off, src, len);
+	else
+		weave_store_write_pages(reg, e, off, src, len);
+}
+
 void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
 		      u64 off, void *dst, u64 len);
 u32 weave_store_data_offset(const struct weave_entry *e);

@@ -38,12 +38,6 @@ static const struct nla_policy weave_nl_reg_policy[WEAVE_A_MAX + 1] = {
 	[WEAVE_A_REG_ID] = { .type = NLA_U64 },
 };
 
-static struct genl_family weave_genl_family;
-
-enum weave_nl_mcgrp {
-	WEAVE_NL_MCGRP_EVENTS,
-};
-
 static const struct genl_multicast_group weave_nl_mcgrps[] = {
 	[WEAVE_NL_MCGRP_EVENTS] = {
 		.name = WEAVE_GENL_MCGRP_EVENTS,
@@ -263,7 +257,7 @@ static const struct WEAVE_GENL_OPS weave_nl_ops[] = {
 		      weave_nl_name_policy),
 };
 
-static struct genl_family weave_genl_family __ro_after_init = {
+struct genl_family weave_genl_family __ro_after_init = {
 	.name		= WEAVE_GENL_NAME,
 	.version	= WEAVE_GENL_VERSION,
 	.maxattr	= WEAVE_A_MAX,
@@ -275,17 +269,6 @@ static struct genl_family weave_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(weave_nl_mcgrps),
 	.resv_start_op	= WEAVE_CMD_MAX + 1,
 };
-
-/**
- * weave_nl_listening() - does anyone listen to the events group?
- *
- * Return: true if so.
- */
-bool weave_nl_listening(void)
-{
-	return genl_has_listeners(&weave_genl_family, &init_net,
-				  WEAVE_NL_MCGRP_EVENTS);
-}
 
 static void weave_nl_send(struct sk_buff *msg)
 {
@@ -300,6 +283,8 @@ static void weave_nl_send(struct sk_buff *msg)
  * @mask: WEAVE_EV_* bits
  * @gen: the key's gen
  * @size: the key's size
+ *
+ * The caller has seen weave_nl_listening(), once for all its work.
  */
 void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
 		    u64 size)
@@ -307,8 +292,6 @@ void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!weave_nl_listening())
-		return;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
