@@ -16,7 +16,8 @@
  * charged to the watcher's memory cgroup; if one cannot be allocated the
  * file is told with a WEAVE_EV_OVERFLOW record and must resynchronise.
  * A read record is kept for reuse, up to WEAVE_PENDING_SPARE a file
- * (still charged), so a steady stream of events allocates nothing. A
+ * (still charged), so a steady stream of events allocates nothing; the
+ * first comes with the file, so one event at a time touches no other. A
  * short queue is searched by walking it; records go into the hash table
  * only once a queue reaches WEAVE_PENDING_LINEAR, until it drains.
  *
@@ -72,22 +73,6 @@ struct weave_watcher {
 	u32 flags;
 };
 
-/**
- * struct weave_pending - a coalesced event not yet read
- * @hnode: the key; in &weave_file.pending while &weave_file.hashed.
- * @node: on &weave_file.queue, or &weave_file.spare once read.
- * @gen: latest gen.
- * @size: latest size.
- * @mask: WEAVE_EV_* bits since the last read.
- */
-struct weave_pending {
-	struct weave_hnode hnode;
-	struct list_head node;
-	u64 gen;
-	u64 size;
-	u32 mask;
-};
-
 static unsigned int weave_genwq_of(u64 key)
 {
 	return hash_64(key, ilog2(WEAVE_GENWQ));
@@ -121,7 +106,7 @@ static inline struct weave_pending *weave_pending_get(struct weave_file *wf)
 /* Done with a read record: keep it for the next event, or free it. */
 static void weave_pending_put(struct weave_file *wf, struct weave_pending *p)
 {
-	if (wf->nr_spare < WEAVE_PENDING_SPARE) {
+	if (wf->nr_spare < WEAVE_PENDING_SPARE || p == &wf->first) {
 		list_add(&p->node, &wf->spare);
 		wf->nr_spare++;
 		return;
@@ -735,6 +720,8 @@ int weave_file_events_init(struct weave_file *wf)
 	INIT_LIST_HEAD(&wf->watches);
 	INIT_LIST_HEAD(&wf->queue);
 	INIT_LIST_HEAD(&wf->spare);
+	list_add(&wf->first.node, &wf->spare);
+	wf->nr_spare = 1;
 	init_waitqueue_head(&wf->wq);
 	return weave_htable_init(&wf->pending, WEAVE_PENDING_BUCKETS);
 }
@@ -748,9 +735,11 @@ void weave_file_events_destroy(struct weave_file *wf)
 	struct weave_pending *p, *next;
 
 	list_for_each_entry_safe(p, next, &wf->queue, node)
-		kfree(p);
+		if (p != &wf->first)
+			kfree(p);
 	list_for_each_entry_safe(p, next, &wf->spare, node)
-		kfree(p);
+		if (p != &wf->first)
+			kfree(p);
 	weave_htable_destroy(&wf->pending);
 	if (wf->memcg)
 		mem_cgroup_put(wf->memcg);

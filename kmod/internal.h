@@ -309,6 +309,22 @@ struct weave_registry {
 };
 
 /**
+ * struct weave_pending - a coalesced event not yet read
+ * @hnode: the key; in &weave_file.pending while &weave_file.hashed.
+ * @node: on &weave_file.queue, or &weave_file.spare once read.
+ * @gen: latest gen.
+ * @size: latest size.
+ * @mask: WEAVE_EV_* bits since the last read.
+ */
+struct weave_pending {
+	struct weave_hnode hnode;
+	struct list_head node;
+	u64 gen;
+	u64 size;
+	u32 mask;
+};
+
+/**
  * struct weave_file - private data of an open /dev/weave
  * @reg: the attached registry, NULL until WEAVE_IOC_ATTACH; set once,
  *	under weave_names_lock.
@@ -327,6 +343,8 @@ struct weave_registry {
  * @nr_pending: length of @queue (read without the lock by poll).
  * @spare: records already read, kept for reuse (charged to @memcg).
  * @nr_spare: length of @spare.
+ * @first: a record that comes with the file, always on @queue or @spare:
+ *	a file with one event at a time (the common case) touches no other.
  * @overflow: an event could not be recorded; read() reports it.
  * @memcg: memory cgroup charged for @pending, the watcher's.
  * @wq: poll() and read() sleep here.
@@ -353,6 +371,7 @@ struct weave_file {
 	unsigned int nr_pending;
 	struct list_head spare;
 	unsigned int nr_spare;
+	struct weave_pending first;
 	bool overflow;
 	struct mem_cgroup *memcg;
 	wait_queue_head_t wq;
