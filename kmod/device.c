@@ -123,8 +123,8 @@ static int weave_ioctl_api(struct file *file, void *arg)
 	return 0;
 }
 
-static long weave_ioctl(struct file *file, unsigned int cmd,
-			unsigned long uarg)
+static long __weave_hot weave_ioctl(struct file *file, unsigned int cmd,
+				    unsigned long uarg)
 {
 	void __user *argp = (void __user *)uarg;
 	const struct weave_ioctl_desc *d;

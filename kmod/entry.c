@@ -354,7 +354,7 @@ static inline void weave_op_end(struct weave_registry *reg,
  *
  * Return: 0 or a negative errno.
  */
-int weave_ioctl_set(struct file *file, void *arg)
+int __weave_hot weave_ioctl_set(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_set *a = arg;
@@ -428,7 +428,7 @@ out_free:
  *
  * Return: 0 or a negative errno.
  */
-int weave_ioctl_get(struct file *file, void *arg)
+int __weave_hot weave_ioctl_get(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_get *a = arg;

@@ -201,8 +201,9 @@ static void weave_watch_deliver(struct weave_watcher *w, struct weave_file *src,
  * as they are now. A change of a value passes its slot, which saves
  * looking the key up again on the path of every change.
  */
-void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
-		      u64 key, u32 mask, const struct weave_slot *s)
+void __weave_hot weave_event_slot(struct weave_registry *reg,
+				  struct weave_file *src, u64 key, u32 mask,
+				  const struct weave_slot *s)
 {
 	unsigned int b = weave_genwq_of(key);
 	struct weave_hnode *n = NULL;
@@ -495,7 +496,7 @@ static u64 weave_wait_gen(struct weave_registry *reg, struct weave_file *wf,
  * Return: 0, -ETIMEDOUT, -EINTR (timed) or -ERESTARTSYS, or -EBADF when
  * the process closed the file meanwhile.
  */
-int weave_ioctl_wait(struct file *file, void *arg)
+int __weave_hot weave_ioctl_wait(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
@@ -584,8 +585,8 @@ static bool weave_readable(struct weave_file *wf)
  * Return: bytes read (whole records), or -EAGAIN, -ERESTARTSYS, -EBADF
  * (the process closed the file meanwhile), -EFAULT.
  */
-ssize_t weave_read(struct file *file, char __user *buf, size_t count,
-		   loff_t *ppos)
+ssize_t __weave_hot weave_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
@@ -655,7 +656,8 @@ out_free:
  *
  * Return: the poll mask; EPOLLERR for an unattached file.
  */
-__poll_t weave_poll(struct file *file, struct poll_table_struct *pt)
+__poll_t __weave_hot weave_poll(struct file *file,
+				struct poll_table_struct *pt)
 {
 	struct weave_file *wf = file->private_data;
 

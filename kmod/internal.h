@@ -45,6 +45,14 @@
 
 #include "compat.h"
 
+/*
+ * The functions of every change, wakeup and read of a value. GCC puts
+ * them together in .text.hot, so that after a context switch they are
+ * one or two pages of instructions rather than one per source file;
+ * bench figure 4 measured the difference.
+ */
+#define __weave_hot	__attribute__((__hot__))
+
 /* Values of up to 2048 bytes live in power-of-two cells of shared pages. */
 #define WEAVE_CELL_MIN_SHIFT	6
 #define WEAVE_CELL_MAX_SHIFT	11
