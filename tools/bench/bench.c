@@ -275,6 +275,21 @@ static void emit(const char *id, const char *unit, bool hi,
 	else
 		printf("-\t-\t-");
 	printf("\t%s\t%s\n", target, title);
+	/*
+	 * The ratio of each weave repetition to the baseline repetition
+	 * right after it: the host's speed drifts during a run (under TCG
+	 * by up to 1.7x, for seconds at a time), and a pair adjacent in
+	 * time sees the same speed where two medians may not.
+	 */
+	if (bs && bs->n == ws->n && ws->n) {
+		struct series rs = { .n = ws->n };
+		int i;
+
+		for (i = 0; i < ws->n; i++)
+			rs.v[i] = bs->v[i] > 0 ? ws->v[i] / bs->v[i] : 0;
+		stats(&rs, &a, &b, &c);
+		printf("PAIR\t%s\t%.4f\t%.4f\t%.4f\n", id, a, b, c);
+	}
 	printf("# %s done at %.1f s\n", id, now() - t_start);
 	fflush(stdout);
 }
