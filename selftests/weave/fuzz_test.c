@@ -1108,10 +1108,11 @@ place:
 static struct fz *fz_cur;
 static __thread sigjmp_buf fz_probe_env;
 static __thread volatile sig_atomic_t fz_probing;
+static __thread bool fz_second;	/* the second thread */
 
-static void fz_signal(int sig)
+static void fz_signal(int sig, siginfo_t *si, void *uc)
 {
-	char msg[160];
+	char msg[200];
 	int n;
 
 	if (fz_probing) {
@@ -1119,9 +1120,11 @@ static void fz_signal(int sig)
 		siglongjmp(fz_probe_env, sig);
 	}
 	n = snprintf(msg, sizeof(msg),
-		     "# fuzz: signal %d in %s at op %lu; WEAVE_FUZZ_SEED=%llu\n",
-		     sig, fz_cur->child ? "a child" : "the fuzzer", fz_cur->op,
-		     (unsigned long long)fz_cur->seed);
+		     "# fuzz: signal %d (code %d, address %p) in %s at op %lu; WEAVE_FUZZ_SEED=%llu\n",
+		     sig, si->si_code, si->si_addr,
+		     fz_cur->child ? "a child" :
+		     fz_second ? "the second thread" : "the fuzzer",
+		     fz_cur->op, (unsigned long long)fz_cur->seed);
 	if (write(2, msg, (size_t)n) < 0)
 		n = 0;
 	signal(sig, SIG_DFL);
@@ -1130,8 +1133,8 @@ static void fz_signal(int sig)
 
 static void fz_signals(void)
 {
-	struct sigaction sa = { .sa_handler = fz_signal,
-				.sa_flags = SA_NODEFER };
+	struct sigaction sa = { .sa_sigaction = fz_signal,
+				.sa_flags = SA_NODEFER | SA_SIGINFO };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
@@ -1613,6 +1616,7 @@ static void *chaos_fn(void *arg)
 	struct timespec ts = { 0 };
 	__u64 n;
 
+	fz_second = true;
 	for (n = 0; !__atomic_load_n(&f->stop, __ATOMIC_RELAXED); n++) {
 		rng_op(f->seed, 1, n);
 		pthread_mutex_lock(&f->mu);
@@ -1850,6 +1854,8 @@ TEST_F_TIMEOUT(fuzz, random_ops, 24 * 3600)
 
 	fz_cur = f;
 	fz_signals();
+	/* A fatal signal loses a full buffer: line by line, it shows where. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_mutex_init(&f->bad_mu, NULL);
 	f->ps = wv_page_size();
