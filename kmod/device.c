@@ -50,23 +50,35 @@ struct weave_ioctl_desc {
 	unsigned int flags;
 };
 
-/* @out_field: the first field written back (the first field: all of it). */
-#define WEAVE_IOCTL(cmd, name, func, out_field, fl)			\
-	[_IOC_NR(WEAVE_IOC_##cmd)] = {					\
+/* Names are pasted here, not in a nested macro: WRITE is a macro too. */
+#define WEAVE_IOCTL_DESC(nr, v0, type, func, out_off, fl)		\
+	[nr] = {							\
 		.fn = func,						\
-		.ver0 = WEAVE_##cmd##_SIZE_VER0,			\
-		.size = sizeof(struct weave_##name),			\
-		.out = offsetof(struct weave_##name, out_field),	\
+		.ver0 = v0,						\
+		.size = sizeof(type),					\
+		.out = out_off,						\
 		.flags = fl,						\
 	}
+
+/* @out_field: the first field written back (the first field: all of it). */
+#define WEAVE_IOCTL(cmd, name, func, out_field, fl)			\
+	WEAVE_IOCTL_DESC(_IOC_NR(WEAVE_IOC_##cmd), WEAVE_##cmd##_SIZE_VER0, \
+			 struct weave_##name, func,			\
+			 offsetof(struct weave_##name, out_field), fl)
+
+/* A command that writes nothing back. */
+#define WEAVE_IOCTL_IN(cmd, name, func, fl)				\
+	WEAVE_IOCTL_DESC(_IOC_NR(WEAVE_IOC_##cmd), WEAVE_##cmd##_SIZE_VER0, \
+			 struct weave_##name, func,			\
+			 sizeof(struct weave_##name), fl)
 
 static const struct weave_ioctl_desc weave_ioctls[] = {
 	WEAVE_IOCTL(API, api, weave_ioctl_api, api, 0),
 	WEAVE_IOCTL(ATTACH, attach, weave_ioctl_attach, name, 0),
-	WEAVE_IOCTL(UNLINK, unlink, weave_ioctl_unlink, name, 0),
+	WEAVE_IOCTL_IN(UNLINK, unlink, weave_ioctl_unlink, 0),
 	WEAVE_IOCTL(INFO, info, weave_ioctl_info, id, WEAVE_IOCTL_ATTACHED),
-	WEAVE_IOCTL(SETATTR, setattr, weave_ioctl_setattr, flags,
-		    WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL_IN(SETATTR, setattr, weave_ioctl_setattr,
+		       WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(SET, set, weave_ioctl_set, gen,
 		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
 	WEAVE_IOCTL(GET, get, weave_ioctl_get, size, WEAVE_IOCTL_ATTACHED),
@@ -78,16 +90,15 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
 	WEAVE_IOCTL(CLEAR, clear, weave_ioctl_clear, count,
 		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
-	WEAVE_IOCTL(STAT, stat, weave_ioctl_stat, key, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(STAT, stat, weave_ioctl_stat, gen, WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(LIST, list, weave_ioctl_list, cursor,
 		    WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(LOCK, lock, weave_ioctl_lock, result,
 		    WEAVE_IOCTL_ATTACHED),
-	WEAVE_IOCTL(UNLOCK, unlock, weave_ioctl_unlock, key,
-		    WEAVE_IOCTL_ATTACHED),
-	WEAVE_IOCTL(WATCH, watch, weave_ioctl_watch, key, WEAVE_IOCTL_ATTACHED),
-	WEAVE_IOCTL(UNWATCH, watch, weave_ioctl_unwatch, key,
-		    WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL_IN(UNLOCK, unlock, weave_ioctl_unlock, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL_IN(WATCH, watch, weave_ioctl_watch, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL_IN(UNWATCH, watch, weave_ioctl_unwatch,
+		       WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(WAIT, wait, weave_ioctl_wait, cur_gen,
 		    WEAVE_IOCTL_ATTACHED),
 };

@@ -4,6 +4,8 @@
  * versioned structures, validation of flags, reserved and out fields,
  * bad pointers, and unattached files.
  */
+#include <stddef.h>
+
 #include "weave_util.h"
 
 #include "kselftest_harness.h"
@@ -339,6 +341,76 @@ TEST_F(api, larger_struct_zero_tail)
 	u->name = WV_PTR(name);
 	EXPECT_EQ(0, wv_ioctl(self->ufd, wv_cmd(0x02, sizeof(*u) + TAIL), u));
 	EXPECT_EQ(-ENOENT, wv_unlink(self->ufd, name));
+}
+
+/*
+ * An argument whose input fields sit at the end of a read-only page and
+ * whose output fields start the next, writable, page: the kernel writes
+ * only a command's output fields, so it succeeds. A command with no
+ * output works from a read-only page entirely.
+ */
+static void *arg_split(unsigned char *two_pages, size_t ps, size_t in_len,
+		       const void *arg, size_t size)
+{
+	unsigned char *p = two_pages + ps - in_len;
+
+	memcpy(p, arg, size);
+	return p;
+}
+
+TEST_F(api, copy_back_only_out_fields)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	struct weave_watch wa = { .key = 5, .events = WEAVE_EV_ALL };
+	struct weave_unlock un = { .key = 5 };
+	struct weave_stat st = { .key = 5 };
+	struct weave_set set = { .key = 5 };
+	struct weave_lock lk = { .key = 5 };
+	unsigned char *m;
+	char val[4] = "abc";
+	void *set_p, *st_p, *lk_p, *un_p, *wa_p;
+
+	m = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	set.buf = WV_PTR(val);
+	set.len = sizeof(val);
+	set_p = arg_split(m, ps, offsetof(struct weave_set, gen),
+			  &set, sizeof(set));
+	/* the rest of the first page: arguments with no output at all */
+	un_p = memcpy(m, &un, sizeof(un));
+	wa_p = memcpy(m + 64, &wa, sizeof(wa));
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
+
+	ASSERT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_SET, set_p));
+	EXPECT_GT(((struct weave_set *)set_p)->gen, 0);
+	EXPECT_EQ(5, ((struct weave_set *)set_p)->key);
+	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_WATCH, wa_p));
+
+	/* a page per command: each one's outputs start the writable page */
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ | PROT_WRITE));
+	st_p = arg_split(m, ps, offsetof(struct weave_stat, gen),
+			 &st, sizeof(st));
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
+	ASSERT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_STAT, st_p));
+	EXPECT_EQ(sizeof(val), ((struct weave_stat *)st_p)->size);
+
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ | PROT_WRITE));
+	lk_p = arg_split(m, ps, offsetof(struct weave_lock, result),
+			 &lk, sizeof(lk));
+	memcpy(m, &un, sizeof(un));
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
+	ASSERT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_LOCK, lk_p));
+	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_UNLOCK, un_p));
+	/* the lock is gone: a second unlock of it fails */
+	EXPECT_NE(0, wv_ioctl(self->fd, WEAVE_IOC_UNLOCK, un_p));
+
+	/* an output field in the read-only page still fails */
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ | PROT_WRITE));
+	set_p = arg_split(m, ps, sizeof(set), &set, sizeof(set));
+	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
+	EXPECT_EQ(-EFAULT, wv_ioctl(self->fd, WEAVE_IOC_SET, set_p));
+	munmap(m, 2 * ps);
 }
 
 TEST_F(api, larger_struct_nonzero_tail)
