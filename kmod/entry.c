@@ -50,8 +50,8 @@ static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
  */
 struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot)
 {
-	/* weave_index_page(), without allocating; entries keep theirs. */
-	struct page *page = xa_load(&reg->index, slot / WEAVE_SLOTS_PER_PAGE);
+	struct page *page = weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
+					     0);
 
 	return page ? weave_slot_at(page, slot) : NULL;
 }
@@ -116,20 +116,6 @@ struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key)
 	lockdep_assert_held(&reg->lock);
 	n = weave_htable_find(&reg->entries, key);
 	return n ? container_of(n, struct weave_entry, hnode) : NULL;
-}
-
-/**
- * weave_key_gen() - the gen of a key, 0 when it has no entry
- * @reg: the registry, locked
- * @key: the key
- *
- * Return: the gen.
- */
-u64 weave_key_gen(struct weave_registry *reg, u64 key)
-{
-	struct weave_entry *e = weave_entry_lookup(reg, key);
-
-	return e ? e->s->gen : 0;
 }
 
 /**
@@ -765,14 +751,17 @@ int weave_ioctl_list(struct file *file, void *arg)
 int weave_entries_init(struct weave_registry *reg)
 {
 	struct weave_index_header *h;
+	struct page *page;
 
 	if (weave_htable_init(&reg->entries, WEAVE_MIN_BUCKETS) ||
 	    weave_htable_init(&reg->locks, WEAVE_MIN_BUCKETS) ||
-	    weave_htable_init(&reg->watches, WEAVE_MIN_BUCKETS) ||
-	    !weave_index_page(reg, 0, WEAVE_GFP_STORE))
+	    weave_htable_init(&reg->watches, WEAVE_MIN_BUCKETS))
+		return -ENOMEM;
+	page = weave_index_page(reg, 0, WEAVE_GFP_STORE);
+	if (!page)
 		return -ENOMEM;
 
-	h = page_address(xa_load(&reg->index, 0));
+	h = page_address(page);
 	reg->header = h;
 	h->magic = WEAVE_INDEX_MAGIC;
 	h->slot_size = WEAVE_SLOT_SIZE;

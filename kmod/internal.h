@@ -465,7 +465,6 @@ void weave_events_init(struct weave_registry *reg);
 int weave_file_events_init(struct weave_file *wf);
 void weave_watches_release(struct weave_registry *reg, struct weave_file *wf);
 void weave_file_events_destroy(struct weave_file *wf);
-u64 weave_key_gen(struct weave_registry *reg, u64 key);
 int weave_ioctl_watch(struct file *file, void *arg);
 int weave_ioctl_unwatch(struct file *file, void *arg);
 int weave_ioctl_wait(struct file *file, void *arg);
