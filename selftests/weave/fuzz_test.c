@@ -1066,14 +1066,20 @@ place:
 	} else if (r < 97) {
 		/*
 		 * A weave view: the structure is whatever the registry holds
-		 * there, and the copy back fails. Not for WAIT, which
-		 * defuse() could not make harmless.
+		 * there, and the copy back fails. All of it inside the view:
+		 * the kernel writes only a command's output fields, so a
+		 * structure that ran past the view's end would have them
+		 * written into whatever mapping follows, maybe this
+		 * process's own memory. Not for WAIT, which defuse() could
+		 * not make harmless.
 		 */
 		void *m;
 		size_t mlen;
 
-		where = d->nr != 0x32 && pick_map(f, &m, &mlen) ?
-			(unsigned char *)m + (rn(mlen) & ~7UL) : arg;
+		where = d->nr != 0x32 && pick_map(f, &m, &mlen) &&
+			mlen >= size ?
+			(unsigned char *)m + (rn(mlen - size + 1) & ~7UL) :
+			arg;
 	} else {
 		/* ends partway into the guard page after argbuf */
 		size_t n = size ? rn(size < (size_t)f->ps ? size : f->ps) : 0;
