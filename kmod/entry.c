@@ -771,17 +771,27 @@ int weave_entries_init(struct weave_registry *reg)
 }
 
 /**
+ * weave_entries_release() - free every entry of a registry that died
+ * @reg: the registry, without files or views
+ *
+ * A netlink request may still look at @reg: it finds no entry.
+ */
+void weave_entries_release(struct weave_registry *reg)
+{
+	mutex_lock(&reg->lock);
+	weave_entries_clear(reg, NULL);
+	mutex_unlock(&reg->lock);
+}
+
+/**
  * weave_entries_destroy() - free every entry and the index of a registry
  * @reg: the registry, unreachable and without files or views
  */
 void weave_entries_destroy(struct weave_registry *reg)
 {
-	if (reg->entries.buckets) {
-		/* Nobody else can reach @reg; the lock is for the asserts. */
-		mutex_lock(&reg->lock);
-		weave_entries_clear(reg, NULL);
-		mutex_unlock(&reg->lock);
-	}
+	/* Nobody else can reach @reg; the lock is for the asserts. */
+	if (reg->entries.buckets)
+		weave_entries_release(reg);
 	weave_htable_destroy(&reg->entries);
 	weave_locks_destroy(reg);
 	weave_htable_destroy(&reg->locks);

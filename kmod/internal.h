@@ -227,7 +227,10 @@ struct weave_user {
 
 /**
  * struct weave_registry - a map from keys to buffers
- * @kref: attached files, plus one for the name table if persistent.
+ * @kref: the registry's memory: one reference for all its users, one for
+ *	each netlink request or UNLINKED event in progress.
+ * @users: attached files, plus one for the name if persistent; the
+ *	registry dies when it drops to zero (under weave_names_lock).
  * @lock: protects everything below that is not marked otherwise.
  * @node: on the registry list (under weave_names_lock).
  * @hnode: in the name table (under weave_names_lock).
@@ -236,8 +239,9 @@ struct weave_user {
  * @wns: IPC namespace the registry was created in, which scopes its name
  *	and counts it; NULL once the namespace is gone (under
  *	weave_names_lock).
- * @user: the creator's real user, whom the registry counts against
- *	(immutable).
+ * @user: the creator's real user, whom the registry counts against; NULL
+ *	once it is dead (under weave_names_lock).
+ * @creator: that user's id (immutable).
  * @id: unique id (immutable).
  * @flags: WEAVE_REG_* (under weave_names_lock).
  * @uid: owner.
@@ -274,6 +278,7 @@ struct weave_user {
  */
 struct weave_registry {
 	struct kref kref;
+	unsigned int users;
 	struct mutex lock;	/* see the comment at the top */
 	struct list_head node;
 	struct hlist_node hnode;
@@ -281,6 +286,7 @@ struct weave_registry {
 	bool hashed;
 	struct weave_ns *wns;
 	struct weave_user *user;
+	kuid_t creator;
 	u64 id;
 	unsigned int flags;
 	kuid_t uid;
@@ -539,6 +545,7 @@ void __weave_registry_usage(struct weave_registry *reg, struct weave_usage *u);
 int weave_entry_cache_init(void);
 void weave_entry_cache_exit(void);
 int weave_entries_init(struct weave_registry *reg);
+void weave_entries_release(struct weave_registry *reg);
 void weave_entries_destroy(struct weave_registry *reg);
 struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key);
 void weave_entry_put(struct weave_entry *e);

@@ -82,7 +82,7 @@ static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg,
 	    nla_put_u64_64bit(skb, WEAVE_A_REG_MAX_BYTES,
 			      READ_ONCE(weave_max_registry_bytes), WEAVE_A_PAD) ||
 	    nla_put_u32(skb, WEAVE_A_REG_CREATOR,
-			from_kuid_munged(ns, reg->user->uid)) ||
+			from_kuid_munged(ns, reg->creator)) ||
 	    nla_put_u32(skb, WEAVE_A_USER_REGISTRIES, usage->user_registries) ||
 	    nla_put_u32(skb, WEAVE_A_USER_MAX,
 			READ_ONCE(weave_max_registries_per_user)) ||

@@ -4,23 +4,33 @@
  *
  * Copyright (C) 2026 The weave authors
  *
- * A registry is reference counted (kref): each attached file holds one
- * reference and a persistent registry holds one more for its name until
- * it is unlinked. Mappings hold their file, so they keep the registry
- * alive through it.
+ * A registry has users and references, counted apart:
+ *
+ * - Its users are the files attached to it, plus its name if it is
+ *   persistent (mappings hold their file, so they count through it). The
+ *   name, the registry's place on the registry list and its counts against
+ *   its user and namespace live exactly as long as it has a user: when the
+ *   last one goes the registry dies, at once and whoever else still looks
+ *   at it. Its name is unhashed and its entries freed, so that a new
+ *   attach of the same name always creates a new, empty registry.
+ * - Its references (kref) keep its memory: the users hold one between
+ *   them, and netlink requests hold one each while they build a reply
+ *   (weave_registry_find_visible(), weave_registry_next_visible()), as
+ *   does the sender of an UNLINKED event. A dead registry has no name and
+ *   no entries left to show; the last reference frees the rest.
  *
  * weave_names_lock protects the name table, the list of all registries,
  * their number, the user table, the namespace table (namespace.c), and
- * each registry's hashed, flags, wns, uid, gid and mode fields; readers
- * outside it (statistics) take a READ_ONCE() snapshot. It is taken before
- * registry->lock, never after. The last reference is dropped with
- * kref_put_mutex() so a lookup by name can never find a registry that is
- * being freed.
+ * each registry's users, hashed, flags, wns, user, uid, gid and mode
+ * fields; readers outside it (statistics) take a READ_ONCE() snapshot. It
+ * is taken before registry->lock, never after. Only registries with users
+ * are on the list and in the name table, so whatever a lookup finds under
+ * the lock is alive.
  *
  * Names are scoped by IPC namespace (namespace.c), and a namespace's
  * names die with it. Each registry counts against its creator's real user
- * and its namespace until it is freed: the limits on those counts are
- * checked when one is created.
+ * and its namespace until it dies: the limits on those counts are checked
+ * when one is created.
  */
 #include <linux/cred.h>
 #include <linux/capability.h>
@@ -144,14 +154,18 @@ static void weave_user_forget(struct weave_user *u)
 static void weave_registry_unlist(struct weave_registry *reg)
 {
 	lockdep_assert_held(&weave_names_lock);
-	if (reg->hashed)
+	if (reg->hashed) {
 		hash_del(&reg->hnode);
-	list_del(&reg->node);
+		reg->hashed = false;
+	}
+	list_del_init(&reg->node);
 	weave_nr_registries--;
 	if (reg->wns)
 		reg->wns->nr_registries--;
+	reg->wns = NULL;
 	reg->user->nr_registries--;
 	weave_user_forget(reg->user);
+	reg->user = NULL;
 }
 
 static void weave_registry_free(struct weave_registry *reg)
@@ -161,18 +175,9 @@ static void weave_registry_free(struct weave_registry *reg)
 	kfree(reg);
 }
 
-/* Called by kref_put_mutex() with weave_names_lock held; drops it. */
 static void weave_registry_release(struct kref *kref)
 {
-	struct weave_registry *reg =
-		container_of(kref, struct weave_registry, kref);
-
-	/* Before the counts drop, which may free reg->user. */
-	weave_nl_reg_event(reg, WEAVE_CMD_REG_DEL);
-	weave_registry_unlist(reg);
-	mutex_unlock(&weave_names_lock);
-
-	weave_registry_free(reg);
+	weave_registry_free(container_of(kref, struct weave_registry, kref));
 }
 
 /**
@@ -183,7 +188,28 @@ static void weave_registry_release(struct kref *kref)
  */
 void weave_registry_put(struct weave_registry *reg)
 {
-	kref_put_mutex(&reg->kref, weave_registry_release, &weave_names_lock);
+	kref_put(&reg->kref, weave_registry_release);
+}
+
+/*
+ * Drop a user of @reg. The last one takes the registry's name, its place
+ * and its counts at once, frees its entries and drops the users'
+ * reference; a netlink request may still hold another.
+ */
+static void weave_registry_unuse(struct weave_registry *reg)
+{
+	mutex_lock(&weave_names_lock);
+	if (--reg->users) {
+		mutex_unlock(&weave_names_lock);
+		return;
+	}
+	/* Before the counts drop, which may free reg->user. */
+	weave_nl_reg_event(reg, WEAVE_CMD_REG_DEL);
+	weave_registry_unlist(reg);
+	mutex_unlock(&weave_names_lock);
+
+	weave_entries_release(reg);
+	weave_registry_put(reg);
 }
 
 static u32 weave_name_hash(const struct weave_ns *wns, const char *name)
@@ -210,7 +236,7 @@ static struct weave_registry *weave_name_find(const struct weave_ns *wns,
 
 /*
  * Take @reg's name away, keeping a reference for the UNLINKED event.
- * Under weave_names_lock. Returns whether the name's own reference must be
+ * Under weave_names_lock. Returns whether the name was a user that must be
  * dropped too (a persistent registry).
  */
 static bool weave_registry_unname(struct weave_registry *reg)
@@ -223,7 +249,7 @@ static bool weave_registry_unname(struct weave_registry *reg)
 	return reg->flags & WEAVE_REG_PERSIST;
 }
 
-/* After weave_registry_unname(): tell the watchers, drop the references. */
+/* After weave_registry_unname(): tell the watchers, drop the name. */
 static void weave_registry_unnamed(struct weave_registry *reg,
 				   struct weave_file *src, bool drop)
 {
@@ -231,7 +257,7 @@ static void weave_registry_unnamed(struct weave_registry *reg,
 	weave_event(reg, src, 0, WEAVE_EV_UNLINKED);
 	mutex_unlock(&reg->lock);
 	if (drop)
-		weave_registry_put(reg);
+		weave_registry_unuse(reg);
 	weave_registry_put(reg);
 }
 
@@ -313,7 +339,7 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 				return ERR_PTR(-EEXIST);
 			if (!weave_may_access(reg, mask))
 				return ERR_PTR(-EACCES);
-			kref_get(&reg->kref);
+			reg->users++;
 			return reg;
 		}
 		if (!(a->flags & WEAVE_ATTACH_CREATE))
@@ -347,13 +373,15 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	reg->id = ++weave_last_id;
 	reg->wns = wns;
 	reg->user = user;
+	reg->creator = user->uid;
+	reg->users = 1;
 	if (name) {
 		reg->name = name;
 		reg->hashed = true;
 		hash_add(weave_names, &reg->hnode, weave_name_hash(wns, name));
 		if (a->flags & WEAVE_ATTACH_PERSIST) {
 			reg->flags |= WEAVE_REG_PERSIST;
-			kref_get(&reg->kref);	/* the name's reference */
+			reg->users++;	/* the name */
 		}
 	} else {
 		reg->flags |= WEAVE_REG_ANON;
@@ -436,7 +464,7 @@ void weave_file_detach(struct weave_file *wf)
 	weave_locks_release(reg, wf);
 	mutex_unlock(&reg->lock);
 	atomic_dec(&reg->nr_files);
-	weave_registry_put(reg);
+	weave_registry_unuse(reg);
 }
 
 /**
@@ -617,8 +645,9 @@ struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 			}
 		}
 	}
-	if (reg && (!weave_registry_visible(reg, wns) ||
-		    !kref_get_unless_zero(&reg->kref)))
+	if (reg && weave_registry_visible(reg, wns))
+		kref_get(&reg->kref);
+	else
 		reg = NULL;
 	mutex_unlock(&weave_names_lock);
 	return reg;
@@ -641,8 +670,8 @@ struct weave_registry *weave_registry_next_visible(u64 after_id)
 	mutex_lock(&weave_names_lock);
 	wns = weave_ns_find(false);
 	list_for_each_entry(reg, &weave_registries, node) {
-		if (reg->id > after_id && weave_registry_visible(reg, wns) &&
-		    kref_get_unless_zero(&reg->kref)) {
+		if (reg->id > after_id && weave_registry_visible(reg, wns)) {
+			kref_get(&reg->kref);
 			found = reg;
 			break;
 		}
@@ -709,7 +738,7 @@ void weave_registry_usage(struct weave_registry *reg, struct weave_usage *u)
 void __weave_registry_usage(struct weave_registry *reg, struct weave_usage *u)
 {
 	lockdep_assert_held(&weave_names_lock);
-	u->user_registries = reg->user->nr_registries;
+	u->user_registries = reg->user ? reg->user->nr_registries : 0;
 	u->ns_registries = reg->wns ? reg->wns->nr_registries : 0;
 }
 
@@ -727,8 +756,9 @@ int weave_registry_init(void)
 /**
  * weave_registry_exit() - free persistent registries at module unload
  *
- * No file is open (each holds a module reference), so every registry
- * left is persistent and holds only its name's reference.
+ * No file is open (each holds a module reference) and the netlink family
+ * is gone, so every registry left is persistent, its name its only user
+ * and the users' its only reference.
  */
 void weave_registry_exit(void)
 {

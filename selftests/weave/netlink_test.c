@@ -522,6 +522,157 @@ TEST_F(nl, raw_requests)
 	close(s.fd);
 }
 
+/* ---- a name lives as long as its users ----------------------------------- */
+
+#define RECREATE_ROUNDS		3000
+#define RECREATE_SECONDS	60
+
+struct nl_load {
+	volatile int stop;
+	unsigned long requests;	/* per worker */
+	unsigned long found;	/* requests that found the registry */
+};
+
+static __u64 xorshift(__u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Spin for a random short while: the interleavings differ run to run. */
+static void jitter(__u64 *rnd)
+{
+	volatile unsigned int i, n = xorshift(rnd) % 2048;
+
+	for (i = 0; i < n; i++)
+		;
+}
+
+/*
+ * Worker @w: look at @name by netlink in a loop until told to stop: the
+ * registry dump, REG_GET by name, and the entry dump by name, each of
+ * which holds the registry while it builds its reply.
+ */
+static void nl_looker(struct nl_load *load, int w, const char *name,
+		      __u64 rnd)
+{
+	struct gnl s;
+	int n, ret;
+
+	if (gnl_open(&s))
+		_exit(100);
+	while (!load->stop) {
+		switch (xorshift(&rnd) % 3) {
+		case 0:
+			ret = gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_DUMP,
+					   NULL, &n);
+			break;
+		case 1:
+			ret = gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_ACK,
+					   name, &n);
+			break;
+		default:
+			ret = gnl_name_cmd(&s, WEAVE_CMD_ENTRY_GET, NLM_F_DUMP,
+					   name, &n);
+			break;
+		}
+		if (ret && ret != -ENOENT)
+			_exit(101);
+		__atomic_add_fetch(&load[w].requests, 1, __ATOMIC_RELAXED);
+		if (!ret)
+			__atomic_add_fetch(&load[w].found, 1, __ATOMIC_RELAXED);
+		jitter(&rnd);
+	}
+	_exit(0);
+}
+
+/*
+ * A name dies with its last user, whoever else is looking: while two
+ * processes list and show it by netlink as fast as they can, a process
+ * creates a registry of that name, fills it and closes it, again and
+ * again. Every attach after the last close must create a new, empty
+ * registry: CREATE|EXCL never gives EEXIST, plain CREATE never finds the
+ * old one, and ids only grow. WEAVE_FUZZ_SEED replays the timing.
+ */
+TEST_F(nl, name_dies_with_last_user)
+{
+	unsigned int round, eexist = 0, stale = 0, full = 0, other = 0;
+	const char *seed_env = getenv("WEAVE_FUZZ_SEED");
+	struct nl_load *load;
+	pid_t pid[2];
+	char name[64];
+	__u64 rnd, last_id = 0;
+	time_t end;
+	int i;
+
+	rnd = seed_env ? strtoull(seed_env, NULL, 0) :
+		(__u64)time(NULL) ^ ((__u64)getpid() << 32);
+	rnd |= 1;
+	TH_LOG("seed %llu (WEAVE_FUZZ_SEED)", (unsigned long long)rnd);
+
+	wv_name(name, sizeof(name), "nl-recreate");
+	load = mmap(NULL, 2 * sizeof(*load), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, load);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_GE(pid[i], 0);
+		if (!pid[i])
+			nl_looker(load, i, name, rnd + 2 * i + 2);
+	}
+
+	end = time(NULL) + RECREATE_SECONDS;
+	for (round = 0; round < RECREATE_ROUNDS && time(NULL) < end; round++) {
+		__u32 flags = WEAVE_ATTACH_CREATE;
+		struct weave_attach a;
+		struct weave_info info;
+		int fd;
+
+		if (round & 1)
+			flags |= WEAVE_ATTACH_EXCL;
+		fd = wv_open(name, O_RDWR, flags, 0600, 0, &a);
+		if (fd == -EEXIST) {
+			eexist++;
+			continue;
+		}
+		if (fd < 0) {
+			other++;
+			TH_LOG("round %u: attach: %s", round, strerror(-fd));
+			continue;
+		}
+		if (!(a.result & WEAVE_ATTACH_CREATED) || a.id <= last_id)
+			stale++;
+		last_id = a.id > last_id ? a.id : last_id;
+		if (wv_info(fd, &info) || info.count)
+			full++;
+		if (wv_set(fd, 1, "old", 3, 0, NULL) ||
+		    wv_set(fd, 2, "old", 3, 0, NULL))
+			other++;
+		jitter(&rnd);
+		close(fd);
+		jitter(&rnd);
+	}
+
+	load[0].stop = 1;
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, wv_wait(pid[i])) TH_LOG("worker %d", i);
+	TH_LOG("%u rounds; netlink requests %lu and %lu, found %lu and %lu",
+	       round, load[0].requests, load[1].requests, load[0].found,
+	       load[1].found);
+	EXPECT_EQ(0, eexist) TH_LOG("CREATE|EXCL after the last close: EEXIST");
+	EXPECT_EQ(0, stale) TH_LOG("attach found the old registry");
+	EXPECT_EQ(0, full) TH_LOG("a new registry had entries");
+	EXPECT_EQ(0, other);
+	/* The lookers raced with the rounds, or the test proved nothing. */
+	EXPECT_LE(500, round);
+	EXPECT_LE(100, load[0].found + load[1].found);
+	/* Nothing is left of the name. */
+	EXPECT_EQ(-ENOENT, wv_open(name, O_RDWR, 0, 0, 0, NULL));
+	munmap(load, 2 * sizeof(*load));
+}
+
 /* ---- monitor ---------------------------------------------------------------- */
 
 struct mon {
