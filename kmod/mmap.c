@@ -23,7 +23,9 @@
  * lock.
  *
  * Mappings are shared and never writable: VM_MAYWRITE and VM_MAYEXEC are
- * cleared so mprotect() cannot add them.
+ * cleared so mprotect() cannot add them. They cannot grow either
+ * (VM_DONTEXPAND, as for other driver mappings): mremap() refuses to
+ * extend one past the range that mmap() checked.
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -192,7 +194,7 @@ int weave_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 
 	vm_flags_clear(vma, VM_MAYWRITE | VM_MAYEXEC);
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTDUMP);
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = e;
 	vma->vm_ops = &weave_vm_ops;
 	atomic_inc(&reg->nr_views);

@@ -14,9 +14,6 @@
  *
  * Copyright (C) 2026 The weave authors
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* mremap() */
-#endif
 #include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -194,23 +191,18 @@ size_t weave_view_size(const struct weave_view *v)
 }
 
 /*
- * Grow the mapping to @len. mremap() keeps the kernel's binding of the
- * mapping to the entry; a driver may refuse to expand its mappings
- * (VM_DONTEXPAND, VM_PFNMAP), so fall back to a fresh mmap(), which the
- * caller then verifies against the slot like weave_view_map() does.
+ * Grow the mapping to @len: the kernel refuses to expand its mappings
+ * (mremap() fails with EFAULT), so map the span anew; the caller verifies
+ * the new mapping against the slot like weave_view_map() does.
  */
 static int weave_view_grow(struct weave_view *v, size_t len)
 {
 	void *m;
 
-	m = mremap((void *)v->_map, v->_map_len, len, MREMAP_MAYMOVE);
-	if (m == MAP_FAILED) {
-		m = mmap(NULL, len, PROT_READ, MAP_SHARED, v->_w->fd,
-			 v->_map_offset);
-		if (m == MAP_FAILED)
-			return errno == ENXIO ? -ENOENT : -errno;
-		munmap((void *)v->_map, v->_map_len);
-	}
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, v->_w->fd, v->_map_offset);
+	if (m == MAP_FAILED)
+		return errno == ENXIO ? -ENOENT : -errno;
+	munmap((void *)v->_map, v->_map_len);
 	v->_map = m;
 	v->_map_len = len;
 	return 0;

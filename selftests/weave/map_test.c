@@ -268,9 +268,11 @@ TEST_F(map, big_value_grows_in_place)
 	EXPECT_EQ(0, wv_probe(v3 + 16384, &c));
 	EXPECT_EQ(0, c);
 
-	/* extended by remapping */
-	v2 = mremap(v, 12288, 20480, MREMAP_MAYMOVE);
-	ASSERT_NE(MAP_FAILED, v2) TH_LOG("mremap: %s", strerror(errno));
+	/* seen further by mapping more of the span */
+	munmap(v, 12288);
+	v2 = mmap(NULL, 20480, PROT_READ, MAP_SHARED, self->fd,
+		  st.map_offset);
+	ASSERT_NE(MAP_FAILED, v2) TH_LOG("mmap: %s", strerror(errno));
 	EXPECT_EQ(0, memcmp(v2, in, 10000));
 	EXPECT_TRUE(wv_all_bytes(v2 + 10000, 10000, 0));
 
@@ -490,6 +492,57 @@ TEST_F(map, refused)
 		 self->info.index_size + (empty - 1) * self->info.entry_span);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(ENXIO, errno);
+}
+
+/*
+ * No mapping grows with mremap(): past the range mmap() checked it would
+ * only fault. Shrinking and moving still work.
+ */
+TEST_F(map, mremap_cannot_grow)
+{
+	size_t idx = self->info.index_size;
+	struct weave_stat st;
+	unsigned char *v, *p, *q;
+
+	/* the index, over its end */
+	p = mremap(self->index, idx, idx + self->ps, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EFAULT, errno);
+	/* and within it: a mapping of its first page */
+	v = mmap(NULL, self->ps, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, v);
+	p = mremap(v, self->ps, 2 * self->ps, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EFAULT, errno);
+	munmap(v, self->ps);
+
+	/* a view, within its span and past it */
+	ASSERT_EQ(0, wv_set(self->fd, 1, "abc", 3, 0, NULL));
+	v = map_view(self->fd, 1, 0, &st);
+	ASSERT_NE(MAP_FAILED, v);
+	p = mremap(v, self->ps, 2 * self->ps, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EFAULT, errno);
+	p = mremap(v, self->ps, st.map_size + self->ps, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, memcmp(v + st.data_offset, "abc", 3));
+
+	/* moved whole, it still shows the entry */
+	q = mmap(NULL, self->ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		 0);
+	ASSERT_NE(MAP_FAILED, q);
+	p = mremap(v, self->ps, self->ps, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ASSERT_EQ(q, p) TH_LOG("mremap: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(p + st.data_offset, "abc", 3));
+	munmap(p, self->ps);
+
+	/* a shrunk index mapping still reads the header */
+	p = mremap(self->index, idx, self->ps, 0);
+	ASSERT_EQ(self->index, p);
+	self->info.index_size = self->ps;
+	EXPECT_EQ(WEAVE_INDEX_MAGIC,
+		  ((struct weave_index_header *)p)->magic);
 }
 
 /* A view keeps an anonymous registry alive after its last file. */
