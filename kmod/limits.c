@@ -8,7 +8,8 @@
  * in /sys/module/weave/parameters affects the operations that start after
  * it. max_entries and max_entry_size are copied into a registry when it
  * is created, since they shape its map layout; the others apply at once.
- * Writes outside a limit's range are refused with EINVAL.
+ * Writes outside a limit's range are refused with EINVAL; every range
+ * starts at 1 or more, so 0 never turns a limit off.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -85,7 +86,7 @@ static int weave_set_entry_size(const char *val, const struct kernel_param *kp)
 static int weave_set_registry_bytes(const char *val,
 				    const struct kernel_param *kp)
 {
-	return weave_param_set_ulong(val, kp, 0, ULONG_MAX);
+	return weave_param_set_ulong(val, kp, 1, ULONG_MAX);
 }
 
 static int weave_set_per_file(const char *val, const struct kernel_param *kp)

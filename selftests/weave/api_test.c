@@ -128,6 +128,45 @@ TEST_F(api, handshake_errors)
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_API, &a));
 }
 
+/*
+ * No module parameter takes 0, nor a value past its bound, and a refused
+ * write leaves the value as it was.
+ */
+TEST(parameters_refuse_zero)
+{
+	static const struct {
+		const char *name;
+		__u64 max;	/* largest accepted value */
+	} params[] = {
+		{ "max_registries", 65536 },
+		{ "max_registries_per_ns", 65536 },
+		{ "max_registries_per_user", 65536 },
+		{ "max_entries", 1ULL << 24 },
+		{ "max_entry_size", 1ULL << 30 },
+		{ "max_registry_bytes", ~0ULL },
+		{ "max_locks", 1ULL << 20 },
+		{ "max_waiters", 1ULL << 20 },
+		{ "max_watches", 1ULL << 20 },
+	};
+	unsigned int i;
+	__u64 orig, v;
+
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
+		const char *name = params[i].name;
+
+		ASSERT_EQ(0, wv_param(name, &orig)) TH_LOG("%s", name);
+		EXPECT_EQ(-EINVAL, wv_param_set(name, 0)) TH_LOG("%s", name);
+		if (params[i].max != ~0ULL)
+			EXPECT_EQ(-EINVAL, wv_param_set(name, params[i].max + 1))
+				TH_LOG("%s", name);
+		ASSERT_EQ(0, wv_param(name, &v));
+		EXPECT_EQ(orig, v) TH_LOG("%s", name);
+		EXPECT_EQ(0, wv_param_set(name, params[i].max))
+			TH_LOG("%s", name);
+		EXPECT_EQ(0, wv_param_set(name, orig)) TH_LOG("%s", name);
+	}
+}
+
 /* Every command number the handshake does not announce gives ENOTTY. */
 TEST_F(api, unannounced_commands)
 {
