@@ -7,8 +7,10 @@
  * WEAVE_CMD_REG_GET shows one registry by name or dumps them all;
  * WEAVE_CMD_ENTRY_GET dumps one registry's entries; WEAVE_CMD_REG_UNLINK
  * removes a name. A caller sees only registries of its own IPC namespace
- * that it could attach read-only, whatever network namespace it asks from,
- * and unlinking needs the same rights as WEAVE_IOC_UNLINK.
+ * that it could attach read-only, whatever network namespace it asks from:
+ * for one it could not, it learns EACCES, as WEAVE_IOC_ATTACH would tell
+ * it, and nothing more. Unlinking needs the same rights as
+ * WEAVE_IOC_UNLINK.
  *
  * Dumps keep their place by registry id and slot number, both of which
  * only grow for a given object, so a registry or entry present for the
@@ -126,8 +128,8 @@ static int weave_nl_reg_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	reg = weave_registry_find_visible(nla_data(info->attrs[WEAVE_A_REG_NAME]),
 					  0);
-	if (!reg)
-		return -ENOENT;
+	if (IS_ERR(reg))
+		return PTR_ERR(reg);
 
 	ret = -ENOMEM;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -220,14 +222,14 @@ static int weave_nl_entry_get_dumpit(struct sk_buff *skb,
 			return -EINVAL;
 		reg = weave_registry_find_visible(name ? nla_data(name) : NULL,
 						  id ? nla_get_u64(id) : 0);
-		if (!reg)
-			return -ENOENT;
+		if (IS_ERR(reg))
+			return PTR_ERR(reg);
 		cb->args[0] = reg->id;
 		cb->args[1] = 1;
 	} else {
 		reg = weave_registry_find_visible(NULL, cb->args[0]);
-		if (!reg)
-			return 0;	/* gone meanwhile: the dump ends */
+		if (IS_ERR(reg))
+			return 0;	/* gone or chmod'ed: the dump ends */
 	}
 
 	mutex_lock(&reg->lock);

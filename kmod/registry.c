@@ -626,7 +626,13 @@ static bool weave_registry_visible(struct weave_registry *reg,
  * @name: its name, or NULL to find it by @id
  * @id: its id, when @name is NULL
  *
- * Return: the registry with a reference, or NULL.
+ * As for a file in a directory anyone may search, a caller learns that a
+ * registry of its IPC namespace exists (WEAVE_IOC_ATTACH tells it too),
+ * but nothing about it unless it could attach it read-only. Registries of
+ * other namespaces do not exist for it.
+ *
+ * Return: the registry with a reference, ERR_PTR(-ENOENT) or
+ * ERR_PTR(-EACCES).
  */
 struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 {
@@ -645,10 +651,12 @@ struct weave_registry *weave_registry_find_visible(const char *name, u64 id)
 			}
 		}
 	}
-	if (reg && weave_registry_visible(reg, wns))
-		kref_get(&reg->kref);
+	if (!reg || !wns || reg->wns != wns)
+		reg = ERR_PTR(-ENOENT);
+	else if (!weave_may_access(reg, MAY_READ))
+		reg = ERR_PTR(-EACCES);
 	else
-		reg = NULL;
+		kref_get(&reg->kref);
 	mutex_unlock(&weave_names_lock);
 	return reg;
 }
