@@ -18,8 +18,9 @@
 #include <sys/types.h>
 
 /*
- * The kernel ABI: struct weave_info, struct weave_stat, struct weave_api
- * and the WEAVE_SET_* / WEAVE_OP_* flags are used as they are.
+ * The kernel ABI: struct weave_info_args, struct weave_stat_args,
+ * struct weave_api_args and the WEAVE_SET_* / WEAVE_OP_* flags are used as
+ * they are.
  */
 #include <linux/weave.h>
 
@@ -99,15 +100,15 @@ WEAVE_EXPORT void weave_close(struct weave *w);
 /* Remove the name @name, like shm_unlink(); users keep the registry. */
 WEAVE_EXPORT int weave_unlink(const char *name);
 /* Describe the attached registry (WEAVE_IOC_INFO). */
-WEAVE_EXPORT int weave_info(struct weave *w, struct weave_info *info);
+WEAVE_EXPORT int weave_info(struct weave *w, struct weave_info_args *info);
 /* Change mode, owner or group (attr->flags says which), as fchmod/fchown. */
 WEAVE_EXPORT int weave_setattr(struct weave *w,
-			       const struct weave_setattr *attr);
+			       const struct weave_setattr_args *attr);
 /*
  * The kernel's handshake (WEAVE_IOC_API): API version, WEAVE_FEATURE_*
  * bits and limits. Needs no registry; opens /dev/weave for the call.
  */
-WEAVE_EXPORT int weave_probe(struct weave_api *api);
+WEAVE_EXPORT int weave_probe(struct weave_api_args *api);
 
 /*
  * ==== Map operations (weave_set(3)) ====
@@ -140,7 +141,7 @@ WEAVE_EXPORT int64_t weave_clear(struct weave *w);
 WEAVE_EXPORT int64_t weave_count(struct weave *w);
 /* Size, gen, birth and view location of @key (WEAVE_IOC_STAT). */
 WEAVE_EXPORT int weave_stat(struct weave *w, uint64_t key,
-			    struct weave_stat *st);
+			    struct weave_stat_args *st);
 
 /*
  * ==== In-place access (weave_write(3)) ====

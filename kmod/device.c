@@ -63,14 +63,14 @@ struct weave_ioctl_desc {
 /* @out_field: the first field written back (the first field: all of it). */
 #define WEAVE_IOCTL(cmd, name, func, out_field, fl)			\
 	WEAVE_IOCTL_DESC(_IOC_NR(WEAVE_IOC_##cmd), WEAVE_##cmd##_SIZE_VER0, \
-			 struct weave_##name, func,			\
-			 offsetof(struct weave_##name, out_field), fl)
+			 struct weave_##name##_args, func,		\
+			 offsetof(struct weave_##name##_args, out_field), fl)
 
 /* A command that writes nothing back. */
 #define WEAVE_IOCTL_IN(cmd, name, func, fl)				\
 	WEAVE_IOCTL_DESC(_IOC_NR(WEAVE_IOC_##cmd), WEAVE_##cmd##_SIZE_VER0, \
-			 struct weave_##name, func,			\
-			 sizeof(struct weave_##name), fl)
+			 struct weave_##name##_args, func,		\
+			 sizeof(struct weave_##name##_args), fl)
 
 static const struct weave_ioctl_desc weave_ioctls[] = {
 	WEAVE_IOCTL(API, api, weave_ioctl_api, api, 0),
@@ -105,33 +105,33 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 
 /* Every structure fits; the largest is checked at build time below. */
 union weave_ioctl_arg {
-	struct weave_api api;
-	struct weave_attach attach;
-	struct weave_unlink unlink;
-	struct weave_info info;
-	struct weave_setattr setattr;
-	struct weave_set set;
-	struct weave_get get;
-	struct weave_write write;
-	struct weave_resize resize;
-	struct weave_delete delete;
-	struct weave_clear clear;
-	struct weave_stat stat;
-	struct weave_list list;
-	struct weave_lock lock;
-	struct weave_unlock unlock;
-	struct weave_watch watch;
-	struct weave_wait wait;
+	struct weave_api_args api;
+	struct weave_attach_args attach;
+	struct weave_unlink_args unlink;
+	struct weave_info_args info;
+	struct weave_setattr_args setattr;
+	struct weave_set_args set;
+	struct weave_get_args get;
+	struct weave_write_args write;
+	struct weave_resize_args resize;
+	struct weave_delete_args delete;
+	struct weave_clear_args clear;
+	struct weave_stat_args stat;
+	struct weave_list_args list;
+	struct weave_lock_args lock;
+	struct weave_unlock_args unlock;
+	struct weave_watch_args watch;
+	struct weave_wait_args wait;
 };
 
 static int weave_ioctl_api(struct file *file, void *arg)
 {
-	struct weave_api *a = arg;
+	struct weave_api_args *a = arg;
 	unsigned int i;
 
 	if (a->api != WEAVE_API ||
 	    memchr_inv(&a->features, 0, sizeof(*a) -
-		       offsetof(struct weave_api, features)))
+		       offsetof(struct weave_api_args, features)))
 		return -EINVAL;
 
 	a->features = WEAVE_FEATURES;
@@ -144,8 +144,8 @@ static int weave_ioctl_api(struct file *file, void *arg)
 	return 0;
 }
 
-static long __weave_hot weave_ioctl(struct file *file, unsigned int cmd,
-				    unsigned long uarg)
+static long __weave_hot weave_fop_ioctl(struct file *file, unsigned int cmd,
+					unsigned long uarg)
 {
 	void __user *argp = (void __user *)uarg;
 	const struct weave_ioctl_desc *d;
@@ -189,7 +189,7 @@ static long __weave_hot weave_ioctl(struct file *file, unsigned int cmd,
 	return 0;
 }
 
-static int weave_open(struct inode *inode, struct file *file)
+static int weave_fop_open(struct inode *inode, struct file *file)
 {
 	struct weave_file *wf;
 
@@ -219,7 +219,7 @@ err_free:
 	return ret;
 }
 
-static int weave_release(struct inode *inode, struct file *file)
+static int weave_fop_release(struct inode *inode, struct file *file)
 {
 	struct weave_file *wf = file->private_data;
 
@@ -231,7 +231,7 @@ static int weave_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static void weave_show_fdinfo(struct seq_file *m, struct file *file)
+static void weave_fop_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 
@@ -243,15 +243,15 @@ static void weave_show_fdinfo(struct seq_file *m, struct file *file)
 
 static const struct file_operations weave_fops = {
 	.owner		= THIS_MODULE,
-	.open		= weave_open,
-	.release	= weave_release,
-	.read		= weave_read,
-	.poll		= weave_poll,
-	.flush		= weave_flush,
-	.unlocked_ioctl	= weave_ioctl,
+	.open		= weave_fop_open,
+	.release	= weave_fop_release,
+	.read		= weave_fop_read,
+	.poll		= weave_fop_poll,
+	.flush		= weave_fop_flush,
+	.unlocked_ioctl	= weave_fop_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap		= weave_mmap,
-	.show_fdinfo	= weave_show_fdinfo,
+	.mmap		= weave_fop_mmap,
+	.show_fdinfo	= weave_fop_show_fdinfo,
 	.llseek		= noop_llseek,
 };
 

@@ -336,14 +336,14 @@ static inline void weave_op_end(struct weave_registry *reg,
 /**
  * weave_ioctl_set() - WEAVE_IOC_SET: replace a value, creating the entry
  * @file: an attached, writable file
- * @arg: &struct weave_set
+ * @arg: &struct weave_set_args
  *
  * Return: 0 or a negative errno.
  */
 int __weave_hot weave_ioctl_set(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_set *a = arg;
+	struct weave_set_args *a = arg;
 	const u32 both = WEAVE_SET_NOREPLACE | WEAVE_SET_NOCREATE;
 	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
@@ -410,14 +410,14 @@ out_free:
 /**
  * weave_ioctl_get() - WEAVE_IOC_GET: copy a value out
  * @file: an attached file
- * @arg: &struct weave_get
+ * @arg: &struct weave_get_args
  *
  * Return: 0 or a negative errno.
  */
 int __weave_hot weave_ioctl_get(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_get *a = arg;
+	struct weave_get_args *a = arg;
 	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
 	struct weave_entry *e;
@@ -465,14 +465,14 @@ out_end:
 /**
  * weave_ioctl_write() - WEAVE_IOC_WRITE: write bytes in place
  * @file: an attached, writable file
- * @arg: &struct weave_write
+ * @arg: &struct weave_write_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_write(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_write *a = arg;
+	struct weave_write_args *a = arg;
 	u32 mask = WEAVE_EV_CHANGED;
 	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
@@ -526,14 +526,14 @@ out_free:
 /**
  * weave_ioctl_resize() - WEAVE_IOC_RESIZE: grow or shrink in place
  * @file: an attached, writable file
- * @arg: &struct weave_resize
+ * @arg: &struct weave_resize_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_resize(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_resize *a = arg;
+	struct weave_resize_args *a = arg;
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	struct weave_slot *s;
@@ -571,14 +571,14 @@ out_end:
 /**
  * weave_ioctl_delete() - WEAVE_IOC_DELETE: remove an entry
  * @file: an attached, writable file
- * @arg: &struct weave_delete
+ * @arg: &struct weave_delete_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_delete(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_delete *a = arg;
+	struct weave_delete_args *a = arg;
 	struct weave_hold *tmp;
 	struct weave_entry *e;
 	int ret;
@@ -634,7 +634,7 @@ static u64 weave_entries_clear(struct weave_registry *reg,
 /**
  * weave_ioctl_clear() - WEAVE_IOC_CLEAR: remove every entry
  * @file: an attached, writable file
- * @arg: &struct weave_clear
+ * @arg: &struct weave_clear_args
  *
  * Entries locked by other files are removed too: clearing is an
  * operation on the registry, not on keys.
@@ -644,7 +644,7 @@ static u64 weave_entries_clear(struct weave_registry *reg,
 int weave_ioctl_clear(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_clear *a = arg;
+	struct weave_clear_args *a = arg;
 
 	if (a->flags & ~WEAVE_CLEAR_VALID || a->reserved || a->count || a->gen)
 		return -EINVAL;
@@ -661,20 +661,21 @@ int weave_ioctl_clear(struct file *file, void *arg)
 /**
  * weave_ioctl_stat() - WEAVE_IOC_STAT: look an entry up
  * @file: an attached file
- * @arg: &struct weave_stat
+ * @arg: &struct weave_stat_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_stat(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_stat *a = arg;
+	struct weave_stat_args *a = arg;
 	struct weave_entry *e;
 	struct weave_slot *s;
 	int ret = 0;
 
 	if (!a->key || a->flags || a->reserved ||
-	    memchr_inv(&a->gen, 0, sizeof(*a) - offsetof(struct weave_stat, gen)))
+	    memchr_inv(&a->gen, 0,
+		       sizeof(*a) - offsetof(struct weave_stat_args, gen)))
 		return -EINVAL;
 
 	mutex_lock(&reg->lock);
@@ -698,7 +699,7 @@ int weave_ioctl_stat(struct file *file, void *arg)
 /**
  * weave_ioctl_list() - WEAVE_IOC_LIST: the next batch of keys
  * @file: an attached file
- * @arg: &struct weave_list
+ * @arg: &struct weave_list_args
  *
  * The cursor is a slot number. An entry keeps its slot for its life, so
  * a key present for the whole walk is met exactly once.
@@ -708,7 +709,7 @@ int weave_ioctl_stat(struct file *file, void *arg)
 int weave_ioctl_list(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_list *a = arg;
+	struct weave_list_args *a = arg;
 	struct weave_slot *s;
 	u32 n = 0, slot;
 	u64 *keys;

@@ -289,7 +289,7 @@ static void weave_watch_free(struct weave_registry *reg, struct weave_watcher *w
 /**
  * weave_ioctl_watch() - WEAVE_IOC_WATCH: watch a key or every key
  * @file: an attached file
- * @arg: &struct weave_watch
+ * @arg: &struct weave_watch_args
  *
  * Watching a key again replaces its event mask and flags.
  *
@@ -299,7 +299,7 @@ int weave_ioctl_watch(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
-	struct weave_watch *a = arg;
+	struct weave_watch_args *a = arg;
 	struct weave_keywatch *kw = NULL;
 	struct weave_hnode *n;
 	struct weave_watcher *w;
@@ -360,7 +360,7 @@ out_unlock:
 /**
  * weave_ioctl_unwatch() - WEAVE_IOC_UNWATCH: stop watching
  * @file: an attached file
- * @arg: &struct weave_watch, events and flags 0
+ * @arg: &struct weave_watch_args, events and flags 0
  *
  * Events already pending stay readable.
  *
@@ -369,7 +369,7 @@ out_unlock:
 int weave_ioctl_unwatch(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_watch *a = arg;
+	struct weave_watch_args *a = arg;
 	struct weave_watcher *w;
 	int ret = 0;
 
@@ -399,7 +399,7 @@ void weave_watches_release(struct weave_registry *reg, struct weave_file *wf)
 		weave_watch_free(reg, w);
 }
 
-/* Has a close() by our own process come since @seq? See weave_flush(). */
+/* Has a close() by our own process come since @seq? See weave_fop_flush(). */
 static bool weave_flushed(struct weave_file *wf, unsigned int seq)
 {
 	return READ_ONCE(wf->flush_seq) != seq &&
@@ -488,7 +488,7 @@ static u64 weave_wait_gen(struct weave_registry *reg, struct weave_file *wf,
 /**
  * weave_ioctl_wait() - WEAVE_IOC_WAIT: sleep until a key's gen differs
  * @file: an attached file
- * @arg: &struct weave_wait
+ * @arg: &struct weave_wait_args
  *
  * A key without an entry has gen 0, so waiting for gen 0 waits for its
  * creation.
@@ -500,7 +500,7 @@ int __weave_hot weave_ioctl_wait(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
-	struct weave_wait *a = arg;
+	struct weave_wait_args *a = arg;
 	unsigned int b = weave_genwq_of(a->key);
 	unsigned int bseq, fseq = READ_ONCE(wf->flush_seq);
 	/* Where this file's last wait found its key: a hint, checked. */
@@ -576,7 +576,7 @@ static bool weave_readable(struct weave_file *wf)
 }
 
 /**
- * weave_read() - read pending events as &struct weave_event records
+ * weave_fop_read() - read pending events as &struct weave_event records
  * @file: an attached file
  * @buf: user buffer
  * @count: its size; smaller than one record gives -EINVAL
@@ -585,8 +585,8 @@ static bool weave_readable(struct weave_file *wf)
  * Return: bytes read (whole records), or -EAGAIN, -ERESTARTSYS, -EBADF
  * (the process closed the file meanwhile), -EFAULT.
  */
-ssize_t __weave_hot weave_read(struct file *file, char __user *buf,
-			       size_t count, loff_t *ppos)
+ssize_t __weave_hot weave_fop_read(struct file *file, char __user *buf,
+				   size_t count, loff_t *ppos)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
@@ -650,14 +650,14 @@ out_free:
 }
 
 /**
- * weave_poll() - readable while events are pending
+ * weave_fop_poll() - readable while events are pending
  * @file: the file
  * @pt: poll table
  *
  * Return: the poll mask; EPOLLERR for an unattached file.
  */
-__poll_t __weave_hot weave_poll(struct file *file,
-				struct poll_table_struct *pt)
+__poll_t __weave_hot weave_fop_poll(struct file *file,
+				    struct poll_table_struct *pt)
 {
 	struct weave_file *wf = file->private_data;
 
@@ -669,7 +669,7 @@ __poll_t __weave_hot weave_poll(struct file *file,
 }
 
 /**
- * weave_flush() - a close() of a descriptor of this file
+ * weave_fop_flush() - a close() of a descriptor of this file
  * @file: the file
  * @id: the closing process's files_struct
  *
@@ -680,7 +680,7 @@ __poll_t __weave_hot weave_poll(struct file *file,
  *
  * Return: 0.
  */
-int weave_flush(struct file *file, fl_owner_t id)
+int weave_fop_flush(struct file *file, fl_owner_t id)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;

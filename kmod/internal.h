@@ -474,10 +474,10 @@ void weave_file_events_destroy(struct weave_file *wf);
 int weave_ioctl_watch(struct file *file, void *arg);
 int weave_ioctl_unwatch(struct file *file, void *arg);
 int weave_ioctl_wait(struct file *file, void *arg);
-ssize_t weave_read(struct file *file, char __user *buf, size_t count,
-		   loff_t *ppos);
-__poll_t weave_poll(struct file *file, struct poll_table_struct *pt);
-int weave_flush(struct file *file, fl_owner_t id);
+ssize_t weave_fop_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos);
+__poll_t weave_fop_poll(struct file *file, struct poll_table_struct *pt);
+int weave_fop_flush(struct file *file, fl_owner_t id);
 
 /* netlink.c */
 int weave_nl_init(void);
@@ -600,7 +600,7 @@ struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
 void weave_store_destroy(struct weave_registry *reg);
 
 /* mmap.c */
-int weave_mmap(struct file *file, struct vm_area_struct *vma);
+int weave_fop_mmap(struct file *file, struct vm_area_struct *vma);
 void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 	       unsigned long nr);
 unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot);

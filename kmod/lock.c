@@ -429,7 +429,7 @@ static int weave_lock_convert(struct weave_registry *reg,
 /**
  * weave_ioctl_lock() - WEAVE_IOC_LOCK: lock a key
  * @file: an attached file; exclusive locks need a writable one
- * @arg: &struct weave_lock
+ * @arg: &struct weave_lock_args
  *
  * Return: 0 or a negative errno.
  */
@@ -437,7 +437,7 @@ int weave_ioctl_lock(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
-	struct weave_lock *a = arg;
+	struct weave_lock_args *a = arg;
 	bool excl = !(a->flags & WEAVE_LOCK_SHARED);
 	bool nonblock = weave_nonblock(file, a->flags);
 	ktime_t deadline = KTIME_MAX;
@@ -473,14 +473,14 @@ int weave_ioctl_lock(struct file *file, void *arg)
 /**
  * weave_ioctl_unlock() - WEAVE_IOC_UNLOCK: release a lock
  * @file: an attached file
- * @arg: &struct weave_unlock
+ * @arg: &struct weave_unlock_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_unlock(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_unlock *a = arg;
+	struct weave_unlock_args *a = arg;
 	struct weave_lockstate *ls;
 	struct weave_hold *h = NULL;
 	int ret = 0;

@@ -164,13 +164,13 @@ static struct weave_entry *weave_view_entry(struct weave_registry *reg,
 }
 
 /**
- * weave_mmap() - map the index or an entry's view, read-only
+ * weave_fop_mmap() - map the index or an entry's view, read-only
  * @file: an attached file
  * @vma: the new mapping
  *
  * Return: 0 or a negative errno.
  */
-int weave_mmap(struct file *file, struct vm_area_struct *vma)
+int weave_fop_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	unsigned long npages = vma_pages(vma);

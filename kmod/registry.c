@@ -293,7 +293,7 @@ static char *weave_name_from_user(u64 uname)
 	return name;
 }
 
-static int weave_attach_check(const struct weave_attach *a)
+static int weave_attach_check(const struct weave_attach_args *a)
 {
 	if (a->flags & ~WEAVE_ATTACH_VALID || a->mode & ~0777 ||
 	    a->reserved || a->id || a->index_size || a->result)
@@ -318,7 +318,7 @@ static int weave_attach_check(const struct weave_attach *a)
  * caller. Called with weave_names_lock held.
  */
 static struct weave_registry *weave_attach_lookup(struct file *file,
-						  struct weave_attach *a,
+						  struct weave_attach_args *a,
 						  char *name)
 {
 	struct weave_ns *wns = weave_ns_find(false);
@@ -398,14 +398,14 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 /**
  * weave_ioctl_attach() - WEAVE_IOC_ATTACH: bind a file to a registry
  * @file: an unattached /dev/weave file
- * @arg: &struct weave_attach
+ * @arg: &struct weave_attach_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_attach(struct file *file, void *arg)
 {
 	struct weave_file *wf = file->private_data;
-	struct weave_attach *a = arg;
+	struct weave_attach_args *a = arg;
 	struct weave_registry *reg;
 	char *name = NULL;
 	int ret;
@@ -533,13 +533,13 @@ void weave_registry_ns_dead(struct weave_ns *wns)
 /**
  * weave_ioctl_unlink() - WEAVE_IOC_UNLINK: remove a registry's name
  * @file: any /dev/weave file
- * @arg: &struct weave_unlink
+ * @arg: &struct weave_unlink_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_unlink(struct file *file, void *arg)
 {
-	struct weave_unlink *u = arg;
+	struct weave_unlink_args *u = arg;
 	char *name;
 	int ret;
 
@@ -556,7 +556,7 @@ int weave_ioctl_unlink(struct file *file, void *arg)
 /**
  * weave_ioctl_setattr() - WEAVE_IOC_SETATTR: change owner, group or mode
  * @file: an attached file
- * @arg: &struct weave_setattr
+ * @arg: &struct weave_setattr_args
  *
  * Like fchmod() and fchown() on the registry, allowed to its owner and to
  * CAP_IPC_OWNER in its IPC namespace's user namespace, as SysV IPC_SET is.
@@ -569,7 +569,7 @@ int weave_ioctl_setattr(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct user_namespace *ns = current_user_ns();
-	struct weave_setattr *a = arg;
+	struct weave_setattr_args *a = arg;
 	kuid_t uid = INVALID_UID;
 	kgid_t gid = INVALID_GID;
 	int ret = 0;
@@ -691,14 +691,14 @@ struct weave_registry *weave_registry_next_visible(u64 after_id)
 /**
  * weave_ioctl_info() - WEAVE_IOC_INFO: describe the attached registry
  * @file: an attached file
- * @arg: &struct weave_info
+ * @arg: &struct weave_info_args
  *
  * Return: 0 or a negative errno.
  */
 int weave_ioctl_info(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
-	struct weave_info *info = arg;
+	struct weave_info_args *info = arg;
 
 	if (memchr_inv(info, 0, sizeof(*info)))
 		return -EINVAL;

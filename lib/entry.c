@@ -16,7 +16,7 @@
 static int weave_set_common(struct weave *w, uint64_t key, const void *buf,
 			    size_t len, unsigned int flags, uint64_t *gen)
 {
-	struct weave_set s = {
+	struct weave_set_args s = {
 		.key = key,
 		.buf = (uintptr_t)buf,
 		.len = len,
@@ -44,9 +44,9 @@ int weave_set(struct weave *w, uint64_t key, const void *buf, size_t len)
 }
 
 static int weave_get_at(struct weave *w, uint64_t key, uint64_t offset,
-			void *buf, size_t len, struct weave_get *g)
+			void *buf, size_t len, struct weave_get_args *g)
 {
-	*g = (struct weave_get){
+	*g = (struct weave_get_args){
 		.key = key,
 		.buf = (uintptr_t)buf,
 		.len = len,
@@ -60,7 +60,7 @@ static int weave_get_at(struct weave *w, uint64_t key, uint64_t offset,
 ssize_t weave_get(struct weave *w, uint64_t key, void *buf, size_t len,
 		  uint64_t *gen)
 {
-	struct weave_get g;
+	struct weave_get_args g;
 	int err;
 
 	err = weave_get_at(w, key, 0, buf, len, &g);
@@ -76,7 +76,7 @@ ssize_t weave_get(struct weave *w, uint64_t key, void *buf, size_t len,
 ssize_t weave_read(struct weave *w, uint64_t key, uint64_t offset, void *buf,
 		   size_t len)
 {
-	struct weave_get g;
+	struct weave_get_args g;
 	int err;
 
 	if (len > SSIZE_MAX)
@@ -87,9 +87,9 @@ ssize_t weave_read(struct weave *w, uint64_t key, uint64_t offset, void *buf,
 	return g.copied;
 }
 
-int weave_stat(struct weave *w, uint64_t key, struct weave_stat *st)
+int weave_stat(struct weave *w, uint64_t key, struct weave_stat_args *st)
 {
-	struct weave_stat s = { .key = key };
+	struct weave_stat_args s = { .key = key };
 	int err;
 
 	if (!key || !st)
@@ -102,7 +102,7 @@ int weave_stat(struct weave *w, uint64_t key, struct weave_stat *st)
 
 int weave_has(struct weave *w, uint64_t key)
 {
-	struct weave_stat s = { .key = key };
+	struct weave_stat_args s = { .key = key };
 	int err;
 
 	if (!key)
@@ -115,7 +115,7 @@ int weave_has(struct weave *w, uint64_t key)
 
 int weave_delete(struct weave *w, uint64_t key)
 {
-	struct weave_delete d = { .key = key };
+	struct weave_delete_args d = { .key = key };
 
 	if (!key)
 		return -EINVAL;
@@ -124,7 +124,7 @@ int weave_delete(struct weave *w, uint64_t key)
 
 int64_t weave_clear(struct weave *w)
 {
-	struct weave_clear c = { 0 };
+	struct weave_clear_args c = { 0 };
 	int err;
 
 	err = weave_ioctl(w->fd, WEAVE_IOC_CLEAR, &c);
@@ -135,7 +135,7 @@ int64_t weave_clear(struct weave *w)
 
 int64_t weave_count(struct weave *w)
 {
-	struct weave_info info = { 0 };
+	struct weave_info_args info = { 0 };
 	int err;
 
 	err = weave_ioctl(w->fd, WEAVE_IOC_INFO, &info);
@@ -147,7 +147,7 @@ int64_t weave_count(struct weave *w)
 int weave_write(struct weave *w, uint64_t key, uint64_t offset,
 		const void *buf, size_t len)
 {
-	struct weave_write wr = {
+	struct weave_write_args wr = {
 		.key = key,
 		.buf = (uintptr_t)buf,
 		.len = len,
@@ -161,7 +161,7 @@ int weave_write(struct weave *w, uint64_t key, uint64_t offset,
 
 int weave_resize(struct weave *w, uint64_t key, uint64_t size)
 {
-	struct weave_resize r = { .key = key, .size = size };
+	struct weave_resize_args r = { .key = key, .size = size };
 
 	if (!key)
 		return -EINVAL;

@@ -23,7 +23,7 @@
 int weave_watch(struct weave *w, uint64_t key, unsigned int events,
 		unsigned int flags)
 {
-	struct weave_watch wa = { .key = key, .events = events, .flags = flags };
+	struct weave_watch_args wa = { .key = key, .events = events, .flags = flags };
 
 	if (!events || (events & ~WEAVE_EV_ALL) || (flags & ~WEAVE_WATCH_VALID))
 		return -EINVAL;
@@ -32,7 +32,7 @@ int weave_watch(struct weave *w, uint64_t key, unsigned int events,
 
 int weave_unwatch(struct weave *w, uint64_t key)
 {
-	struct weave_watch wa = { .key = key };
+	struct weave_watch_args wa = { .key = key };
 
 	return weave_ioctl(w->fd, WEAVE_IOC_UNWATCH, &wa);
 }
@@ -124,7 +124,7 @@ ssize_t weave_events(struct weave *w, struct weave_event *ev, size_t n,
 int weave_wait(struct weave *w, uint64_t key, uint64_t gen,
 	       int64_t timeout_ns, uint64_t *cur_gen)
 {
-	struct weave_wait wt = { .key = key, .gen = gen };
+	struct weave_wait_args wt = { .key = key, .gen = gen };
 	int err;
 
 	if (!key)

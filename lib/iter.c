@@ -13,7 +13,7 @@
 int weave_list(struct weave *w, uint64_t *cursor, uint64_t *keys,
 	       unsigned int n)
 {
-	struct weave_list l = { 0 };
+	struct weave_list_args l = { 0 };
 	int err;
 
 	if (!cursor || !n || n > WEAVE_LIST_MAX)

@@ -16,7 +16,7 @@
 int weave_lock(struct weave *w, uint64_t key, unsigned int flags,
 	       int64_t timeout_ns)
 {
-	struct weave_lock l = { .key = key, .flags = flags };
+	struct weave_lock_args l = { .key = key, .flags = flags };
 	int err;
 
 	if (!key || (flags & ~WEAVE_LOCK_LIB_VALID))
@@ -33,7 +33,7 @@ int weave_lock(struct weave *w, uint64_t key, unsigned int flags,
 
 int weave_unlock(struct weave *w, uint64_t key, unsigned int flags)
 {
-	struct weave_unlock u = { .key = key, .flags = flags };
+	struct weave_unlock_args u = { .key = key, .flags = flags };
 
 	if (!key || (flags & ~WEAVE_UNLOCK_VALID))
 		return -EINVAL;
@@ -73,7 +73,7 @@ int weave_lock_info(struct weave *w, uint64_t key, struct weave_lock_info *li)
 	const struct weave_slot *s;
 	const unsigned char *idx;
 	struct weave_lock_info n;
-	struct weave_stat st;
+	struct weave_stat_args st;
 	uint64_t skey, birth;
 	uint32_t seq;
 	int err, tries;

@@ -56,7 +56,7 @@ static struct weave *weave_alloc(int fd, bool rdonly, uint64_t id,
 int weave_open_params(const char *name, unsigned int flags, mode_t mode,
 		      struct weave_params *p, struct weave **wp)
 {
-	struct weave_attach at = { 0 };
+	struct weave_attach_args at = { 0 };
 	struct weave *w;
 	unsigned int i;
 	int fd, err;
@@ -129,7 +129,7 @@ int weave_open(const char *name, unsigned int flags, mode_t mode,
 
 int weave_from_fd(int fd, struct weave **wp)
 {
-	struct weave_info info = { 0 };
+	struct weave_info_args info = { 0 };
 	struct weave *w;
 	int err;
 
@@ -168,7 +168,7 @@ void weave_close(struct weave *w)
 
 int weave_unlink(const char *name)
 {
-	struct weave_unlink un = { 0 };
+	struct weave_unlink_args un = { 0 };
 	int fd, err;
 
 	if (!name || !weave_name_ok(name))
@@ -182,9 +182,9 @@ int weave_unlink(const char *name)
 	return err;
 }
 
-int weave_setattr(struct weave *w, const struct weave_setattr *attr)
+int weave_setattr(struct weave *w, const struct weave_setattr_args *attr)
 {
-	struct weave_setattr a;
+	struct weave_setattr_args a;
 
 	if (!attr)
 		return -EINVAL;
@@ -192,9 +192,9 @@ int weave_setattr(struct weave *w, const struct weave_setattr *attr)
 	return weave_ioctl(w->fd, WEAVE_IOC_SETATTR, &a);
 }
 
-int weave_info(struct weave *w, struct weave_info *info)
+int weave_info(struct weave *w, struct weave_info_args *info)
 {
-	struct weave_info in = { 0 };
+	struct weave_info_args in = { 0 };
 	int err;
 
 	if (!info)
@@ -205,9 +205,9 @@ int weave_info(struct weave *w, struct weave_info *info)
 	return err;
 }
 
-int weave_probe(struct weave_api *api)
+int weave_probe(struct weave_api_args *api)
 {
-	struct weave_api a = { .api = WEAVE_API };
+	struct weave_api_args a = { .api = WEAVE_API };
 	int fd, err;
 
 	if (!api)

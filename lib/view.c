@@ -69,7 +69,7 @@ int weave_view_map(struct weave *w, uint64_t key, struct weave_view *v)
 {
 	const unsigned char *idx;
 	const struct weave_slot *s;
-	struct weave_stat st;
+	struct weave_stat_args st;
 	struct weave_snap sn;
 	struct weave_view nv;
 	size_t len;

@@ -47,7 +47,7 @@ struct weave_set_v1 {
 #define WEAVE_IOC_SET_V1 _IOWR(WEAVE_IOC_MAGIC, 0x10, struct weave_set_v1)
 
 struct weave_stat_v1 {
-	struct weave_stat v0;
+	struct weave_stat_args v0;
 	__u64 future[2];
 };
 #define WEAVE_IOC_STAT_V1 _IOWR(WEAVE_IOC_MAGIC, 0x16, struct weave_stat_v1)
@@ -73,7 +73,7 @@ FIXTURE_TEARDOWN(api)
 
 TEST_F(api, handshake)
 {
-	struct weave_api a;
+	struct weave_api_args a;
 	__u64 param = 0;
 	size_t i;
 
@@ -96,7 +96,7 @@ TEST_F(api, handshake)
 		EXPECT_EQ(param, a.max_registry_bytes);
 
 	/* The same answer on an attached file. */
-	struct weave_api b;
+	struct weave_api_args b;
 
 	ASSERT_EQ(0, wv_api(self->fd, &b));
 	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
@@ -104,7 +104,7 @@ TEST_F(api, handshake)
 
 TEST_F(api, handshake_errors)
 {
-	struct weave_api a;
+	struct weave_api_args a;
 
 	memset(&a, 0, sizeof(a));
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_API, &a));
@@ -171,7 +171,7 @@ TEST(parameters_refuse_zero)
 TEST_F(api, unannounced_commands)
 {
 	unsigned char buf[256];
-	struct weave_api a;
+	struct weave_api_args a;
 	unsigned int nr;
 
 	ASSERT_EQ(0, wv_api(self->fd, &a));
@@ -189,7 +189,7 @@ TEST_F(api, unannounced_commands)
 
 TEST_F(api, bad_type_and_direction)
 {
-	struct weave_set s;
+	struct weave_set_args s;
 	char name[64];
 
 	memset(&s, 0, sizeof(s));
@@ -199,15 +199,15 @@ TEST_F(api, bad_type_and_direction)
 
 	/* Another magic. */
 	EXPECT_EQ(-ENOTTY, wv_ioctl(self->fd,
-			_IOWR('W', 0x10, struct weave_set), &s));
+			_IOWR('W', 0x10, struct weave_set_args), &s));
 	/* Right magic and nr, wrong direction. */
 	EXPECT_EQ(-ENOTTY, wv_ioctl(self->fd,
-			_IOW(WEAVE_IOC_MAGIC, 0x10, struct weave_set), &s));
+			_IOW(WEAVE_IOC_MAGIC, 0x10, struct weave_set_args), &s));
 	EXPECT_EQ(-ENOTTY, wv_ioctl(self->fd,
-			_IOR(WEAVE_IOC_MAGIC, 0x10, struct weave_set), &s));
+			_IOR(WEAVE_IOC_MAGIC, 0x10, struct weave_set_args), &s));
 	EXPECT_EQ(-ENOTTY, wv_ioctl(self->fd, _IO(WEAVE_IOC_MAGIC, 0x10), &s));
 	EXPECT_EQ(-ENOTTY, wv_ioctl(self->fd,
-			_IOW(WEAVE_IOC_MAGIC, 0x00, struct weave_api), &s));
+			_IOW(WEAVE_IOC_MAGIC, 0x00, struct weave_api_args), &s));
 	/* Nothing was set by any of them. */
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 1, NULL));
 
@@ -228,7 +228,7 @@ TEST_F(api, struct_too_small)
 		for (sz = 0; sz < ARRAY_SIZE(sizes); sz++) {
 			memset(buf, 0, sizeof(buf));
 			if (cmds[i].nr == 0x00)
-				((struct weave_api *)buf)->api = WEAVE_API;
+				((struct weave_api_args *)buf)->api = WEAVE_API;
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd,
 					wv_cmd(cmds[i].nr, sizes[sz]), buf))
 				TH_LOG("%s size %zu", cmds[i].name, sizes[sz]);
@@ -236,7 +236,7 @@ TEST_F(api, struct_too_small)
 	}
 	/* The unattached file is still unattached. */
 	EXPECT_EQ(-EBADFD, wv_ioctl(self->ufd, WEAVE_IOC_INFO,
-				    &(struct weave_info){ 0 }));
+				    &(struct weave_info_args){ 0 }));
 }
 
 /*
@@ -267,18 +267,18 @@ static bool guard_ok(const struct bigbuf *bb, size_t size)
 TEST_F(api, larger_struct_zero_tail)
 {
 	struct bigbuf bb;
-	struct weave_set *s;
-	struct weave_get *g;
-	struct weave_stat *st;
-	struct weave_info *in;
-	struct weave_list *l;
-	struct weave_write *w;
-	struct weave_resize *r;
-	struct weave_delete *d;
-	struct weave_clear *c;
-	struct weave_api *a;
-	struct weave_attach *at;
-	struct weave_unlink *u;
+	struct weave_set_args *s;
+	struct weave_get_args *g;
+	struct weave_stat_args *st;
+	struct weave_info_args *in;
+	struct weave_list_args *l;
+	struct weave_write_args *w;
+	struct weave_resize_args *r;
+	struct weave_delete_args *d;
+	struct weave_clear_args *c;
+	struct weave_api_args *a;
+	struct weave_attach_args *at;
+	struct weave_unlink_args *u;
 	char val[8] = "abcdefg", out[8];
 	__u64 keys[4];
 	char name[64];
@@ -400,11 +400,11 @@ static void *arg_split(unsigned char *two_pages, size_t ps, size_t in_len,
 TEST_F(api, copy_back_only_out_fields)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
-	struct weave_watch wa = { .key = 5, .events = WEAVE_EV_ALL };
-	struct weave_unlock un = { .key = 5 };
-	struct weave_stat st = { .key = 5 };
-	struct weave_set set = { .key = 5 };
-	struct weave_lock lk = { .key = 5 };
+	struct weave_watch_args wa = { .key = 5, .events = WEAVE_EV_ALL };
+	struct weave_unlock_args un = { .key = 5 };
+	struct weave_stat_args st = { .key = 5 };
+	struct weave_set_args set = { .key = 5 };
+	struct weave_lock_args lk = { .key = 5 };
 	unsigned char *m;
 	char val[4] = "abc";
 	void *set_p, *st_p, *lk_p, *un_p, *wa_p;
@@ -414,7 +414,7 @@ TEST_F(api, copy_back_only_out_fields)
 	ASSERT_NE(MAP_FAILED, m);
 	set.buf = WV_PTR(val);
 	set.len = sizeof(val);
-	set_p = arg_split(m, ps, offsetof(struct weave_set, gen),
+	set_p = arg_split(m, ps, offsetof(struct weave_set_args, gen),
 			  &set, sizeof(set));
 	/* the rest of the first page: arguments with no output at all */
 	un_p = memcpy(m, &un, sizeof(un));
@@ -422,20 +422,20 @@ TEST_F(api, copy_back_only_out_fields)
 	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
 
 	ASSERT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_SET, set_p));
-	EXPECT_GT(((struct weave_set *)set_p)->gen, 0);
-	EXPECT_EQ(5, ((struct weave_set *)set_p)->key);
+	EXPECT_GT(((struct weave_set_args *)set_p)->gen, 0);
+	EXPECT_EQ(5, ((struct weave_set_args *)set_p)->key);
 	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_WATCH, wa_p));
 
 	/* a page per command: each one's outputs start the writable page */
 	ASSERT_EQ(0, mprotect(m, ps, PROT_READ | PROT_WRITE));
-	st_p = arg_split(m, ps, offsetof(struct weave_stat, gen),
+	st_p = arg_split(m, ps, offsetof(struct weave_stat_args, gen),
 			 &st, sizeof(st));
 	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
 	ASSERT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_STAT, st_p));
-	EXPECT_EQ(sizeof(val), ((struct weave_stat *)st_p)->size);
+	EXPECT_EQ(sizeof(val), ((struct weave_stat_args *)st_p)->size);
 
 	ASSERT_EQ(0, mprotect(m, ps, PROT_READ | PROT_WRITE));
-	lk_p = arg_split(m, ps, offsetof(struct weave_lock, result),
+	lk_p = arg_split(m, ps, offsetof(struct weave_lock_args, result),
 			 &lk, sizeof(lk));
 	memcpy(m, &un, sizeof(un));
 	ASSERT_EQ(0, mprotect(m, ps, PROT_READ));
@@ -471,21 +471,21 @@ TEST_F(api, larger_struct_nonzero_tail)
 			/* A valid request in the known part. */
 			switch (cmds[i].nr) {
 			case 0x00:
-				((struct weave_api *)buf)->api = WEAVE_API;
+				((struct weave_api_args *)buf)->api = WEAVE_API;
 				break;
 			case 0x01:
-				((struct weave_attach *)buf)->name = WV_PTR(name);
-				((struct weave_attach *)buf)->flags =
+				((struct weave_attach_args *)buf)->name = WV_PTR(name);
+				((struct weave_attach_args *)buf)->flags =
 					WEAVE_ATTACH_CREATE;
-				((struct weave_attach *)buf)->mode = 0600;
+				((struct weave_attach_args *)buf)->mode = 0600;
 				break;
 			case 0x02:
-				((struct weave_unlink *)buf)->name = WV_PTR(name);
+				((struct weave_unlink_args *)buf)->name = WV_PTR(name);
 				break;
 			case 0x10:
-				((struct weave_set *)buf)->key = 6;
-				((struct weave_set *)buf)->buf = WV_PTR("abc");
-				((struct weave_set *)buf)->len = 3;
+				((struct weave_set_args *)buf)->key = 6;
+				((struct weave_set_args *)buf)->buf = WV_PTR("abc");
+				((struct weave_set_args *)buf)->len = 3;
 				break;
 			case 0x11:
 			case 0x16:
@@ -493,17 +493,17 @@ TEST_F(api, larger_struct_nonzero_tail)
 				*(__u64 *)buf = 5;	/* key */
 				break;
 			case 0x12:
-				((struct weave_write *)buf)->key = 5;
-				((struct weave_write *)buf)->buf = WV_PTR("Z");
-				((struct weave_write *)buf)->len = 1;
+				((struct weave_write_args *)buf)->key = 5;
+				((struct weave_write_args *)buf)->buf = WV_PTR("Z");
+				((struct weave_write_args *)buf)->len = 1;
 				break;
 			case 0x13:
-				((struct weave_resize *)buf)->key = 5;
-				((struct weave_resize *)buf)->size = 1;
+				((struct weave_resize_args *)buf)->key = 5;
+				((struct weave_resize_args *)buf)->size = 1;
 				break;
 			case 0x17:
-				((struct weave_list *)buf)->keys = WV_PTR(keys);
-				((struct weave_list *)buf)->count = 4;
+				((struct weave_list_args *)buf)->keys = WV_PTR(keys);
+				((struct weave_list_args *)buf)->count = 4;
 				break;
 			}
 			buf[size + t] = 1;
@@ -514,7 +514,7 @@ TEST_F(api, larger_struct_nonzero_tail)
 	}
 
 	/* None of them did anything. */
-	struct weave_get g;
+	struct weave_get_args g;
 	char out[8];
 
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 6, NULL));
@@ -523,7 +523,7 @@ TEST_F(api, larger_struct_nonzero_tail)
 	EXPECT_EQ(0, memcmp(out, "hello", 5));
 	EXPECT_EQ(-ENOENT, wv_unlink(self->ufd, name));
 	EXPECT_EQ(-EBADFD, wv_ioctl(self->ufd, WEAVE_IOC_INFO,
-				    &(struct weave_info){ 0 }));
+				    &(struct weave_info_args){ 0 }));
 }
 
 /* The re-declared newer structures, as a program built later would. */
@@ -564,61 +564,61 @@ TEST_F(api, out_fields_nonzero)
 
 	ASSERT_EQ(0, wv_set(fd, 1, b, 10, 0, NULL));
 
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_SET, &(struct weave_set){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_SET, &(struct weave_set_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .size = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .copied = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE, &(struct weave_write){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE, &(struct weave_write_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .size = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE, &(struct weave_write){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE, &(struct weave_write_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_RESIZE, &(struct weave_resize){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_RESIZE, &(struct weave_resize_args){
 		.key = 1, .size = 1, .gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_DELETE, &(struct weave_delete){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_DELETE, &(struct weave_delete_args){
 		.key = 1, .gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR, &(struct weave_clear){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR, &(struct weave_clear_args){
 		.count = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR, &(struct weave_clear){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR, &(struct weave_clear_args){
 		.gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .gen = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .size = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .birth = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .map_offset = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .map_size = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .data_offset = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .slot = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_INFO, &(struct weave_info){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_INFO, &(struct weave_info_args){
 		.id = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_INFO, &(struct weave_info){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_INFO, &(struct weave_info_args){
 		.entry_span = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_INFO, &(struct weave_info){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_INFO, &(struct weave_info_args){
 		.count = 1 }));
 
 	/* ATTACH, on a file that stays unattached. */
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_ATTACH,
-		&(struct weave_attach){ .flags = WEAVE_ATTACH_ANON, .id = 1 }));
+		&(struct weave_attach_args){ .flags = WEAVE_ATTACH_ANON, .id = 1 }));
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_ATTACH,
-		&(struct weave_attach){ .flags = WEAVE_ATTACH_ANON,
+		&(struct weave_attach_args){ .flags = WEAVE_ATTACH_ANON,
 					.index_size = 1 }));
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_ATTACH,
-		&(struct weave_attach){ .flags = WEAVE_ATTACH_ANON,
+		&(struct weave_attach_args){ .flags = WEAVE_ATTACH_ANON,
 					.result = 1 }));
 	EXPECT_EQ(-EBADFD, wv_ioctl(self->ufd, WEAVE_IOC_INFO,
-				    &(struct weave_info){ 0 }));
+				    &(struct weave_info_args){ 0 }));
 
 	/* None of the refused calls changed the entry. */
-	struct weave_get g;
+	struct weave_get_args g;
 	char out[16];
 
 	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
@@ -635,29 +635,29 @@ TEST_F(api, reserved_nonzero)
 	ASSERT_EQ(0, wv_set(fd, 1, b, 3, 0, NULL));
 	wv_name(name, sizeof(name), "api-resv");
 
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_SET, &(struct weave_set){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_SET, &(struct weave_set_args){
 		.key = 2, .buf = WV_PTR(b), .len = 1, .reserved = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET, &(struct weave_get_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .reserved = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE, &(struct weave_write){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE, &(struct weave_write_args){
 		.key = 1, .buf = WV_PTR(b), .len = 1, .reserved = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_RESIZE, &(struct weave_resize){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_RESIZE, &(struct weave_resize_args){
 		.key = 1, .size = 1, .reserved = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_DELETE, &(struct weave_delete){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_DELETE, &(struct weave_delete_args){
 		.key = 1, .reserved = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR, &(struct weave_clear){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR, &(struct weave_clear_args){
 		.reserved = 1 }));
-	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat){
+	EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT, &(struct weave_stat_args){
 		.key = 1, .reserved = 1 }));
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_ATTACH,
-		&(struct weave_attach){ .flags = WEAVE_ATTACH_ANON,
+		&(struct weave_attach_args){ .flags = WEAVE_ATTACH_ANON,
 					.reserved = 1 }));
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_ATTACH,
-		&(struct weave_attach){ .name = WV_PTR(name),
+		&(struct weave_attach_args){ .name = WV_PTR(name),
 					.flags = WEAVE_ATTACH_CREATE,
 					.mode = 0600, .reserved = 0x80000000 }));
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_UNLINK,
-		&(struct weave_unlink){ .name = WV_PTR(name), .reserved = 1 }));
+		&(struct weave_unlink_args){ .name = WV_PTR(name), .reserved = 1 }));
 
 	EXPECT_EQ(-ENOENT, wv_stat(fd, 2, NULL));
 	EXPECT_EQ(1, wv_count(fd));
@@ -680,44 +680,44 @@ TEST_F(api, unknown_flags)
 
 		if (!(f & WEAVE_SET_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_SET,
-				&(struct weave_set){ .key = 2, .buf = WV_PTR(b),
+				&(struct weave_set_args){ .key = 2, .buf = WV_PTR(b),
 						     .len = 1, .flags = f }));
 		if (!(f & WEAVE_GET_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_GET,
-				&(struct weave_get){ .key = 1, .buf = WV_PTR(b),
+				&(struct weave_get_args){ .key = 1, .buf = WV_PTR(b),
 						     .len = 1, .flags = f }));
 		if (!(f & WEAVE_WRITE_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_WRITE,
-				&(struct weave_write){ .key = 1,
+				&(struct weave_write_args){ .key = 1,
 					.buf = WV_PTR("Q"), .len = 1,
 					.flags = f }));
 		if (!(f & WEAVE_RESIZE_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_RESIZE,
-				&(struct weave_resize){ .key = 1, .size = 1,
+				&(struct weave_resize_args){ .key = 1, .size = 1,
 							.flags = f }));
 		if (!(f & WEAVE_DELETE_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_DELETE,
-				&(struct weave_delete){ .key = 1, .flags = f }));
+				&(struct weave_delete_args){ .key = 1, .flags = f }));
 		if (!(f & WEAVE_CLEAR_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_CLEAR,
-				&(struct weave_clear){ .flags = f }));
+				&(struct weave_clear_args){ .flags = f }));
 		EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_STAT,
-			&(struct weave_stat){ .key = 1, .flags = f }));
+			&(struct weave_stat_args){ .key = 1, .flags = f }));
 		EXPECT_EQ(-EINVAL, wv_ioctl(fd, WEAVE_IOC_LIST,
-			&(struct weave_list){ .keys = WV_PTR(keys), .count = 4,
+			&(struct weave_list_args){ .keys = WV_PTR(keys), .count = 4,
 					      .flags = f }));
 		EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_UNLINK,
-			&(struct weave_unlink){ .name = WV_PTR(name),
+			&(struct weave_unlink_args){ .name = WV_PTR(name),
 						.flags = f }));
 		if (!(f & WEAVE_ATTACH_VALID))
 			EXPECT_EQ(-EINVAL, wv_ioctl(self->ufd, WEAVE_IOC_ATTACH,
-				&(struct weave_attach){ .name = WV_PTR(name),
+				&(struct weave_attach_args){ .name = WV_PTR(name),
 					.flags = WEAVE_ATTACH_CREATE | f,
 					.mode = 0600 }));
 	}
 
 	/* Nothing changed. */
-	struct weave_get g;
+	struct weave_get_args g;
 	char out[4];
 
 	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
@@ -730,13 +730,13 @@ TEST_F(api, unknown_flags)
 /* WEAVE_OP_NONBLOCK is a known flag of every entry operation. */
 TEST_F(api, nonblock_flag)
 {
-	struct weave_get g = { .key = 1 };
-	struct weave_write w = { .key = 1, .buf = WV_PTR("x"), .len = 1,
+	struct weave_get_args g = { .key = 1 };
+	struct weave_write_args w = { .key = 1, .buf = WV_PTR("x"), .len = 1,
 				 .flags = WEAVE_OP_NONBLOCK };
-	struct weave_resize r = { .key = 1, .size = 5,
+	struct weave_resize_args r = { .key = 1, .size = 5,
 				  .flags = WEAVE_OP_NONBLOCK };
-	struct weave_delete d = { .key = 1, .flags = WEAVE_OP_NONBLOCK };
-	struct weave_clear c = { .flags = WEAVE_OP_NONBLOCK };
+	struct weave_delete_args d = { .key = 1, .flags = WEAVE_OP_NONBLOCK };
+	struct weave_clear_args c = { .flags = WEAVE_OP_NONBLOCK };
 
 	ASSERT_EQ(0, wv_set(self->fd, 1, "abc", 3, WEAVE_OP_NONBLOCK, NULL));
 	g.flags = WEAVE_OP_NONBLOCK;
@@ -786,14 +786,14 @@ TEST_F(api, bad_pointers)
 	EXPECT_EQ(-EFAULT, wv_unlink(self->ufd, bad));
 
 	/* A failed SET of an existing key did not corrupt it. */
-	struct weave_get g;
+	struct weave_get_args g;
 
 	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
 	EXPECT_EQ(6, g.size);
 	if (g.gen == gen)
 		EXPECT_EQ(0, memcmp(out, "abcdef", 6));
 	EXPECT_EQ(-EBADFD, wv_ioctl(self->ufd, WEAVE_IOC_INFO,
-				    &(struct weave_info){ 0 }));
+				    &(struct weave_info_args){ 0 }));
 }
 
 TEST_F(api, unattached)
@@ -804,7 +804,7 @@ TEST_F(api, unattached)
 	void *p;
 
 	EXPECT_EQ(-EBADFD, wv_ioctl(fd, WEAVE_IOC_INFO,
-				    &(struct weave_info){ 0 }));
+				    &(struct weave_info_args){ 0 }));
 	EXPECT_EQ(-EBADFD, wv_set(fd, 1, "a", 1, 0, NULL));
 	EXPECT_EQ(-EBADFD, wv_get(fd, 1, b, sizeof(b), 0, NULL));
 	EXPECT_EQ(-EBADFD, wv_write(fd, 1, 0, "a", 1, NULL));
@@ -820,7 +820,7 @@ TEST_F(api, unattached)
 		munmap(p, 4096);
 
 	/* API and UNLINK work unattached. */
-	struct weave_api a;
+	struct weave_api_args a;
 
 	EXPECT_EQ(0, wv_api(fd, &a));
 	EXPECT_EQ(-ENOENT, wv_unlink(fd, "wvt-no-such-registry"));
@@ -828,7 +828,7 @@ TEST_F(api, unattached)
 
 TEST_F(api, double_attach)
 {
-	struct weave_info before, after;
+	struct weave_info_args before, after;
 	char name[64];
 
 	ASSERT_EQ(0, wv_info(self->fd, &before));

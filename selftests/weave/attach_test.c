@@ -40,8 +40,8 @@ FIXTURE_TEARDOWN(attach)
 
 TEST_F(attach, create_open_excl)
 {
-	struct weave_attach a, b;
-	struct weave_info info;
+	struct weave_attach_args a, b;
+	struct weave_info_args info;
 	int fd1, fd2, fd3;
 	long ps = wv_page_size();
 
@@ -100,8 +100,8 @@ TEST_F(attach, create_open_excl)
 
 TEST_F(attach, anonymous)
 {
-	struct weave_attach a, b;
-	struct weave_info info;
+	struct weave_attach_args a, b;
+	struct weave_info_args info;
 	int fd1, fd2;
 
 	fd1 = wv_open(NULL, O_RDWR, WEAVE_ATTACH_ANON, 0600, 0, &a);
@@ -130,7 +130,7 @@ TEST_F(attach, anonymous)
 
 TEST_F(attach, flag_validation)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 
 	EXPECT_EQ(-EINVAL, wv_attach(self->ufd, self->name, WEAVE_ATTACH_EXCL,
 				     0600, 0, NULL));
@@ -192,8 +192,8 @@ TEST_F(attach, flag_validation)
 TEST_F(attach, names)
 {
 	char name[WEAVE_NAME_MAX + 64];
-	struct weave_attach a;
-	struct weave_info info;
+	struct weave_attach_args a;
+	struct weave_info_args info;
 	int fd;
 
 	EXPECT_EQ(-EINVAL, wv_attach(self->ufd, "", WEAVE_ATTACH_CREATE,
@@ -269,9 +269,9 @@ TEST_F(attach, name_fault)
 
 TEST_F(attach, max_entries)
 {
-	struct weave_api api;
-	struct weave_info info;
-	struct weave_attach a;
+	struct weave_api_args api;
+	struct weave_info_args info;
+	struct weave_attach_args a;
 	__u64 param = 0;
 	int fd;
 
@@ -319,9 +319,9 @@ TEST_F(attach, max_entries)
 
 TEST_F(attach, persist)
 {
-	struct weave_attach a, b;
-	struct weave_info info;
-	struct weave_get g;
+	struct weave_attach_args a, b;
+	struct weave_info_args info;
+	struct weave_get_args g;
 	char out[8];
 	int fd;
 
@@ -364,8 +364,8 @@ TEST_F(attach, persist)
 
 TEST_F(attach, nonpersistent_lifetime)
 {
-	struct weave_attach a, b;
-	struct weave_get g;
+	struct weave_attach_args a, b;
+	struct weave_get_args g;
 	char out[8];
 	int fd1, fd2, fd3;
 
@@ -397,7 +397,7 @@ TEST_F(attach, nonpersistent_lifetime)
 /* A mapping is a user too. */
 TEST_F(attach, mapping_keeps_alive)
 {
-	struct weave_attach a, b;
+	struct weave_attach_args a, b;
 	void *idx;
 	int fd;
 
@@ -420,9 +420,9 @@ TEST_F(attach, mapping_keeps_alive)
 
 TEST_F(attach, unlink)
 {
-	struct weave_attach a, b;
-	struct weave_info info;
-	struct weave_get g;
+	struct weave_attach_args a, b;
+	struct weave_info_args info;
+	struct weave_get_args g;
 	char out[8];
 	int fd, fd2;
 
@@ -573,7 +573,7 @@ TEST_F(attach, permissions)
 static int owner_creates(void *arg)
 {
 	struct perm_case *c = arg;
-	struct weave_info info;
+	struct weave_info_args info;
 	int fd;
 
 	/* created 0400 by nobody: owner read-only, even for the owner */
@@ -602,7 +602,7 @@ static int owner_creates(void *arg)
 TEST_F(attach, owner)
 {
 	struct perm_case c = { self->name, O_RDWR, 0, 0 };
-	struct weave_info info;
+	struct weave_info_args info;
 
 	ASSERT_EQ(0, as_user(NOBODY, NOBODY, owner_creates, &c));
 	/* Another user gets nothing from 0400. */
@@ -618,10 +618,10 @@ TEST_F(attach, owner)
 
 TEST_F(attach, read_only_handle)
 {
-	struct weave_attach a;
-	struct weave_info info;
-	struct weave_stat st;
-	struct weave_get g;
+	struct weave_attach_args a;
+	struct weave_info_args info;
+	struct weave_stat_args st;
+	struct weave_get_args g;
 	__u64 keys[4], cursor = 0;
 	char out[8];
 	int rw, ro;
@@ -680,7 +680,7 @@ TEST_F(attach, read_only_handle)
 static int other_ipcns(void *arg)
 {
 	struct perm_case *c = arg;
-	struct weave_attach a;
+	struct weave_attach_args a;
 	int fd;
 
 	if (unshare(CLONE_NEWIPC))
@@ -702,9 +702,9 @@ static int other_ipcns(void *arg)
 
 TEST_F(attach, ipc_namespace)
 {
-	struct weave_attach a;
+	struct weave_attach_args a;
 	struct perm_case c = { self->name, 0, 0, 0 };
-	struct weave_get g;
+	struct weave_get_args g;
 	char out[8];
 	int fd, p[2];
 	__u64 inner_id = 0;

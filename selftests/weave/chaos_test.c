@@ -374,7 +374,7 @@ static int safe_touch(const unsigned char *p)
 /* ----- ioctls with flags -------------------------------------------------- */
 
 static int c_get(int fd, __u64 key, void *buf, __u64 len, __u64 off,
-		 __u32 flags, struct weave_get *g)
+		 __u32 flags, struct weave_get_args *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->key = key;
@@ -386,7 +386,7 @@ static int c_get(int fd, __u64 key, void *buf, __u64 len, __u64 off,
 }
 
 static int c_write(int fd, __u64 key, __u64 off, const void *buf, __u64 len,
-		   __u32 flags, struct weave_write *wr)
+		   __u32 flags, struct weave_write_args *wr)
 {
 	memset(wr, 0, sizeof(*wr));
 	wr->key = key;
@@ -399,7 +399,7 @@ static int c_write(int fd, __u64 key, __u64 off, const void *buf, __u64 len,
 
 static int c_resize(int fd, __u64 key, __u64 size, __u32 flags, __u64 *gen)
 {
-	struct weave_resize r = { .key = key, .size = size, .flags = flags };
+	struct weave_resize_args r = { .key = key, .size = size, .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
 
 	*gen = r.gen;
@@ -408,7 +408,7 @@ static int c_resize(int fd, __u64 key, __u64 size, __u32 flags, __u64 *gen)
 
 static int c_delete(int fd, __u64 key, __u32 flags, __u64 *gen)
 {
-	struct weave_delete d = { .key = key, .flags = flags };
+	struct weave_delete_args d = { .key = key, .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
 
 	*gen = d.gen;
@@ -466,7 +466,7 @@ static void views_drop(struct worker *w)
  */
 static int view_map(struct worker *w, __u64 key, struct view *v)
 {
-	struct weave_stat st, st2;
+	struct weave_stat_args st, st2;
 	void *m;
 	int ret;
 
@@ -721,8 +721,8 @@ static int op_watch(struct worker *w)
 
 static int main_attach(struct worker *w)
 {
-	struct weave_attach a;
-	struct weave_info info;
+	struct weave_attach_args a;
+	struct weave_info_args info;
 	void *m;
 
 	w->fd = wv_open(w->name, O_RDWR, 0, 0, 0, &a);
@@ -807,7 +807,7 @@ static int op_get(struct worker *w, __u64 key)
 	__u32 flags = op_flags(w);
 	__u64 off = rnd(w) % 4 ? 0 : rnd(w) % MAXV;
 	__u64 len = rnd(w) % 4 ? MAXV + 64 : rnd(w) % 100, want;
-	struct weave_get g;
+	struct weave_get_args g;
 	int ret;
 
 	memset(w->buf2, 0xEE, len);
@@ -834,7 +834,7 @@ static int op_write(struct worker *w, __u64 key)
 {
 	__u32 flags = op_flags(w);
 	__u64 off = rnd(w) % (MAXV / 2), len = rnd(w) % 700;
-	struct weave_write wr;
+	struct weave_write_args wr;
 	int ret;
 
 	fill(w->buf, key, off, len);
@@ -903,7 +903,7 @@ static int op_clear(struct worker *w)
 /* STAT agrees with the key's slot in the mapped index. */
 static int op_stat(struct worker *w, __u64 key)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	struct snap sn;
 	int ret;
 
@@ -969,7 +969,7 @@ static int op_index(struct worker *w)
 
 static int op_info(struct worker *w)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 	int ret = wv_info(w->fd, &info);
 
 	if (ret)
@@ -1055,7 +1055,7 @@ static int hold_excl(struct worker *w, __u64 key)
 	__u64 size = pick_size(w), gen, vsize;
 	__u64 keys[4 * CAPACITY];
 	struct clearmark mark;
-	struct weave_get g;
+	struct weave_get_args g;
 	struct view v;
 	long n, i, seen_k;
 	int ret;
@@ -1121,7 +1121,7 @@ static int hold_excl(struct worker *w, __u64 key)
 static int hold_shared(struct worker *w, __u64 key)
 {
 	struct clearmark mark;
-	struct weave_get g1, g2;
+	struct weave_get_args g1, g2;
 	int r1, r2;
 
 	clear_mark(w, &mark);
@@ -1285,8 +1285,8 @@ static void note_id(struct worker *w, __u64 id)
 
 static int churn_attach(struct worker *w)
 {
-	struct weave_attach a;
-	struct weave_info info;
+	struct weave_attach_args a;
+	struct weave_info_args info;
 	__u32 flags;
 	int tries, fd = -ENOENT;
 
@@ -1325,8 +1325,8 @@ static int churn_attach(struct worker *w)
 static int op_churn(struct worker *w)
 {
 	__u64 key = (__u64)w->me + 1, size, gen;
-	struct weave_info before, after;
-	struct weave_get g;
+	struct weave_info_args before, after;
+	struct weave_get_args g;
 	int ret;
 
 	switch (rnd(w) % 6) {
@@ -1761,7 +1761,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 	const struct weave_index_header *h;
 	__u64 keys[4 * CAPACITY], ops = 0, s, used = 0, ps = wv_page_size();
 	unsigned char *buf = malloc(MAXV + 64);
-	struct weave_info info;
+	struct weave_info_args info;
 	const unsigned char *index;
 	double t0 = wv_now();
 	long n, i, j;
@@ -1823,8 +1823,8 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 	EXPECT_EQ(n, used);
 	for (i = 0; i < n; i++) {
 		const struct weave_slot *sl;
-		struct weave_stat st;
-		struct weave_get g;
+		struct weave_stat_args st;
+		struct weave_get_args g;
 
 		ASSERT_EQ(0, wv_stat(p->fd, keys[i], &st));
 		sl = wv_slot(index, st.slot);

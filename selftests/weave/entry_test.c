@@ -9,8 +9,8 @@
 
 FIXTURE(entry) {
 	int fd;
-	struct weave_api api;
-	struct weave_info info;
+	struct weave_api_args api;
+	struct weave_info_args info;
 	__u64 orig_bytes;	/* max_registry_bytes to restore, or 0 */
 };
 
@@ -31,8 +31,8 @@ FIXTURE_TEARDOWN(entry)
 
 TEST_F(entry, set_get)
 {
-	struct weave_get g;
-	struct weave_stat st;
+	struct weave_get_args g;
+	struct weave_stat_args st;
 	char out[32];
 	__u64 gen, gen2;
 
@@ -77,7 +77,7 @@ TEST_F(entry, sizes)
 	static const size_t sizes[] = { 1, 63, 64, 65, 1000, 2048, 2049,
 					4095, 4096, 4097, 10000, 70000 };
 	unsigned char *in, *out;
-	struct weave_get g;
+	struct weave_get_args g;
 	size_t i;
 
 	in = malloc(70000);
@@ -118,8 +118,8 @@ TEST_F(entry, sizes)
 
 TEST_F(entry, empty_value)
 {
-	struct weave_stat st;
-	struct weave_get g;
+	struct weave_stat_args st;
+	struct weave_get_args g;
 	char out[4] = "zzz";
 
 	ASSERT_EQ(0, wv_set(self->fd, 5, "", 0, 0, NULL));
@@ -165,8 +165,8 @@ TEST_F(entry, missing)
 
 TEST_F(entry, stat)
 {
-	struct weave_stat st;
-	struct weave_info info;
+	struct weave_stat_args st;
+	struct weave_info_args info;
 	__u64 gen;
 	long ps = wv_page_size();
 
@@ -197,7 +197,7 @@ TEST_F(entry, stat)
 	EXPECT_GE(st.map_size, 10000);
 	free(big);
 
-	struct weave_stat st9;
+	struct weave_stat_args st9;
 
 	ASSERT_EQ(0, wv_stat(self->fd, 9, &st9));
 	EXPECT_NE(st9.slot, st.slot);
@@ -207,7 +207,7 @@ TEST_F(entry, stat)
 TEST_F(entry, short_get)
 {
 	unsigned char in[100], out[128];
-	struct weave_get g;
+	struct weave_get_args g;
 	__u64 gen;
 
 	wv_pattern(in, sizeof(in), 3);
@@ -261,8 +261,8 @@ TEST_F(entry, short_get)
 TEST_F(entry, efbig)
 {
 	__u64 max = self->api.max_entry_size;
-	struct weave_stat st;
-	struct weave_get g;
+	struct weave_stat_args st;
+	struct weave_get_args g;
 	unsigned char *big;
 	size_t maplen = wv_page_align(max + 1);
 
@@ -308,7 +308,7 @@ TEST_F(entry, efbig)
 
 TEST_F(entry, noreplace_nocreate)
 {
-	struct weave_get g;
+	struct weave_get_args g;
 	char out[8];
 	__u64 gen, gen2;
 
@@ -345,7 +345,7 @@ TEST_F(entry, noreplace_nocreate)
 
 TEST_F(entry, delete)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	__u64 gen, dgen;
 
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, &gen));
@@ -361,7 +361,7 @@ TEST_F(entry, delete)
 
 TEST_F(entry, clear)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 	__u64 count, gen, k, last = 0;
 
 	ASSERT_EQ(0, wv_clear(self->fd, &count, &gen));
@@ -388,7 +388,7 @@ TEST_F(entry, clear)
 
 TEST_F(entry, count_and_bytes)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 	__u64 k;
 
 	for (k = 1; k <= 20; k++) {
@@ -411,8 +411,8 @@ TEST_F(entry, count_and_bytes)
 TEST_F(entry, write)
 {
 	unsigned char out[64];
-	struct weave_write w;
-	struct weave_get g;
+	struct weave_write_args w;
+	struct weave_get_args g;
 	__u64 gen;
 
 	ASSERT_EQ(0, wv_set(self->fd, 1, "abcdefghij", 10, 0, &gen));
@@ -466,8 +466,8 @@ TEST_F(entry, write)
 TEST_F(entry, write_grows_across_pages)
 {
 	unsigned char *in, *out;
-	struct weave_write w;
-	struct weave_get g;
+	struct weave_write_args w;
+	struct weave_get_args g;
 
 	in = malloc(20000);
 	out = malloc(20000);
@@ -494,8 +494,8 @@ TEST_F(entry, write_grows_across_pages)
 TEST_F(entry, resize)
 {
 	unsigned char in[10000], out[10000];
-	struct weave_stat st;
-	struct weave_get g;
+	struct weave_stat_args st;
+	struct weave_get_args g;
 	__u64 gen, gen2;
 	size_t i;
 	static const size_t seq[][2] = {
@@ -545,7 +545,7 @@ TEST_F(entry, resize)
 TEST_F(entry, resize_shrink_grow_zeroes)
 {
 	unsigned char in[12000], out[12000];
-	struct weave_get g;
+	struct weave_get_args g;
 	size_t sizes[] = { 50, 12000 };
 	size_t i;
 
@@ -609,8 +609,8 @@ TEST_F_TIMEOUT(entry, enospc_bytes, 120)
 {
 	__u64 orig = 0, limit, max, k, n, rest;
 	bool lowered = false;
-	struct weave_api api;
-	struct weave_info info;
+	struct weave_api_args api;
+	struct weave_info_args info;
 	int fd;
 
 	if (!wv_param("max_registry_bytes", &orig) &&
@@ -678,9 +678,9 @@ TEST_F_TIMEOUT(entry, enospc_bytes, 120)
 /* Every change takes a gen larger than any before, across keys. */
 TEST_F(entry, gens_increase)
 {
-	struct weave_info info;
-	struct weave_stat st;
-	struct weave_write w;
+	struct weave_info_args info;
+	struct weave_stat_args st;
+	struct weave_write_args w;
 	__u64 g[16], birth1;
 	int i = 0, j;
 
@@ -716,7 +716,7 @@ TEST_F(entry, gens_increase)
 /* Birth names one life of a key. */
 TEST_F(entry, birth)
 {
-	struct weave_stat st, st2;
+	struct weave_stat_args st, st2;
 	__u64 gen;
 
 	ASSERT_EQ(0, wv_set(self->fd, 7, "x", 1, 0, &gen));

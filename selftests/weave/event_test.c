@@ -30,7 +30,7 @@ FIXTURE(event) {
 
 FIXTURE_SETUP(event)
 {
-	struct weave_api api;
+	struct weave_api_args api;
 
 	self->fd = wl_create(self->name, sizeof(self->name), "ev");
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
@@ -76,7 +76,7 @@ static pid_t child_op(const char *name, struct ev_shared *sh, int op,
 		      __u64 key, __u64 arg)
 {
 	static const char data[4096];
-	struct weave_write w = { .key = key, .buf = WV_PTR(data), .len = 4,
+	struct weave_write_args w = { .key = key, .buf = WV_PTR(data), .len = 4,
 				 .offset = arg };
 	pid_t pid = fork();
 	int fd, ret = -EINVAL;
@@ -149,7 +149,7 @@ static int child_event(struct __test_metadata *_metadata,
 TEST_F(event, new_changed_resized_deleted)
 {
 	struct weave_event ev[8];
-	struct weave_stat st;
+	struct weave_stat_args st;
 	int n;
 
 	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
@@ -194,7 +194,7 @@ TEST_F(event, new_changed_resized_deleted)
 TEST_F(event, unlocked_and_owner_died)
 {
 	struct weave_event ev[8];
-	struct weave_stat st;
+	struct weave_stat_args st;
 	int n, fd;
 
 	ASSERT_EQ(0, wv_set(self->fd, 5, "abc", 3, 0, NULL));
@@ -643,7 +643,7 @@ TEST_F(event, own_changes)
 
 TEST_F(event, einval)
 {
-	struct weave_watch wa;
+	struct weave_watch_args wa;
 	struct weave_event ev[2];
 	char small[31];
 	int fd;

@@ -435,7 +435,7 @@ static void op_set(__u64 k, size_t len)
 
 static void op_write(__u64 k, __u64 off, size_t len)
 {
-	struct weave_write w = {
+	struct weave_write_args w = {
 		.key = k, .buf = WV_PTR(c.buf), .len = len, .offset = off,
 		.flags = WEAVE_OP_NONBLOCK,
 	};
@@ -460,7 +460,7 @@ static void op_write(__u64 k, __u64 off, size_t len)
 
 static void op_resize(__u64 k, __u64 size)
 {
-	struct weave_resize r = {
+	struct weave_resize_args r = {
 		.key = k, .size = size, .flags = WEAVE_OP_NONBLOCK,
 	};
 	struct mkey *m = &c.k[k];
@@ -478,7 +478,7 @@ static void op_resize(__u64 k, __u64 size)
 
 static void op_get(__u64 k)
 {
-	struct weave_get g = {
+	struct weave_get_args g = {
 		.key = k, .buf = WV_PTR(c.buf2), .len = VMAX,
 		.flags = WEAVE_OP_NONBLOCK,
 	};
@@ -497,9 +497,9 @@ static void op_get(__u64 k)
 		      memcmp(c.buf2, m->val, m->size) ? ", other bytes" : "");
 }
 
-static void op_stat(__u64 k, struct weave_stat *out)
+static void op_stat(__u64 k, struct weave_stat_args *out)
 {
-	struct weave_stat st = { .key = k };
+	struct weave_stat_args st = { .key = k };
 	struct mkey *m = &c.k[k];
 	int ret;
 
@@ -518,7 +518,7 @@ static void op_stat(__u64 k, struct weave_stat *out)
 
 static void op_delete(__u64 k)
 {
-	struct weave_delete d = { .key = k, .flags = WEAVE_OP_NONBLOCK };
+	struct weave_delete_args d = { .key = k, .flags = WEAVE_OP_NONBLOCK };
 	struct mkey *m = &c.k[k];
 	int ret;
 
@@ -534,7 +534,7 @@ static void op_delete(__u64 k)
 
 static void op_clear(void)
 {
-	struct weave_clear cl = { .flags = WEAVE_OP_NONBLOCK };
+	struct weave_clear_args cl = { .flags = WEAVE_OP_NONBLOCK };
 	unsigned long n = nlive();
 	__u64 before = c.rgen, k;
 	int ret;
@@ -564,7 +564,7 @@ static void op_clear(void)
 /* A whole LIST walk in small batches must give exactly the live keys. */
 static void op_list(void)
 {
-	struct weave_list l = { 0 };
+	struct weave_list_args l = { 0 };
 	unsigned long n = 0, i;
 	bool seen[NKEYS + 1] = { false };
 	int ret, calls = 0;
@@ -608,7 +608,7 @@ static int lock_want(__u64 k, unsigned char mode)
 
 static void op_lock(__u64 k, unsigned char mode)
 {
-	struct weave_lock l = {
+	struct weave_lock_args l = {
 		.key = k,
 		.flags = WEAVE_OP_NONBLOCK |
 			 (mode == LK_S ? WEAVE_LOCK_SHARED : 0),
@@ -627,7 +627,7 @@ static void op_lock(__u64 k, unsigned char mode)
 
 static void op_unlock(__u64 k)
 {
-	struct weave_unlock u = { .key = k, .flags = WEAVE_UNLOCK_CONSISTENT };
+	struct weave_unlock_args u = { .key = k, .flags = WEAVE_UNLOCK_CONSISTENT };
 	struct mkey *m = &c.k[k];
 	int ret;
 
@@ -640,7 +640,7 @@ static void op_unlock(__u64 k)
 
 static void op_watch(__u64 k)
 {
-	struct weave_watch w = { .key = k, .events = WEAVE_EV_ALL };
+	struct weave_watch_args w = { .key = k, .events = WEAVE_EV_ALL };
 	int ret = wv_ioctl(c.wfd, WEAVE_IOC_WATCH, &w);
 
 	if (judge("watch", k, ret, 0))
@@ -649,7 +649,7 @@ static void op_watch(__u64 k)
 
 static void op_unwatch(__u64 k)
 {
-	struct weave_watch w = { .key = k };
+	struct weave_watch_args w = { .key = k };
 	int ret = wv_ioctl(c.wfd, WEAVE_IOC_UNWATCH, &w);
 
 	if (judge("unwatch", k, ret, c.k[k].watched ? 0 : -ENOENT) && !ret)
@@ -701,7 +701,7 @@ static void op_read(void)
 static void op_wait(__u64 k, bool differ)
 {
 	__u64 cur = c.k[k].live ? c.k[k].gen : 0;
-	struct weave_wait w = {
+	struct weave_wait_args w = {
 		.key = k, .gen = differ ? cur + 1 : cur,
 		.timeout_ns = 1000000, .flags = WEAVE_WAIT_TIMED,
 	};
@@ -747,7 +747,7 @@ static void op_map_index(void)
 /* Map the view of @k and read its bytes through it. */
 static void op_map_view(__u64 k)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	struct mkey *m = &c.k[k];
 	size_t len;
 	void *p;
@@ -778,7 +778,7 @@ static void op_map_view(__u64 k)
 static void op_map_fresh_index(void)
 {
 	const struct weave_index_header *h = (const void *)c.idx;
-	struct weave_attach a = { 0 };
+	struct weave_attach_args a = { 0 };
 	void *p;
 	int fd, sig;
 
@@ -876,8 +876,8 @@ static void drain_events(void)
  */
 static void verify(void)
 {
-	struct weave_info info;
-	struct weave_stat st;
+	struct weave_info_args info;
+	struct weave_stat_args st;
 	unsigned long missed = 0;
 	unsigned long used = 0;
 	__u64 k, s;
@@ -993,9 +993,9 @@ FIXTURE(fault) {
 
 FIXTURE_SETUP(fault)
 {
-	struct weave_lock l = { .key = KEY_OTHER_X };
-	struct weave_watch w = { .events = WEAVE_EV_ALL };
-	struct weave_info info;
+	struct weave_lock_args l = { .key = KEY_OTHER_X };
+	struct weave_watch_args w = { .events = WEAVE_EV_ALL };
+	struct weave_info_args info;
 	__u64 k;
 
 	memset(&c, 0, sizeof(c));

@@ -108,42 +108,42 @@ struct nrdesc {
 #define EX(...)	((const int []){ __VA_ARGS__, 0 })
 
 static const struct nrdesc nrs[] = {
-	{ 0x00, "API", sizeof(struct weave_api), WEAVE_API_SIZE_VER0,
+	{ 0x00, "API", sizeof(struct weave_api_args), WEAVE_API_SIZE_VER0,
 	  NULL },
-	{ 0x01, "ATTACH", sizeof(struct weave_attach), WEAVE_ATTACH_SIZE_VER0,
+	{ 0x01, "ATTACH", sizeof(struct weave_attach_args), WEAVE_ATTACH_SIZE_VER0,
 	  EX(EBUSY, ENOENT, EEXIST, EACCES, EMFILE, ENFILE, EDQUOT,
 	     ENOMEM) },
-	{ 0x02, "UNLINK", sizeof(struct weave_unlink), WEAVE_UNLINK_SIZE_VER0,
+	{ 0x02, "UNLINK", sizeof(struct weave_unlink_args), WEAVE_UNLINK_SIZE_VER0,
 	  EX(ENOENT, EACCES, ENOMEM) },
-	{ 0x03, "INFO", sizeof(struct weave_info), WEAVE_INFO_SIZE_VER0,
+	{ 0x03, "INFO", sizeof(struct weave_info_args), WEAVE_INFO_SIZE_VER0,
 	  EX(EBADFD) },
-	{ 0x04, "SETATTR", sizeof(struct weave_setattr),
+	{ 0x04, "SETATTR", sizeof(struct weave_setattr_args),
 	  WEAVE_SETATTR_SIZE_VER0, EX(EBADFD, EPERM) },
-	{ 0x10, "SET", sizeof(struct weave_set), WEAVE_SET_SIZE_VER0,
+	{ 0x10, "SET", sizeof(struct weave_set_args), WEAVE_SET_SIZE_VER0,
 	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, EEXIST, ENOENT, EAGAIN, EDEADLK) },
-	{ 0x11, "GET", sizeof(struct weave_get), WEAVE_GET_SIZE_VER0,
+	{ 0x11, "GET", sizeof(struct weave_get_args), WEAVE_GET_SIZE_VER0,
 	  EX(EBADFD, ENOENT, ENOMEM, EAGAIN, EDEADLK) },
-	{ 0x12, "WRITE", sizeof(struct weave_write), WEAVE_WRITE_SIZE_VER0,
+	{ 0x12, "WRITE", sizeof(struct weave_write_args), WEAVE_WRITE_SIZE_VER0,
 	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK) },
-	{ 0x13, "RESIZE", sizeof(struct weave_resize), WEAVE_RESIZE_SIZE_VER0,
+	{ 0x13, "RESIZE", sizeof(struct weave_resize_args), WEAVE_RESIZE_SIZE_VER0,
 	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK) },
-	{ 0x14, "DELETE", sizeof(struct weave_delete), WEAVE_DELETE_SIZE_VER0,
+	{ 0x14, "DELETE", sizeof(struct weave_delete_args), WEAVE_DELETE_SIZE_VER0,
 	  EX(EBADFD, ENOENT, EAGAIN, EDEADLK) },
-	{ 0x15, "CLEAR", sizeof(struct weave_clear), WEAVE_CLEAR_SIZE_VER0,
+	{ 0x15, "CLEAR", sizeof(struct weave_clear_args), WEAVE_CLEAR_SIZE_VER0,
 	  EX(EBADFD) },
-	{ 0x16, "STAT", sizeof(struct weave_stat), WEAVE_STAT_SIZE_VER0,
+	{ 0x16, "STAT", sizeof(struct weave_stat_args), WEAVE_STAT_SIZE_VER0,
 	  EX(EBADFD, ENOENT) },
-	{ 0x17, "LIST", sizeof(struct weave_list), WEAVE_LIST_SIZE_VER0,
+	{ 0x17, "LIST", sizeof(struct weave_list_args), WEAVE_LIST_SIZE_VER0,
 	  EX(EBADFD, ENOMEM) },
-	{ 0x20, "LOCK", sizeof(struct weave_lock), WEAVE_LOCK_SIZE_VER0,
+	{ 0x20, "LOCK", sizeof(struct weave_lock_args), WEAVE_LOCK_SIZE_VER0,
 	  EX(EBADFD, EDEADLK, EAGAIN, ETIMEDOUT, EPERM, ENOLCK, ENOMEM, EINTR) },
-	{ 0x21, "UNLOCK", sizeof(struct weave_unlock), WEAVE_UNLOCK_SIZE_VER0,
+	{ 0x21, "UNLOCK", sizeof(struct weave_unlock_args), WEAVE_UNLOCK_SIZE_VER0,
 	  EX(EBADFD, EPERM) },
-	{ 0x30, "WATCH", sizeof(struct weave_watch), WEAVE_WATCH_SIZE_VER0,
+	{ 0x30, "WATCH", sizeof(struct weave_watch_args), WEAVE_WATCH_SIZE_VER0,
 	  EX(EBADFD, ENOSPC, ENOMEM) },
-	{ 0x31, "UNWATCH", sizeof(struct weave_watch), WEAVE_UNWATCH_SIZE_VER0,
+	{ 0x31, "UNWATCH", sizeof(struct weave_watch_args), WEAVE_UNWATCH_SIZE_VER0,
 	  EX(EBADFD, ENOENT) },
-	{ 0x32, "WAIT", sizeof(struct weave_wait), WEAVE_WAIT_SIZE_VER0,
+	{ 0x32, "WAIT", sizeof(struct weave_wait_args), WEAVE_WAIT_SIZE_VER0,
 	  EX(EBADFD, ETIMEDOUT, EINTR) },
 };
 
@@ -223,7 +223,7 @@ struct fz {
 	bool child;
 	bool trace;
 	long ps;
-	struct weave_api api;
+	struct weave_api_args api;
 
 	/*
 	 * mu guards fds[], closed[] and maps[] against the second thread:
@@ -461,7 +461,7 @@ static void close_slot(struct fz *f, int i)
 /* Open a file, attached (named or anonymous) or not; an fd or -errno. */
 static int open_one(struct fz *f, int row, int oflags)
 {
-	struct weave_attach a;
+	struct weave_attach_args a;
 	int fd, ret, r = (int)rn(100);
 
 	fd = wv_dev(oflags);
@@ -713,13 +713,13 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 {
 	switch (d->nr) {
 	case 0x00: {
-		struct weave_api *a = arg;
+		struct weave_api_args *a = arg;
 
 		a->api = pct(90) ? WEAVE_API : rnd() % 4;
 		break;
 	}
 	case 0x01: {
-		struct weave_attach *a = arg;
+		struct weave_attach_args *a = arg;
 
 		if (pct(40)) {
 			a->flags = WEAVE_ATTACH_ANON;
@@ -738,7 +738,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x02: {
-		struct weave_unlink *u = arg;
+		struct weave_unlink_args *u = arg;
 
 		/* unlinking is rare: it splits the named registries */
 		u->name = pct(2) ? WV_PTR(pick_name(f, tmp, tmpsize)) :
@@ -750,7 +750,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 	case 0x03:
 		break;
 	case 0x04: {
-		struct weave_setattr *s = arg;
+		struct weave_setattr_args *s = arg;
 
 		s->flags = pick_flags(WEAVE_SETATTR_VALID);
 		s->mode = pct(80) ? 0666 : (__u32)rnd() % 02000;
@@ -759,7 +759,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x10: {
-		struct weave_set *s = arg;
+		struct weave_set_args *s = arg;
 
 		s->key = pick_key();
 		s->len = pick_len();
@@ -769,7 +769,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x11: {
-		struct weave_get *g = arg;
+		struct weave_get_args *g = arg;
 
 		g->key = pick_key();
 		g->len = pick_len();
@@ -780,7 +780,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x12: {
-		struct weave_write *w = arg;
+		struct weave_write_args *w = arg;
 
 		w->key = pick_key();
 		w->len = pick_len();
@@ -791,7 +791,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x13: {
-		struct weave_resize *r = arg;
+		struct weave_resize_args *r = arg;
 
 		r->key = pick_key();
 		r->size = pick_len();
@@ -800,7 +800,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x14: {
-		struct weave_delete *x = arg;
+		struct weave_delete_args *x = arg;
 
 		x->key = pick_key();
 		x->flags = pick_flags(WEAVE_DELETE_VALID);
@@ -808,7 +808,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x15: {
-		struct weave_clear *c = arg;
+		struct weave_clear_args *c = arg;
 
 		/* clears are rare: they empty the registry */
 		c->flags = pct(3) ? pick_flags(WEAVE_CLEAR_VALID) : (1U << 31);
@@ -816,7 +816,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x16: {
-		struct weave_stat *s = arg;
+		struct weave_stat_args *s = arg;
 
 		s->key = pick_key();
 		s->flags = pct(95) ? 0 : (__u32)rnd();
@@ -824,7 +824,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x17: {
-		struct weave_list *l = arg;
+		struct weave_list_args *l = arg;
 
 		l->cursor = pct(60) ? 0 : pct(70) ? rn(64) : rnd();
 		l->count = pct(90) ? (__u32)rn(70) : pct(50) ?
@@ -834,7 +834,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x20: {
-		struct weave_lock *l = arg;
+		struct weave_lock_args *l = arg;
 
 		l->key = pick_key();
 		l->flags = pick_flags(WEAVE_LOCK_VALID);
@@ -846,7 +846,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x21: {
-		struct weave_unlock *u = arg;
+		struct weave_unlock_args *u = arg;
 
 		u->key = pct(50) ? f->locked_key : pick_key();
 		u->flags = pick_flags(WEAVE_UNLOCK_VALID);
@@ -855,7 +855,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 	}
 	case 0x30:
 	case 0x31: {
-		struct weave_watch *w = arg;
+		struct weave_watch_args *w = arg;
 
 		w->key = pct(20) ? 0 : pick_key();
 		w->events = pct(85) ? (__u32)rnd() & WEAVE_EV_ALL :
@@ -867,7 +867,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		break;
 	}
 	case 0x32: {
-		struct weave_wait *w = arg;
+		struct weave_wait_args *w = arg;
 
 		w->key = pick_key();
 		w->gen = pct(20) ? 0 : rn(1000);
@@ -887,14 +887,14 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 static void defuse(unsigned int nr, void *arg)
 {
 	if (nr == 0x32) {
-		struct weave_wait *w = arg;
+		struct weave_wait_args *w = arg;
 
 		if (!(w->flags & WEAVE_WAIT_TIMED))
 			w->gen = 0xfeedfacecafe0000ULL;	/* never reached */
 		w->timeout_ns %= WAIT_NS;
 	}
 	if (nr == 0x20) {
-		struct weave_lock *l = arg;
+		struct weave_lock_args *l = arg;
 
 		l->flags |= WEAVE_OP_NONBLOCK;
 		l->timeout_ns %= TIMEOUT_NS;
@@ -907,7 +907,7 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 {
 	switch (nr) {
 	case 0x00: {
-		const struct weave_api *a = out;
+		const struct weave_api_args *a = out;
 
 		check(f, a->api == WEAVE_API && a->features == f->api.features &&
 		      a->ioctls == f->api.ioctls &&
@@ -918,7 +918,7 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 		break;
 	}
 	case 0x03: {
-		const struct weave_info *i = out;
+		const struct weave_info_args *i = out;
 
 		check(f, i->count <= i->max_entries &&
 		      i->max_entries <= f->api.max_entries &&
@@ -930,10 +930,10 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 		break;
 	}
 	case 0x10:
-		check(f, ((const struct weave_set *)out)->gen, "SET gen 0");
+		check(f, ((const struct weave_set_args *)out)->gen, "SET gen 0");
 		break;
 	case 0x11: {
-		const struct weave_get *g = out;
+		const struct weave_get_args *g = out;
 		__u64 want = g->offset < g->size ?
 			(g->len < g->size - g->offset ? g->len :
 			 g->size - g->offset) : 0;
@@ -943,14 +943,14 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 		break;
 	}
 	case 0x12: {
-		const struct weave_write *w = out;
+		const struct weave_write_args *w = out;
 
 		check(f, w->gen && (!w->len || w->size >= w->offset + w->len),
 		      "WRITE result");
 		break;
 	}
 	case 0x16: {
-		const struct weave_stat *s = out;
+		const struct weave_stat_args *s = out;
 
 		check(f, s->slot >= 1 && s->slot <= f->api.max_entries &&
 		      !(s->map_offset % f->ps) && s->map_size &&
@@ -959,19 +959,19 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 		break;
 	}
 	case 0x17: {
-		const struct weave_list *l = out;
+		const struct weave_list_args *l = out;
 
-		check(f, l->count <= ((const struct weave_list *)in)->count,
+		check(f, l->count <= ((const struct weave_list_args *)in)->count,
 		      "LIST count > asked");
 		break;
 	}
 	case 0x20:
-		check(f, !(((const struct weave_lock *)out)->result &
+		check(f, !(((const struct weave_lock_args *)out)->result &
 			   ~WEAVE_LOCK_OWNER_DIED), "LOCK result");
-		f->locked_key = ((const struct weave_lock *)out)->key;
+		f->locked_key = ((const struct weave_lock_args *)out)->key;
 		break;
 	case 0x32: {
-		const struct weave_wait *w = out;
+		const struct weave_wait_args *w = out;
 
 		check(f, w->cur_gen != w->gen, "WAIT returned on its gen");
 		break;
@@ -1176,7 +1176,7 @@ static void probe(struct fz *f, void *p, size_t len, int n)
 /* Offset and length of the view of a random key of @fd; false if none. */
 static bool view_of(int fd, off_t *off, size_t *len)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 
 	if (wv_stat(fd, 1 + rn(NKEYS), &st))
 		return false;
@@ -1396,7 +1396,7 @@ static void op_fdctl(struct fz *f)
  */
 static void op_timed(struct fz *f)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	__u64 key, gen;
 	__u32 res;
 	int fd, i, ret;
@@ -1644,8 +1644,8 @@ static int check_registry(struct __test_metadata *_metadata, int fd,
 	static __u64 keys[1 << 16];
 	const struct weave_index_header *h;
 	const struct weave_slot *s;
-	struct weave_info info;
-	struct weave_stat st;
+	struct weave_info_args info;
+	struct weave_stat_args st;
 	unsigned char *idx;
 	long n, i, j;
 	int ret, bad = 0;
@@ -1954,7 +1954,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 24 * 3600)
 		close(fd);
 	}
 	for (i = 0; i < NFDS; i++) {
-		struct weave_info info;
+		struct weave_info_args info;
 
 		if (f->fds[i] < 0 || f->closed[i])
 			continue;

@@ -32,7 +32,7 @@ FIXTURE_TEARDOWN(lib)
 TEST_F(lib, open_close_unlink)
 {
 	struct weave_params p;
-	struct weave_info info;
+	struct weave_info_args info;
 	struct weave *a, *b;
 
 	EXPECT_EQ(-ENOENT, weave_open(self->name, 0, 0, &a));
@@ -102,7 +102,7 @@ TEST_F(lib, read_only)
 
 TEST_F(lib, from_fd)
 {
-	struct weave_info a, b;
+	struct weave_info_args a, b;
 	struct weave *w2;
 	int fd, ufd;
 
@@ -135,8 +135,8 @@ TEST_F(lib, from_fd)
 
 TEST_F(lib, map_ops)
 {
-	struct weave_stat st;
-	struct weave_api api;
+	struct weave_stat_args st;
+	struct weave_api_args api;
 	char out[32];
 	uint64_t gen, gen2;
 

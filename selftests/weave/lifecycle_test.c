@@ -284,8 +284,8 @@ TEST_F(life, busy_process)
 static void *map_one(struct __test_metadata *_metadata, int *fdp,
 		     bool index, size_t *lenp)
 {
-	struct weave_info info;
-	struct weave_stat st;
+	struct weave_info_args info;
+	struct weave_stat_args st;
 	unsigned char val[3000];
 	void *p;
 	int fd;
@@ -381,7 +381,7 @@ TEST_F(life, busy_forked_mapping)
 
 TEST_F(life, persistent_freed)
 {
-	struct weave_attach a;
+	struct weave_attach_args a;
 	int fd;
 
 	NEED_READY();
@@ -408,14 +408,14 @@ TEST_F(life, persistent_freed)
 static void use(struct __test_metadata *_metadata, const char *name,
 		unsigned int round)
 {
-	struct weave_lock l = { .key = 2 };
-	struct weave_watch w = { .key = 0, .events = WEAVE_EV_ALL };
-	struct weave_wait wt = {
+	struct weave_lock_args l = { .key = 2 };
+	struct weave_watch_args w = { .key = 0, .events = WEAVE_EV_ALL };
+	struct weave_wait_args wt = {
 		.key = 1, .timeout_ns = 1000, .flags = WEAVE_WAIT_TIMED,
 	};
 	unsigned char val[6000];
-	struct weave_info info;
-	struct weave_stat st;
+	struct weave_info_args info;
+	struct weave_stat_args st;
 	struct weave_event ev[4];
 	void *index, *view;
 	int fd, fd2;

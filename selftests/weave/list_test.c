@@ -150,7 +150,7 @@ TEST_F(list, empty)
 
 TEST_F(list, errors)
 {
-	struct weave_list l;
+	struct weave_list_args l;
 	__u64 cursor = 0;
 	void *bad;
 

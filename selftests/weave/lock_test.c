@@ -29,7 +29,7 @@ FIXTURE(lock) {
 
 FIXTURE_SETUP(lock)
 {
-	struct weave_api api;
+	struct weave_api_args api;
 	__u64 v = 0;
 
 	self->fd = wl_create(self->name, sizeof(self->name), "lock");
@@ -594,8 +594,8 @@ TEST_F(lock, eperm)
 
 TEST_F(lock, einval)
 {
-	struct weave_lock l;
-	struct weave_unlock u;
+	struct weave_lock_args l;
+	struct weave_unlock_args u;
 
 	EXPECT_EQ(-EINVAL, wl_lock(self->fd, 0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, wl_lock(self->fd, 0, WEAVE_LOCK_SHARED, 0, NULL));
@@ -660,14 +660,14 @@ static const char *op_name(int op)
 /* One entry operation on @key with @flags: 0 or -errno. */
 static int do_op(int fd, int op, __u64 key, __u32 flags, char *buf)
 {
-	struct weave_set s = { .key = key, .buf = WV_PTR("12345678"),
+	struct weave_set_args s = { .key = key, .buf = WV_PTR("12345678"),
 			       .len = 8, .flags = flags };
-	struct weave_write w = { .key = key, .buf = WV_PTR("ab"), .len = 2,
+	struct weave_write_args w = { .key = key, .buf = WV_PTR("ab"), .len = 2,
 				 .offset = 1, .flags = flags };
-	struct weave_resize r = { .key = key, .size = 16, .flags = flags };
-	struct weave_get g = { .key = key, .buf = WV_PTR(buf), .len = 16,
+	struct weave_resize_args r = { .key = key, .size = 16, .flags = flags };
+	struct weave_get_args g = { .key = key, .buf = WV_PTR(buf), .len = 16,
 			       .flags = flags };
-	struct weave_delete d = { .key = key, .flags = flags };
+	struct weave_delete_args d = { .key = key, .flags = flags };
 
 	switch (op) {
 	case OP_SET:
@@ -704,7 +704,7 @@ static int op_start(struct op_thread *t, int fd, int op)
 TEST_F(lock, missing_key)
 {
 	struct op_thread t;
-	struct weave_get g;
+	struct weave_get_args g;
 	double t_unlock;
 	char buf[16];
 	int fd2;
@@ -945,7 +945,7 @@ TEST_F(lock, convert)
 TEST_F(lock, exclusive_blocks_others)
 {
 	struct op_thread t;
-	struct weave_stat st;
+	struct weave_stat_args st;
 	__u64 keys[4], count;
 	double t_unlock;
 	char buf[16];

@@ -16,7 +16,7 @@
 static inline int wl_lock(int fd, __u64 key, __u32 flags, __u64 timeout_ns,
 			  __u32 *result)
 {
-	struct weave_lock l = {
+	struct weave_lock_args l = {
 		.key = key, .timeout_ns = timeout_ns, .flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_LOCK, &l);
@@ -28,21 +28,21 @@ static inline int wl_lock(int fd, __u64 key, __u32 flags, __u64 timeout_ns,
 
 static inline int wl_unlock(int fd, __u64 key, __u32 flags)
 {
-	struct weave_unlock u = { .key = key, .flags = flags };
+	struct weave_unlock_args u = { .key = key, .flags = flags };
 
 	return wv_ioctl(fd, WEAVE_IOC_UNLOCK, &u);
 }
 
 static inline int wl_watch(int fd, __u64 key, __u32 events, __u32 flags)
 {
-	struct weave_watch w = { .key = key, .events = events, .flags = flags };
+	struct weave_watch_args w = { .key = key, .events = events, .flags = flags };
 
 	return wv_ioctl(fd, WEAVE_IOC_WATCH, &w);
 }
 
 static inline int wl_unwatch(int fd, __u64 key)
 {
-	struct weave_watch w = { .key = key };
+	struct weave_watch_args w = { .key = key };
 
 	return wv_ioctl(fd, WEAVE_IOC_UNWATCH, &w);
 }
@@ -50,7 +50,7 @@ static inline int wl_unwatch(int fd, __u64 key)
 static inline int wl_wait(int fd, __u64 key, __u64 gen, __u32 flags,
 			  __u64 timeout_ns, __u64 *cur_gen)
 {
-	struct weave_wait w = {
+	struct weave_wait_args w = {
 		.key = key, .gen = gen, .timeout_ns = timeout_ns, .flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_WAIT, &w);
@@ -86,7 +86,7 @@ static inline int wl_poll(int fd, int timeout_ms)
 /* The gen of @key, 0 when missing, or -errno (never 0 for an error). */
 static inline long long wl_gen(int fd, __u64 key)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	int ret = wv_stat(fd, key, &st);
 
 	if (ret == -ENOENT)
@@ -97,7 +97,7 @@ static inline long long wl_gen(int fd, __u64 key)
 /* A 64-bit counter entry. */
 static inline int wl_get_u64(int fd, __u64 key, __u64 *val)
 {
-	struct weave_get g;
+	struct weave_get_args g;
 	int ret;
 
 	*val = 0;
@@ -138,7 +138,7 @@ static inline void *wl_shared(size_t size)
 /* The mapped index of @fd (read-only), or NULL; *size gets its length. */
 static inline void *wl_map_index(int fd, size_t *size)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 	void *p;
 
 	if (wv_info(fd, &info))
@@ -154,7 +154,7 @@ static inline void *wl_map_index(int fd, size_t *size)
 static inline const volatile struct weave_slot *
 wl_slot_of(int fd, const void *index, __u64 key)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 
 	if (wv_stat(fd, key, &st))
 		return NULL;

@@ -12,7 +12,7 @@
 
 FIXTURE(map) {
 	int fd;
-	struct weave_info info;
+	struct weave_info_args info;
 	void *index;
 	long ps;
 };
@@ -39,7 +39,7 @@ FIXTURE_TEARDOWN(map)
 
 /* Map the view of @key, @len bytes (0: one page); MAP_FAILED on error. */
 static unsigned char *map_view(int fd, __u64 key, size_t len,
-			       struct weave_stat *st)
+			       struct weave_stat_args *st)
 {
 	if (wv_stat(fd, key, st))
 		return MAP_FAILED;
@@ -51,7 +51,7 @@ static unsigned char *map_view(int fd, __u64 key, size_t len,
 TEST_F(map, index_header)
 {
 	const struct weave_index_header *h = self->index;
-	struct weave_info info;
+	struct weave_info_args info;
 	__u64 gen;
 
 	EXPECT_EQ(WEAVE_INDEX_MAGIC, h->magic);
@@ -88,7 +88,7 @@ TEST_F(map, index_slots)
 {
 	static const size_t sizes[] = { 0, 1, 64, 100, 2048, 3000, 10000 };
 	unsigned char buf[10000];
-	struct weave_stat st;
+	struct weave_stat_args st;
 	bool used[NSLOTS + 1] = { false };
 	size_t i;
 	__u64 s;
@@ -161,7 +161,7 @@ TEST_F(map, small_value_cells)
 	static const size_t sizes[] = { 1, 63, 64, 65, 127, 128, 500, 1000,
 					1024, 1025, 2047, 2048, 2049, 5000 };
 	unsigned char buf[5000];
-	struct weave_stat st;
+	struct weave_stat_args st;
 	size_t i;
 
 	wv_pattern(buf, sizeof(buf), 9);
@@ -196,7 +196,7 @@ TEST_F(map, small_value_cells)
 
 TEST_F(map, view_follows_set_and_write)
 {
-	struct weave_stat st, st2;
+	struct weave_stat_args st, st2;
 	unsigned char *v;
 	const struct weave_slot *sl;
 
@@ -239,7 +239,7 @@ TEST_F(map, view_follows_set_and_write)
 TEST_F(map, big_value_grows_in_place)
 {
 	unsigned char in[20000];
-	struct weave_stat st, st2;
+	struct weave_stat_args st, st2;
 	unsigned char *v, *v2, *v3;
 	size_t i;
 
@@ -292,7 +292,7 @@ TEST_F(map, big_value_grows_in_place)
 TEST_F(map, shrink_sigbus)
 {
 	unsigned char in[12288];
-	struct weave_stat st, st2;
+	struct weave_stat_args st, st2;
 	unsigned char *v, c;
 
 	wv_pattern(in, sizeof(in), 6);
@@ -335,7 +335,7 @@ TEST_F(map, delete_sigbus)
 {
 	static const size_t sizes[] = { 40, 10000 };
 	unsigned char in[10000];
-	struct weave_stat st;
+	struct weave_stat_args st;
 	unsigned char *v, *vi;
 	size_t i;
 
@@ -373,7 +373,7 @@ TEST_F(map, slot_reuse)
 {
 	static const size_t sizes[] = { 100, 1000, 10000 };
 	unsigned char a[10000], b[10000];
-	struct weave_stat sa, sb;
+	struct weave_stat_args sa, sb;
 	size_t i;
 	int fd;
 
@@ -415,7 +415,7 @@ TEST_F(map, slot_reuse)
 
 TEST_F(map, refused)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	unsigned char *v;
 	void *p;
 
@@ -501,7 +501,7 @@ TEST_F(map, refused)
 TEST_F(map, mremap_cannot_grow)
 {
 	size_t idx = self->info.index_size;
-	struct weave_stat st;
+	struct weave_stat_args st;
 	unsigned char *v, *p, *q;
 
 	/* the index, over its end */
@@ -548,7 +548,7 @@ TEST_F(map, mremap_cannot_grow)
 /* A view keeps an anonymous registry alive after its last file. */
 TEST_F(map, view_outlives_fd)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	unsigned char *v;
 	int fd;
 
@@ -623,7 +623,7 @@ TEST_F_TIMEOUT(map, seqcount, 90)
 	unsigned char aa[SEQ_LEN], x55[SEQ_LEN];
 	const struct weave_slot *sl;
 	struct seq_stats *ss;
-	struct weave_stat st;
+	struct weave_stat_args st;
 	unsigned char *v;
 	__u32 seq0, seq1;
 	long ops = 0;

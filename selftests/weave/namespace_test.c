@@ -128,8 +128,8 @@ static int make_two(int sock)
 TEST_F(ns, names_die_with_namespace)
 {
 	struct weave_event ev[4];
-	struct weave_info info;
-	struct weave_get g;
+	struct weave_info_args info;
+	struct weave_get_args g;
 	struct ctl *c = malloc(sizeof(*c));
 	long long before, during = -1, after = -1;
 	int sv[2], held, n, i;

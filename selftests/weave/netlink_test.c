@@ -179,8 +179,8 @@ FIXTURE(nl) {
 
 FIXTURE_SETUP(nl)
 {
-	struct weave_attach a;
-	struct weave_api api;
+	struct weave_attach_args a;
+	struct weave_api_args api;
 
 	wv_name(self->name, sizeof(self->name), "nl");
 	wv_unlink_name(self->name);
@@ -236,7 +236,7 @@ static void expect_list(struct __test_metadata *_metadata, struct ctl *c,
 TEST_F(nl, list_reflects)
 {
 	char buf[3000], want[1024], line[1024];
-	struct weave_info info;
+	struct weave_info_args info;
 	unsigned long long charged;
 	size_t isize;
 	void *idx;
@@ -302,7 +302,7 @@ TEST_F(nl, list_reflects)
 TEST_F(nl, show_reflects)
 {
 	char want[4096], line[256];
-	struct weave_info info;
+	struct weave_info_args info;
 	__u64 g1, g2;
 	int fd2, fd3, st;
 	pid_t pid;
@@ -640,8 +640,8 @@ TEST_F(nl, name_dies_with_last_user)
 	end = time(NULL) + RECREATE_SECONDS;
 	for (round = 0; round < RECREATE_ROUNDS && time(NULL) < end; round++) {
 		__u32 flags = WEAVE_ATTACH_CREATE;
-		struct weave_attach a;
-		struct weave_info info;
+		struct weave_attach_args a;
+		struct weave_info_args info;
 		int fd;
 
 		if (round & 1)
@@ -779,8 +779,8 @@ TEST_F(nl, monitor_sequence)
 {
 	char sync[64], reg[64], want[2048], got[4096], big[100] = { 0 };
 	char *const argv[] = { "weavectl", "monitor", NULL };
-	struct weave_attach a;
-	struct weave_write w;
+	struct weave_attach_args a;
+	struct weave_write_args w;
 	__u64 g1, g2, g3, g4, g5;
 	struct mon *m;
 	int fd, fd2, n;
@@ -851,7 +851,7 @@ TEST_F(nl, monitor_json_filter)
 {
 	char reg[64], want[512];
 	char *argv[] = { "weavectl", "monitor", "-j", reg, NULL };
-	struct weave_attach a;
+	struct weave_attach_args a;
 	struct mon *m;
 	__u64 g;
 	int fd;

@@ -19,7 +19,7 @@ FIXTURE(seed) {
 
 FIXTURE_SETUP(seed)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 
 	wv_name(self->name, sizeof(self->name), "seed");
 	/* new Registry(1_000) */
@@ -47,7 +47,7 @@ TEST_F(seed, set_here_get_there)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct weave_get g;
+		struct weave_get_args g;
 		int fd;
 
 		close(self->fd);
@@ -66,7 +66,7 @@ TEST_F(seed, set_here_get_there)
 	}
 	EXPECT_EQ(0, wv_wait(pid));
 
-	struct weave_get g;
+	struct weave_get_args g;
 
 	memset(out, 0, sizeof(out));
 	ASSERT_EQ(0, wv_get(self->fd, 2, out, sizeof(out), 0, &g));
@@ -130,7 +130,7 @@ TEST_F(seed, iteration)
 
 	/* map.entries() and map.values(): each key with its value */
 	for (i = 0; i < n; i++) {
-		struct weave_get g;
+		struct weave_get_args g;
 		int f = fruit_index(keys[i]);
 
 		memset(value, 0, sizeof(value));

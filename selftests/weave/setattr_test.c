@@ -13,7 +13,7 @@
 
 static int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid, __u32 gid)
 {
-	struct weave_setattr a = {
+	struct weave_setattr_args a = {
 		.flags = flags, .mode = mode, .uid = uid, .gid = gid,
 	};
 
@@ -74,7 +74,7 @@ FIXTURE_TEARDOWN(setattr)
 
 TEST_F(setattr, feature)
 {
-	struct weave_api api = { .api = WEAVE_API };
+	struct weave_api_args api = { .api = WEAVE_API };
 
 	ASSERT_EQ(0, wv_api(self->fd, &api));
 	EXPECT_TRUE(api.features & WEAVE_FEATURE_SETATTR);
@@ -83,7 +83,7 @@ TEST_F(setattr, feature)
 
 TEST_F(setattr, chmod_governs_attach)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 
 	EXPECT_EQ(-EACCES, as_nobody(attach_rdonly, self->name, -1));
 	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_MODE, 0644, 0, 0));
@@ -96,7 +96,7 @@ TEST_F(setattr, chmod_governs_attach)
 
 TEST_F(setattr, chown)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 
 	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID | WEAVE_SETATTR_GID,
 				0, NOBODY, NOBODY));
@@ -149,7 +149,7 @@ TEST_F(setattr, attached_files_keep_access)
 
 TEST_F(setattr, errors)
 {
-	struct weave_setattr a;
+	struct weave_setattr_args a;
 	int fd;
 
 	EXPECT_EQ(-EINVAL, wv_setattr(self->fd, 0, 0, 0, 0));

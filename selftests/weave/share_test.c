@@ -29,7 +29,7 @@ static int recv_byte(int fd, char *c)
 static int holds(int fd, __u64 key, const char *val)
 {
 	char out[64];
-	struct weave_get g;
+	struct weave_get_args g;
 
 	if (wv_get(fd, key, out, sizeof(out), 0, &g))
 		return -1;
@@ -62,7 +62,7 @@ FIXTURE_TEARDOWN(share)
 /* Child side of by_name: attach by name, check, set, report. */
 static int by_name_child(const char *name, __u64 id, int rd, int wr, int nr)
 {
-	struct weave_attach a;
+	struct weave_attach_args a;
 	char c, val[32];
 	int fd;
 
@@ -90,7 +90,7 @@ static int by_name_child(const char *name, __u64 id, int rd, int wr, int nr)
 
 TEST_F(share, by_name)
 {
-	struct weave_attach a;
+	struct weave_attach_args a;
 	pid_t pid[2];
 	char c, val[32];
 	int fd, i;
@@ -166,7 +166,7 @@ TEST_F(share, by_fork)
 /* The child makes an anonymous registry and hands its fd over. */
 TEST_F(share, by_scm_rights)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 	int sv[2], fd;
 	__u64 id;
 	pid_t pid;
@@ -176,7 +176,7 @@ TEST_F(share, by_scm_rights)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct weave_attach a;
+		struct weave_attach_args a;
 		int cfd, ret = 0;
 
 		close(sv[0]);
@@ -221,7 +221,7 @@ TEST_F(share, by_scm_rights)
 /* A view in one process shows another process's writes. */
 TEST_F(share, views_across_processes)
 {
-	struct weave_stat st;
+	struct weave_stat_args st;
 	unsigned char *v;
 	pid_t pid;
 	char c;

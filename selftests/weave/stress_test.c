@@ -146,9 +146,9 @@ static __u64 pick_size(struct worker *w)
 static int owned_op(struct worker *w, __u64 key)
 {
 	struct model *m = &w->sh->owned[key];
-	struct weave_stat st;
-	struct weave_write wr;
-	struct weave_get g;
+	struct weave_stat_args st;
+	struct weave_write_args wr;
+	struct weave_get_args g;
 	__u64 gen, size, off;
 	int ret;
 
@@ -273,9 +273,9 @@ static int owned_op(struct worker *w, __u64 key)
 
 static int shared_op(struct worker *w, __u64 key)
 {
-	struct weave_stat st;
-	struct weave_write wr;
-	struct weave_get g;
+	struct weave_stat_args st;
+	struct weave_write_args wr;
+	struct weave_get_args g;
 	__u64 gen, size, off;
 	int ret;
 
@@ -460,7 +460,7 @@ TEST_F_TIMEOUT(stress, four_processes, 90)
 	for (k = 1; k <= NOWNED; k++) {
 		struct model *m = &sh->owned[k];
 		unsigned char *buf = malloc(MAXVAL + 64);
-		struct weave_get g;
+		struct weave_get_args g;
 		int ret;
 		bool listed = false;
 		long j;

@@ -28,7 +28,7 @@ FIXTURE(wait) {
 
 FIXTURE_SETUP(wait)
 {
-	struct weave_api api;
+	struct weave_api_args api;
 
 	self->fd = wl_create(self->name, sizeof(self->name), "wait");
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
@@ -164,7 +164,7 @@ TEST_F(wait, wakes_on_deletion)
  */
 TEST_F(wait, key_moves_to_another_slot)
 {
-	struct weave_stat st_key, st_other;
+	struct weave_stat_args st_key, st_other;
 	__u64 cur = 0, gen, other_gen;
 	double t0, dt;
 
@@ -281,7 +281,7 @@ TEST_F(wait, signals)
 
 TEST_F(wait, einval)
 {
-	struct weave_wait w;
+	struct weave_wait_args w;
 
 	EXPECT_EQ(-EINVAL, wl_wait(self->fd, 0, 0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, wl_wait(self->fd, 0, self->gen, WEAVE_WAIT_TIMED,

@@ -69,7 +69,7 @@ static inline int wv_dev(int oflags)
 	return fd < 0 ? -errno : fd;
 }
 
-static inline int wv_api(int fd, struct weave_api *api)
+static inline int wv_api(int fd, struct weave_api_args *api)
 {
 	memset(api, 0, sizeof(*api));
 	api->api = WEAVE_API;
@@ -77,9 +77,9 @@ static inline int wv_api(int fd, struct weave_api *api)
 }
 
 static inline int wv_attach(int fd, const char *name, __u32 flags, __u32 mode,
-			    __u64 max_entries, struct weave_attach *out)
+			    __u64 max_entries, struct weave_attach_args *out)
 {
-	struct weave_attach a = {
+	struct weave_attach_args a = {
 		.name = WV_PTR(name),
 		.flags = flags,
 		.mode = mode,
@@ -95,7 +95,7 @@ static inline int wv_attach(int fd, const char *name, __u32 flags, __u32 mode,
 /* open(/dev/weave) and attach: an fd or -errno. */
 static inline int wv_open(const char *name, int oflags, __u32 flags,
 			  __u32 mode, __u64 max_entries,
-			  struct weave_attach *out)
+			  struct weave_attach_args *out)
 {
 	int fd = wv_dev(oflags), ret;
 
@@ -118,7 +118,7 @@ static inline int wv_open_anon(__u64 max_entries)
 
 static inline int wv_unlink(int fd, const char *name)
 {
-	struct weave_unlink u = { .name = WV_PTR(name) };
+	struct weave_unlink_args u = { .name = WV_PTR(name) };
 
 	return wv_ioctl(fd, WEAVE_IOC_UNLINK, &u);
 }
@@ -135,7 +135,7 @@ static inline int wv_unlink_name(const char *name)
 	return ret;
 }
 
-static inline int wv_info(int fd, struct weave_info *info)
+static inline int wv_info(int fd, struct weave_info_args *info)
 {
 	memset(info, 0, sizeof(*info));
 	return wv_ioctl(fd, WEAVE_IOC_INFO, info);
@@ -144,7 +144,7 @@ static inline int wv_info(int fd, struct weave_info *info)
 /* The number of entries, or -errno. */
 static inline long long wv_count(int fd)
 {
-	struct weave_info info;
+	struct weave_info_args info;
 	int ret = wv_info(fd, &info);
 
 	return ret ? ret : (long long)info.count;
@@ -153,7 +153,7 @@ static inline long long wv_count(int fd)
 static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 			 __u32 flags, __u64 *gen)
 {
-	struct weave_set s = {
+	struct weave_set_args s = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_SET, &s);
@@ -164,9 +164,9 @@ static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 }
 
 static inline int wv_get(int fd, __u64 key, void *buf, __u64 len,
-			 __u64 offset, struct weave_get *out)
+			 __u64 offset, struct weave_get_args *out)
 {
-	struct weave_get g = {
+	struct weave_get_args g = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_GET, &g);
@@ -177,9 +177,9 @@ static inline int wv_get(int fd, __u64 key, void *buf, __u64 len,
 }
 
 static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
-			   __u64 len, struct weave_write *out)
+			   __u64 len, struct weave_write_args *out)
 {
-	struct weave_write w = {
+	struct weave_write_args w = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
@@ -191,7 +191,7 @@ static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
 
 static inline int wv_resize(int fd, __u64 key, __u64 size, __u64 *gen)
 {
-	struct weave_resize r = { .key = key, .size = size };
+	struct weave_resize_args r = { .key = key, .size = size };
 	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
 
 	if (gen)
@@ -201,7 +201,7 @@ static inline int wv_resize(int fd, __u64 key, __u64 size, __u64 *gen)
 
 static inline int wv_delete(int fd, __u64 key, __u64 *gen)
 {
-	struct weave_delete d = { .key = key };
+	struct weave_delete_args d = { .key = key };
 	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
 
 	if (gen)
@@ -211,7 +211,7 @@ static inline int wv_delete(int fd, __u64 key, __u64 *gen)
 
 static inline int wv_clear(int fd, __u64 *count, __u64 *gen)
 {
-	struct weave_clear c = { 0 };
+	struct weave_clear_args c = { 0 };
 	int ret = wv_ioctl(fd, WEAVE_IOC_CLEAR, &c);
 
 	if (count)
@@ -221,9 +221,9 @@ static inline int wv_clear(int fd, __u64 *count, __u64 *gen)
 	return ret;
 }
 
-static inline int wv_stat(int fd, __u64 key, struct weave_stat *st)
+static inline int wv_stat(int fd, __u64 key, struct weave_stat_args *st)
 {
-	struct weave_stat s = { .key = key };
+	struct weave_stat_args s = { .key = key };
 	int ret = wv_ioctl(fd, WEAVE_IOC_STAT, &s);
 
 	if (st)
@@ -234,7 +234,7 @@ static inline int wv_stat(int fd, __u64 key, struct weave_stat *st)
 /* One LIST call: updates *cursor, returns the number of keys or -errno. */
 static inline int wv_list(int fd, __u64 *cursor, __u64 *keys, __u32 room)
 {
-	struct weave_list l = {
+	struct weave_list_args l = {
 		.cursor = *cursor, .keys = WV_PTR(keys), .count = room,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_LIST, &l);

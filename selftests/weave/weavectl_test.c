@@ -291,7 +291,7 @@ TEST_F(ctl, set_stdin_get_hex)
 		"00000013\n";
 	size_t len = sizeof(value) - 1;		/* 19 bytes */
 	char buf[64];
-	struct weave_get g;
+	struct weave_get_args g;
 
 	EXPECT_EQ(0, CTL_IN(&self->c, value, len, "set", self->name, "3", "-"))
 		TH_LOG("%s", self->c.err);
@@ -331,8 +331,8 @@ TEST_F(ctl, set_stdin_get_hex)
 TEST_F(ctl, set_creates)
 {
 	char name[64], want[256], size[32];
-	struct weave_info info;
-	struct weave_api api;
+	struct weave_info_args info;
+	struct weave_api_args api;
 	int fd;
 
 	wv_name(name, sizeof(name), "ctl-new");

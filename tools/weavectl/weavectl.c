@@ -265,7 +265,7 @@ static int cmd_set(int argc, char **argv)
 	struct weave_params params;
 	const char *name, *file = "-";
 	unsigned char *buf = NULL;
-	struct weave_api api;
+	struct weave_api_args api;
 	struct weave *w;
 	uint64_t key;
 	size_t len = 0;

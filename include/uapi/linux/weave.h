@@ -32,7 +32,7 @@
  * flags give EINVAL; unknown commands give ENOTTY.
  */
 
-/** WEAVE_API - version of this interface, for &struct weave_api. */
+/** WEAVE_API - version of this interface, for &struct weave_api_args. */
 #define WEAVE_API		1
 
 /** WEAVE_NAME_MAX - longest registry name, in bytes, without the NUL. */
@@ -58,7 +58,7 @@
 #define WEAVE_FEATURE_SETATTR	(1ULL << 4)
 
 /**
- * struct weave_api - the feature handshake (%WEAVE_IOC_API)
+ * struct weave_api_args - the feature handshake (%WEAVE_IOC_API)
  * @api: in: %WEAVE_API; out: the kernel's API version.
  * @features: out: %WEAVE_FEATURE_* bits this kernel implements.
  * @ioctls: out: bit N set when the command with _IOC_NR N is implemented.
@@ -70,7 +70,7 @@
  * Works on attached and unattached files. An @api the kernel does not
  * speak gives EINVAL.
  */
-struct weave_api {
+struct weave_api_args {
 	__u64 api;
 	__u64 features;
 	__u64 ioctls;
@@ -79,7 +79,7 @@ struct weave_api {
 	__u64 max_registry_bytes;
 };
 
-/* Flags of struct weave_attach. */
+/* Flags of struct weave_attach_args. */
 #define WEAVE_ATTACH_CREATE	(1U << 0)	/* create when missing */
 #define WEAVE_ATTACH_EXCL	(1U << 1)	/* with CREATE: fail if it exists */
 #define WEAVE_ATTACH_PERSIST	(1U << 2)	/* with CREATE: outlive its users */
@@ -87,11 +87,11 @@ struct weave_api {
 #define WEAVE_ATTACH_VALID	(WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL | \
 				 WEAVE_ATTACH_PERSIST | WEAVE_ATTACH_ANON)
 
-/* Result bits of struct weave_attach. */
+/* Result bits of struct weave_attach_args. */
 #define WEAVE_ATTACH_CREATED	(1U << 0)	/* this call created it */
 
 /**
- * struct weave_attach - bind a file to a registry (%WEAVE_IOC_ATTACH)
+ * struct weave_attach_args - bind a file to a registry (%WEAVE_IOC_ATTACH)
  * @name: pointer to a NUL-terminated name of 1 to %WEAVE_NAME_MAX bytes
  *	without '/'; must be 0 with %WEAVE_ATTACH_ANON.
  * @flags: %WEAVE_ATTACH_* flags. %WEAVE_ATTACH_EXCL and
@@ -111,7 +111,7 @@ struct weave_api {
  * EEXIST (%WEAVE_ATTACH_EXCL and the name exists), EACCES (mode bits),
  * EMFILE (too many registries), EINVAL (bad name or flags).
  */
-struct weave_attach {
+struct weave_attach_args {
 	__u64 name;
 	__u32 flags;
 	__u32 mode;
@@ -123,7 +123,7 @@ struct weave_attach {
 };
 
 /**
- * struct weave_unlink - remove a name (%WEAVE_IOC_UNLINK)
+ * struct weave_unlink_args - remove a name (%WEAVE_IOC_UNLINK)
  * @name: pointer to the NUL-terminated name.
  * @flags: must be 0.
  * @reserved: must be 0.
@@ -132,20 +132,20 @@ struct weave_attach {
  * files or mappings use it. Works on unattached files too. Needs write
  * permission on the registry (EACCES).
  */
-struct weave_unlink {
+struct weave_unlink_args {
 	__u64 name;
 	__u32 flags;
 	__u32 reserved;
 };
 
-/* Flags of struct weave_info. */
+/* Flags of struct weave_info_args. */
 #define WEAVE_INFO_PERSIST	(1U << 0)	/* created with ATTACH_PERSIST */
 #define WEAVE_INFO_ANON		(1U << 1)	/* has no name */
 #define WEAVE_INFO_RDONLY	(1U << 2)	/* this handle is read-only */
 #define WEAVE_INFO_UNLINKED	(1U << 3)	/* its name was removed */
 
 /**
- * struct weave_info - describe the attached registry (%WEAVE_IOC_INFO)
+ * struct weave_info_args - describe the attached registry (%WEAVE_IOC_INFO)
  * @id: out: registry id.
  * @flags: out: %WEAVE_INFO_* bits.
  * @mode: out: permission bits.
@@ -161,7 +161,7 @@ struct weave_unlink {
  *	the view of the entry in slot S starts at index_size + (S - 1) *
  *	entry_span.
  */
-struct weave_info {
+struct weave_info_args {
 	__u64 id;
 	__u32 flags;
 	__u32 mode;
@@ -189,7 +189,8 @@ struct weave_info {
 				 WEAVE_SET_NOCREATE)
 
 /**
- * struct weave_set - replace an entry's bytes, creating it (%WEAVE_IOC_SET)
+ * struct weave_set_args - replace an entry's bytes, creating it
+ *	(%WEAVE_IOC_SET)
  * @key: the key, not 0.
  * @buf: pointer to @len bytes.
  * @len: new size; more than the entry size limit gives EFBIG.
@@ -197,7 +198,7 @@ struct weave_info {
  * @reserved: must be 0.
  * @gen: out: the entry's new gen.
  */
-struct weave_set {
+struct weave_set_args {
 	__u64 key;
 	__u64 buf;
 	__u64 len;
@@ -209,7 +210,7 @@ struct weave_set {
 #define WEAVE_GET_VALID		WEAVE_OP_NONBLOCK
 
 /**
- * struct weave_get - copy an entry's bytes out (%WEAVE_IOC_GET)
+ * struct weave_get_args - copy an entry's bytes out (%WEAVE_IOC_GET)
  * @key: the key.
  * @buf: pointer to room for @len bytes.
  * @len: room at @buf; may be smaller than the entry (or 0, to learn
@@ -222,7 +223,7 @@ struct weave_set {
  * @copied: out: bytes copied, min(@len, @size - @offset), or 0 when
  *	@offset is at or past @size.
  */
-struct weave_get {
+struct weave_get_args {
 	__u64 key;
 	__u64 buf;
 	__u64 len;
@@ -237,7 +238,7 @@ struct weave_get {
 #define WEAVE_WRITE_VALID	WEAVE_OP_NONBLOCK
 
 /**
- * struct weave_write - write bytes in place (%WEAVE_IOC_WRITE)
+ * struct weave_write_args - write bytes in place (%WEAVE_IOC_WRITE)
  * @key: the key of an existing entry (ENOENT otherwise).
  * @buf: pointer to @len bytes.
  * @len: bytes to write.
@@ -248,7 +249,7 @@ struct weave_get {
  * @size: out: the entry's size afterwards.
  * @gen: out: the entry's new gen.
  */
-struct weave_write {
+struct weave_write_args {
 	__u64 key;
 	__u64 buf;
 	__u64 len;
@@ -262,14 +263,15 @@ struct weave_write {
 #define WEAVE_RESIZE_VALID	WEAVE_OP_NONBLOCK
 
 /**
- * struct weave_resize - grow or shrink an entry in place (%WEAVE_IOC_RESIZE)
+ * struct weave_resize_args - grow or shrink an entry in place
+ *	(%WEAVE_IOC_RESIZE)
  * @key: the key of an existing entry.
  * @size: new size; new bytes read as zeros.
  * @flags: %WEAVE_RESIZE_VALID bits.
  * @reserved: must be 0.
  * @gen: out: the entry's new gen.
  */
-struct weave_resize {
+struct weave_resize_args {
 	__u64 key;
 	__u64 size;
 	__u32 flags;
@@ -280,13 +282,13 @@ struct weave_resize {
 #define WEAVE_DELETE_VALID	WEAVE_OP_NONBLOCK
 
 /**
- * struct weave_delete - remove an entry (%WEAVE_IOC_DELETE)
+ * struct weave_delete_args - remove an entry (%WEAVE_IOC_DELETE)
  * @key: the key.
  * @flags: %WEAVE_DELETE_VALID bits.
  * @reserved: must be 0.
  * @gen: out: the gen of the deletion.
  */
-struct weave_delete {
+struct weave_delete_args {
 	__u64 key;
 	__u32 flags;
 	__u32 reserved;
@@ -296,13 +298,13 @@ struct weave_delete {
 #define WEAVE_CLEAR_VALID	WEAVE_OP_NONBLOCK
 
 /**
- * struct weave_clear - remove every entry (%WEAVE_IOC_CLEAR)
+ * struct weave_clear_args - remove every entry (%WEAVE_IOC_CLEAR)
  * @flags: %WEAVE_CLEAR_VALID bits.
  * @reserved: must be 0.
  * @count: out: entries removed.
  * @gen: out: the registry's latest gen afterwards.
  */
-struct weave_clear {
+struct weave_clear_args {
 	__u32 flags;
 	__u32 reserved;
 	__u64 count;
@@ -310,7 +312,7 @@ struct weave_clear {
 };
 
 /**
- * struct weave_stat - look an entry up (%WEAVE_IOC_STAT)
+ * struct weave_stat_args - look an entry up (%WEAVE_IOC_STAT)
  * @key: the key (ENOENT when missing).
  * @flags: must be 0.
  * @reserved: must be 0.
@@ -323,7 +325,7 @@ struct weave_clear {
  * @data_offset: out: offset of the entry's first byte within its view.
  * @slot: out: the entry's slot in the index (1 or more).
  */
-struct weave_stat {
+struct weave_stat_args {
 	__u64 key;
 	__u32 flags;
 	__u32 reserved;
@@ -337,7 +339,7 @@ struct weave_stat {
 };
 
 /**
- * struct weave_list - list keys in batches (%WEAVE_IOC_LIST)
+ * struct weave_list_args - list keys in batches (%WEAVE_IOC_LIST)
  * @cursor: in: 0 to start a walk, else the value the previous call gave;
  *	out: where the next call goes on, or 0 when the walk has ended.
  * @keys: pointer to room for @count keys.
@@ -347,7 +349,7 @@ struct weave_stat {
  * A key present for the whole walk is returned exactly once; a key
  * created or deleted during the walk may or may not be.
  */
-struct weave_list {
+struct weave_list_args {
 	__u64 cursor;
 	__u64 keys;
 	__u32 count;
@@ -356,18 +358,18 @@ struct weave_list {
 
 #define WEAVE_LIST_MAX		4096
 
-/* Flags of struct weave_lock. */
+/* Flags of struct weave_lock_args. */
 #define WEAVE_LOCK_SHARED	(1U << 1)	/* shared, not exclusive */
 #define WEAVE_LOCK_TIMED	(1U << 2)	/* give up after timeout_ns */
 #define WEAVE_LOCK_CONVERT	(1U << 3)	/* change the mode of a held lock */
 #define WEAVE_LOCK_VALID	(WEAVE_OP_NONBLOCK | WEAVE_LOCK_SHARED | \
 				 WEAVE_LOCK_TIMED | WEAVE_LOCK_CONVERT)
 
-/* Result bits of struct weave_lock. */
+/* Result bits of struct weave_lock_args. */
 #define WEAVE_LOCK_OWNER_DIED	(1U << 0)	/* previous holder died holding it */
 
 /**
- * struct weave_lock - lock an entry (%WEAVE_IOC_LOCK)
+ * struct weave_lock_args - lock an entry (%WEAVE_IOC_LOCK)
  * @key: the key; it need not exist yet.
  * @timeout_ns: with %WEAVE_LOCK_TIMED, how long to wait (CLOCK_MONOTONIC).
  * @flags: %WEAVE_LOCK_VALID bits.
@@ -378,7 +380,7 @@ struct weave_list {
  * already), EAGAIN (non-blocking), ETIMEDOUT, EINTR, EBADF (exclusive on a
  * read-only handle).
  */
-struct weave_lock {
+struct weave_lock_args {
 	__u64 key;
 	__u64 timeout_ns;
 	__u32 flags;
@@ -389,12 +391,12 @@ struct weave_lock {
 #define WEAVE_UNLOCK_VALID	WEAVE_UNLOCK_CONSISTENT
 
 /**
- * struct weave_unlock - release a lock (%WEAVE_IOC_UNLOCK)
+ * struct weave_unlock_args - release a lock (%WEAVE_IOC_UNLOCK)
  * @key: the key; EPERM when this file does not hold its lock.
  * @flags: %WEAVE_UNLOCK_VALID bits.
  * @reserved: must be 0.
  */
-struct weave_unlock {
+struct weave_unlock_args {
 	__u64 key;
 	__u32 flags;
 	__u32 reserved;
@@ -429,13 +431,13 @@ struct weave_unlock {
 #define WEAVE_WATCH_VALID	WEAVE_WATCH_NO_SELF
 
 /**
- * struct weave_watch - watch or unwatch a key (%WEAVE_IOC_WATCH,
+ * struct weave_watch_args - watch or unwatch a key (%WEAVE_IOC_WATCH,
  *	%WEAVE_IOC_UNWATCH)
  * @key: the key, or 0 for every present and future key.
  * @events: %WEAVE_EV_* bits to report (unused by %WEAVE_IOC_UNWATCH).
  * @flags: %WEAVE_WATCH_VALID bits (0 for %WEAVE_IOC_UNWATCH).
  */
-struct weave_watch {
+struct weave_watch_args {
 	__u64 key;
 	__u32 events;
 	__u32 flags;
@@ -445,7 +447,7 @@ struct weave_watch {
 #define WEAVE_WAIT_VALID	WEAVE_WAIT_TIMED
 
 /**
- * struct weave_wait - sleep until an entry's gen differs (%WEAVE_IOC_WAIT)
+ * struct weave_wait_args - sleep until an entry's gen differs (%WEAVE_IOC_WAIT)
  * @key: the key; it need not exist (its gen is then 0).
  * @gen: return once the entry's gen is not this.
  * @timeout_ns: with %WEAVE_WAIT_TIMED, how long to wait (ETIMEDOUT).
@@ -453,7 +455,7 @@ struct weave_watch {
  * @reserved: must be 0.
  * @cur_gen: out: the gen seen when returning.
  */
-struct weave_wait {
+struct weave_wait_args {
 	__u64 key;
 	__u64 gen;
 	__u64 timeout_ns;
@@ -486,7 +488,7 @@ struct weave_event {
 				 WEAVE_SETATTR_GID)
 
 /**
- * struct weave_setattr - change owner or mode (%WEAVE_IOC_SETATTR)
+ * struct weave_setattr_args - change owner or mode (%WEAVE_IOC_SETATTR)
  * @flags: which of the fields below to apply, %WEAVE_SETATTR_* bits.
  * @mode: new permission bits.
  * @uid: new owner, in the caller's user namespace.
@@ -494,7 +496,7 @@ struct weave_event {
  *
  * Only the owner or a holder of CAP_IPC_OWNER may (EPERM).
  */
-struct weave_setattr {
+struct weave_setattr_args {
 	__u32 flags;
 	__u32 mode;
 	__u32 uid;
@@ -557,7 +559,7 @@ struct weave_index_header {
  * @gen: the entry's gen.
  * @size: the entry's size.
  * @offset: mmap() offset of the entry's first byte (map_offset +
- *	data_offset of &struct weave_stat).
+ *	data_offset of &struct weave_stat_args).
  * @birth: the gen the entry was created with.
  * @lock: lock state: 0, %WEAVE_SLOT_LOCK_EXCL, or the number of sharers.
  * @waiters: tasks waiting for the lock.
@@ -576,24 +578,24 @@ struct weave_slot {
 	__u64 reserved;
 };
 
-#define WEAVE_IOC_API		_IOWR(WEAVE_IOC_MAGIC, 0x00, struct weave_api)
-#define WEAVE_IOC_ATTACH	_IOWR(WEAVE_IOC_MAGIC, 0x01, struct weave_attach)
-#define WEAVE_IOC_UNLINK	_IOWR(WEAVE_IOC_MAGIC, 0x02, struct weave_unlink)
-#define WEAVE_IOC_INFO		_IOWR(WEAVE_IOC_MAGIC, 0x03, struct weave_info)
-#define WEAVE_IOC_SETATTR	_IOWR(WEAVE_IOC_MAGIC, 0x04, struct weave_setattr)
-#define WEAVE_IOC_SET		_IOWR(WEAVE_IOC_MAGIC, 0x10, struct weave_set)
-#define WEAVE_IOC_GET		_IOWR(WEAVE_IOC_MAGIC, 0x11, struct weave_get)
-#define WEAVE_IOC_WRITE		_IOWR(WEAVE_IOC_MAGIC, 0x12, struct weave_write)
-#define WEAVE_IOC_RESIZE	_IOWR(WEAVE_IOC_MAGIC, 0x13, struct weave_resize)
-#define WEAVE_IOC_DELETE	_IOWR(WEAVE_IOC_MAGIC, 0x14, struct weave_delete)
-#define WEAVE_IOC_CLEAR		_IOWR(WEAVE_IOC_MAGIC, 0x15, struct weave_clear)
-#define WEAVE_IOC_STAT		_IOWR(WEAVE_IOC_MAGIC, 0x16, struct weave_stat)
-#define WEAVE_IOC_LIST		_IOWR(WEAVE_IOC_MAGIC, 0x17, struct weave_list)
-#define WEAVE_IOC_LOCK		_IOWR(WEAVE_IOC_MAGIC, 0x20, struct weave_lock)
-#define WEAVE_IOC_UNLOCK	_IOWR(WEAVE_IOC_MAGIC, 0x21, struct weave_unlock)
-#define WEAVE_IOC_WATCH		_IOWR(WEAVE_IOC_MAGIC, 0x30, struct weave_watch)
-#define WEAVE_IOC_UNWATCH	_IOWR(WEAVE_IOC_MAGIC, 0x31, struct weave_watch)
-#define WEAVE_IOC_WAIT		_IOWR(WEAVE_IOC_MAGIC, 0x32, struct weave_wait)
+#define WEAVE_IOC_API		_IOWR(WEAVE_IOC_MAGIC, 0x00, struct weave_api_args)
+#define WEAVE_IOC_ATTACH	_IOWR(WEAVE_IOC_MAGIC, 0x01, struct weave_attach_args)
+#define WEAVE_IOC_UNLINK	_IOWR(WEAVE_IOC_MAGIC, 0x02, struct weave_unlink_args)
+#define WEAVE_IOC_INFO		_IOWR(WEAVE_IOC_MAGIC, 0x03, struct weave_info_args)
+#define WEAVE_IOC_SETATTR	_IOWR(WEAVE_IOC_MAGIC, 0x04, struct weave_setattr_args)
+#define WEAVE_IOC_SET		_IOWR(WEAVE_IOC_MAGIC, 0x10, struct weave_set_args)
+#define WEAVE_IOC_GET		_IOWR(WEAVE_IOC_MAGIC, 0x11, struct weave_get_args)
+#define WEAVE_IOC_WRITE		_IOWR(WEAVE_IOC_MAGIC, 0x12, struct weave_write_args)
+#define WEAVE_IOC_RESIZE	_IOWR(WEAVE_IOC_MAGIC, 0x13, struct weave_resize_args)
+#define WEAVE_IOC_DELETE	_IOWR(WEAVE_IOC_MAGIC, 0x14, struct weave_delete_args)
+#define WEAVE_IOC_CLEAR		_IOWR(WEAVE_IOC_MAGIC, 0x15, struct weave_clear_args)
+#define WEAVE_IOC_STAT		_IOWR(WEAVE_IOC_MAGIC, 0x16, struct weave_stat_args)
+#define WEAVE_IOC_LIST		_IOWR(WEAVE_IOC_MAGIC, 0x17, struct weave_list_args)
+#define WEAVE_IOC_LOCK		_IOWR(WEAVE_IOC_MAGIC, 0x20, struct weave_lock_args)
+#define WEAVE_IOC_UNLOCK	_IOWR(WEAVE_IOC_MAGIC, 0x21, struct weave_unlock_args)
+#define WEAVE_IOC_WATCH		_IOWR(WEAVE_IOC_MAGIC, 0x30, struct weave_watch_args)
+#define WEAVE_IOC_UNWATCH	_IOWR(WEAVE_IOC_MAGIC, 0x31, struct weave_watch_args)
+#define WEAVE_IOC_WAIT		_IOWR(WEAVE_IOC_MAGIC, 0x32, struct weave_wait_args)
 
 /*
  * First published size of each structure: the smallest the kernel
