@@ -171,8 +171,8 @@ host-tests: userspace
 	tests/host/run
 
 # tools/vm/check runs the host tests, the selftests in the VM (each under
-# a timeout; rmmod last), scans the kernel log and prints the
-# "N passed, N failed" line.
+# a timeout; rmmod last), scans the kernel log, tests that tools/vm/run
+# fails on a kernel bug report and prints the "N passed, N failed" line.
 # KVER=LINE (6.1, 6.12 or sid; tools/vm/kernels lines) runs the suite on
 # that Debian kernel line instead: check-kernel-LINE.
 check: all

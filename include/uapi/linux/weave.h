@@ -109,7 +109,10 @@ struct weave_api_args {
  * Names live in the caller's IPC namespace. A file attaches once (EBUSY
  * after that). Errors: ENOENT (no such name and no %WEAVE_ATTACH_CREATE),
  * EEXIST (%WEAVE_ATTACH_EXCL and the name exists), EACCES (mode bits),
- * EMFILE (too many registries), EINVAL (bad name or flags).
+ * EINVAL (bad name or flags); when creating, ENFILE (max_registries
+ * reached), EMFILE (the IPC namespace's max_registries_per_ns
+ * reached) or EDQUOT (the real user's max_registries_per_user
+ * reached).
  */
 struct weave_attach_args {
 	__u64 name;
