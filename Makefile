@@ -146,6 +146,12 @@ build/host/%: tests/host/%.c build/libweave.a
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< build/libweave.a \
 		-lpthread
 
+# weavectl's helpers are tested on the host too, linked with their object.
+build/host/weavectl_escape_test: tests/host/weavectl_escape_test.c \
+		build/tools/weavectl/escape.o
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $^
+
 # One pass over the tarball (xz cannot seek) for both sets of files.
 build/kselftest/.stamp build/checkpatch/.stamp &: | setup
 	rm -rf build/linux-src

@@ -22,6 +22,16 @@
 #define AS_NOBODY	(1 << 0)	/* setresuid/setresgid(65534) first */
 #define NEW_IPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
 
+/*
+ * A name tail with what a terminal acts on or cannot show: a raw C1 byte
+ * (so the name is not UTF-8), CSI encoded as UTF-8, ESC, a newline, a
+ * tab, a backslash that reads like an escape, and 0xff; and its text and
+ * JSON forms (U+FFFD for the two bytes that are not UTF-8).
+ */
+#define ODD_TAIL	"-\x85\xc2\x9b\x1b[31m\n\t\\x41\xff"
+#define ODD_TEXT	"-\\x85\\xc2\\x9b\\x1b[31m\\x0a\\x09\\\\x41\\xff"
+#define ODD_JSON	"-\xef\xbf\xbd\\u009b\\u001b[31m\\n\\t\\\\x41\xef\xbf\xbd"
+
 struct ctl {
 	int status;		/* exit status, or 128 + signal */
 	char out[CTL_OUT_MAX];
@@ -168,5 +178,34 @@ static inline int ctl_run(struct ctl *c, int flags, const void *input,
 	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
 	ctl_run((c), (fl), NULL, 0, __argv);				\
 })
+
+/* The line of `list -p` output for @name (without its newline), or NULL. */
+static inline char *list_line(const char *out, const char *name,
+			      char *line, size_t size)
+{
+	size_t nlen = strlen(name);
+	const char *p = out, *eol;
+
+	while (*p) {
+		eol = strchrnul(p, '\n');
+		if (!strncmp(p, name, nlen) && p[nlen] == '\t') {
+			snprintf(line, size, "%.*s", (int)(eol - p), p);
+			return line;
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return NULL;
+}
+
+/* @s in lowercase hex, as weavectl's JSON "name_hex" has it. */
+static inline const char *ctl_hex(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && 2 * i + 2 < size; i++)
+		snprintf(buf + 2 * i, 3, "%02x", (unsigned char)s[i]);
+	buf[2 * i] = '\0';
+	return buf;
+}
 
 #endif /* __WEAVE_CTL_UTIL_H */

@@ -3,8 +3,9 @@
  * The "weave" generic netlink family and weavectl: list, show and monitor
  * reflect registries, entries, locks, files, mappings and watchers
  * exactly, in text, parsable and JSON output alike; visibility by uid and
- * IPC namespace; unlink rights; the events group needs CAP_SYS_ADMIN; and
- * every weavectl command's success path and main error.
+ * IPC namespace; unlink rights; the events group needs CAP_SYS_ADMIN;
+ * monitor's escaping of names; and every weavectl command's success path
+ * and main error.
  *
  * weavectl runs as a child (ctl_util.h). The direct netlink checks use
  * a raw socket, so the test needs no libmnl.
@@ -17,26 +18,6 @@
 #include "ctl_util.h"
 
 #include "kselftest_harness.h"
-
-/* ---- running weavectl ------------------------------------------------- */
-
-/* The line of `list -p` output for @name (without its newline), or NULL. */
-static char *list_line(const char *out, const char *name, char *line,
-		       size_t size)
-{
-	size_t nlen = strlen(name);
-	const char *p = out, *eol;
-
-	while (*p) {
-		eol = strchrnul(p, '\n');
-		if (!strncmp(p, name, nlen) && p[nlen] == '\t') {
-			snprintf(line, size, "%.*s", (int)(eol - p), p);
-			return line;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	return NULL;
-}
 
 /* ---- raw generic netlink ---------------------------------------------- */
 
@@ -755,6 +736,16 @@ static void sync_step(void *arg)
 		close(fd);
 }
 
+/*
+ * Start monitor @argv and wait until it listens: until it prints @needle
+ * for @reg, made and dropped again and again meanwhile.
+ */
+static bool mon_listening(struct mon *m, char *const argv[],
+			  const char *needle, char *reg)
+{
+	return !mon_start(m, argv) && mon_until(m, needle, sync_step, reg);
+}
+
 /* Strip the timestamps; keep the lines naming @name. */
 static void mon_lines(const char *buf, const char *name, char *out,
 		      size_t size)
@@ -860,9 +851,8 @@ TEST_F(nl, monitor_json_filter)
 	ASSERT_NE(NULL, m);
 	wv_name(reg, sizeof(reg), "nl-monj");
 	wv_unlink_name(reg);
-	ASSERT_EQ(0, mon_start(m, argv));
 	/* Before it exists: the monitor learns its id from REG_NEW. */
-	ASSERT_TRUE(mon_until(m, "\"event\":\"created\"", sync_step, reg))
+	ASSERT_TRUE(mon_listening(m, argv, "\"event\":\"created\"", reg))
 		TH_LOG("%s %s", m->buf, m->errbuf);
 	fd = wv_open(reg, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_PERSIST,
 		     0644, 0, &a);
@@ -883,6 +873,65 @@ TEST_F(nl, monitor_json_filter)
 	EXPECT_EQ(NULL, strstr(m->buf, self->name));
 	EXPECT_EQ(NULL, strstr(m->buf, "}{"));
 	free(m);
+}
+
+/* monitor escapes a name as list does: text, and JSON with "name_hex". */
+TEST_F(nl, monitor_odd_name)
+{
+	char base[64], reg[96], text[192], hex[256], want[768];
+	char *argv[] = { "weavectl", "monitor", reg, NULL };
+	char *argj[] = { "weavectl", "monitor", "-j", NULL };
+	struct weave_attach a;
+	struct mon *m, *mj;
+	__u64 g;
+	int fd;
+
+	m = calloc(1, sizeof(*m));
+	mj = calloc(1, sizeof(*mj));
+	ASSERT_TRUE(m && mj);
+	wv_name(base, sizeof(base), "nl-odd");
+	snprintf(reg, sizeof(reg), "%s" ODD_TAIL, base);
+	snprintf(text, sizeof(text), "%s" ODD_TEXT, base);
+	ctl_hex(reg, hex, sizeof(hex));
+	wv_unlink_name(reg);
+	/* The filter, given raw, matches the registry. */
+	ASSERT_TRUE(mon_listening(m, argv, " created\n", reg))
+		TH_LOG("%s %s", m->buf, m->errbuf);
+	ASSERT_TRUE(mon_listening(mj, argj, "\"event\":\"created\"", reg))
+		TH_LOG("%s %s", mj->buf, mj->errbuf);
+
+	fd = wv_open(reg, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_PERSIST,
+		     0644, 0, &a);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, wv_set(fd, 7, "abc", 3, 0, &g));
+	snprintf(want, sizeof(want), " id=%llu name=%s created\n",
+		 (unsigned long long)a.id, text);
+	EXPECT_TRUE(mon_until(m, want, NULL, NULL)) TH_LOG("%s", m->buf);
+	snprintf(want, sizeof(want),
+		 " id=%llu name=%s key=7 gen=%llu size=3 events=new\n",
+		 (unsigned long long)a.id, text, (unsigned long long)g);
+	EXPECT_TRUE(mon_until(m, want, NULL, NULL)) TH_LOG("%s", m->buf);
+
+	snprintf(want, sizeof(want),
+		 "\"event\":\"created\",\"name\":\"%s" ODD_JSON "\","
+		 "\"name_hex\":\"%s\",\"id\":%llu,", base, hex,
+		 (unsigned long long)a.id);
+	EXPECT_TRUE(mon_until(mj, want, NULL, NULL)) TH_LOG("%s", mj->buf);
+	snprintf(want, sizeof(want),
+		 "\"event\":\"entry\",\"id\":%llu,\"name\":\"%s" ODD_JSON "\","
+		 "\"name_hex\":\"%s\",\"key\":7,", (unsigned long long)a.id,
+		 base, hex);
+	EXPECT_TRUE(mon_until(mj, want, NULL, NULL)) TH_LOG("%s", mj->buf);
+
+	ASSERT_EQ(0, wv_unlink(fd, reg));
+	close(fd);
+	EXPECT_EQ(0, mon_stop(m));
+	EXPECT_EQ(0, mon_stop(mj));
+	/* Nothing raw: no ESC, no byte of the name that is not UTF-8. */
+	EXPECT_EQ(NULL, strpbrk(m->buf, "\x1b\x85\xff"));
+	EXPECT_EQ(NULL, strpbrk(mj->buf, "\x1b\x85\xff"));
+	free(m);
+	free(mj);
 }
 
 static void set_424242(void *arg)

@@ -3,8 +3,9 @@
  * weavectl's ioctl commands, beyond what netlink_test.c covers: lock
  * (held while its command runs, --nonblock, --shared, --timeout, exit
  * status, bad arguments), set from standard input and with --mode and
- * --size, get --hex, keys --json, del and set errors, and the command
- * overview of --help.
+ * --size, get --hex, keys --json, del and set errors, names that are not
+ * plain text (escaped in text, lossless in JSON, usable raw), and the
+ * command overview of --help.
  *
  * weavectl runs as a child, as in netlink_test.c (ctl_util.h). Lock
  * states are checked with the raw ioctls on the test's own files.
@@ -503,6 +504,177 @@ TEST_F(ctl, del)
 	EXPECT_EQ(2, CTL(&self->c, "del", self->name, "ten"));
 	EXPECT_EQ(2, CTL(&self->c, "del", self->name, "10", "11"));
 	EXPECT_EQ(1, wv_count(self->fd));
+}
+
+/* ---- names that are not plain text ---------------------------------------- */
+
+/* A persistent registry @name (0644): its id, or 0. */
+static __u64 make_reg(const char *name)
+{
+	struct weave_attach a;
+	int fd;
+
+	wv_unlink_name(name);
+	fd = wv_open(name, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL |
+		     WEAVE_ATTACH_PERSIST, 0644, 0, &a);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return a.id;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The bytes of the JSON hex string at @hex (up to its '"'), or -1. */
+static int unhex(const char *hex, char *buf, size_t size)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	for (; *hex != '"'; hex += 2) {
+		hi = hex_digit(hex[0]);
+		lo = hi < 0 ? -1 : hex_digit(hex[1]);
+		if (lo < 0 || n + 1 >= size)
+			return -1;
+		buf[n++] = (char)(hi << 4 | lo);
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/*
+ * Text output escapes the name, the same in list, list -p, show and
+ * error messages; the name given raw on the command line works.
+ */
+TEST_F(ctl, name_escaped_in_text)
+{
+	char name[96], text[192], want[512], line[1024], *p;
+	int tabs = 0;
+	__u64 id;
+
+	wv_name(name, sizeof(name), "ctl-odd");
+	snprintf(text, sizeof(text), "%s" ODD_TEXT, name);
+	strcat(name, ODD_TAIL);
+	id = make_reg(name);
+	ASSERT_NE(0, id);
+
+	/* -p: one line, the tab in the name no field separator. */
+	EXPECT_EQ(0, CTL(&self->c, "list", "-p")) TH_LOG("%s", self->c.err);
+	ASSERT_NE(NULL, list_line(self->c.out, text, line, sizeof(line)))
+		TH_LOG("%s", self->c.out);
+	snprintf(want, sizeof(want), "%s\t%llu\t", text,
+		 (unsigned long long)id);
+	EXPECT_TRUE(starts(line, want)) TH_LOG("%s", line);
+	for (p = line; *p; p++)
+		tabs += *p == '\t';
+	EXPECT_EQ(11, tabs);
+	EXPECT_EQ(NULL, strchr(self->c.out, '\x1b'));
+	EXPECT_EQ(NULL, strchr(self->c.out, '\xff'));
+
+	EXPECT_EQ(0, CTL(&self->c, "list"));
+	snprintf(want, sizeof(want), "\n%s %6llu ", text,
+		 (unsigned long long)id);
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
+
+	/* Raw on the command line: the registry itself. */
+	EXPECT_EQ(0, CTL(&self->c, "show", name)) TH_LOG("%s", self->c.err);
+	snprintf(want, sizeof(want), "name:        %s\nid:          %llu\n",
+		 text, (unsigned long long)id);
+	EXPECT_TRUE(starts(self->c.out, want)) TH_LOG("%s", self->c.out);
+	EXPECT_EQ(0, CTL_IN(&self->c, "odd", 3, "set", name, "1"))
+		TH_LOG("%s", self->c.err);
+	EXPECT_EQ(0, CTL(&self->c, "get", name, "1"));
+	EXPECT_STREQ("odd", self->c.out);
+
+	/* Error messages name it the same way. */
+	EXPECT_EQ(1, CTL(&self->c, "get", name, "2"));
+	snprintf(want, sizeof(want),
+		 "weavectl: get %s 2: No such file or directory\n", text);
+	EXPECT_STREQ(want, self->c.err);
+	EXPECT_EQ(0, CTL(&self->c, "rm", name));
+	EXPECT_EQ(1, CTL(&self->c, "show", name));
+	snprintf(want, sizeof(want), "weavectl: show %s: No such registry\n",
+		 text);
+	EXPECT_STREQ(want, self->c.err);
+	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+}
+
+/*
+ * JSON: a name that is not UTF-8 comes with "name_hex", which gives its
+ * bytes back exactly; "name" is still a valid JSON string.
+ */
+TEST_F(ctl, name_json_lossless)
+{
+	char name[96], hex[256], want[768], bytes[128];
+	const char *p;
+	__u64 id;
+
+	wv_name(name, sizeof(name), "ctl-oddj");
+	snprintf(want, sizeof(want), "{\"name\":\"%s" ODD_JSON "\",", name);
+	strcat(name, ODD_TAIL);
+	id = make_reg(name);
+	ASSERT_NE(0, id);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want),
+		 "\"name_hex\":\"%s\",\"id\":%llu,",
+		 ctl_hex(name, hex, sizeof(hex)), (unsigned long long)id);
+
+	EXPECT_EQ(0, CTL(&self->c, "list", "--json")) TH_LOG("%s",
+							     self->c.err);
+	p = strstr(self->c.out, want);
+	ASSERT_NE(NULL, p) TH_LOG("want %s\ngot %s", want, self->c.out);
+	/* Decoded as a consumer would: the very bytes. */
+	p = strstr(p, "\"name_hex\":\"");
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ((int)strlen(name),
+		  unhex(p + strlen("\"name_hex\":\""), bytes, sizeof(bytes)));
+	EXPECT_STREQ(name, bytes);
+
+	EXPECT_EQ(0, CTL(&self->c, "show", "-j", name));
+	EXPECT_TRUE(starts(self->c.out, "{\"registry\":"));
+	EXPECT_TRUE(starts(self->c.out + strlen("{\"registry\":"), want))
+		TH_LOG("%s", self->c.out);
+	EXPECT_EQ(0, wv_unlink_name(name));
+}
+
+/* Valid UTF-8 is printed as it is, in text and JSON, and aligned. */
+TEST_F(ctl, name_utf8_unchanged)
+{
+	char name[64], want[256], line[512];
+	size_t cols;
+	__u64 id;
+
+	wv_name(name, sizeof(name), "caf\xc3\xa9");	/* "wvt-café-PID" */
+	cols = strlen(name) - 1;
+	id = make_reg(name);
+	ASSERT_NE(0, id);
+
+	EXPECT_EQ(0, CTL(&self->c, "list", "-p"));
+	ASSERT_NE(NULL, list_line(self->c.out, name, line, sizeof(line)))
+		TH_LOG("%s", self->c.out);
+	/* The column is 20 characters wide, not 20 bytes. */
+	EXPECT_EQ(0, CTL(&self->c, "list"));
+	ASSERT_LT(cols, 20);
+	snprintf(want, sizeof(want), "\n%s%*s %6llu ", name, (int)(20 - cols),
+		 "", (unsigned long long)id);
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "show", name));
+	snprintf(want, sizeof(want), "name:        %s\n", name);
+	EXPECT_TRUE(starts(self->c.out, want)) TH_LOG("%s", self->c.out);
+
+	snprintf(want, sizeof(want), "{\"name\":\"%s\",\"id\":%llu,", name,
+		 (unsigned long long)id);
+	EXPECT_EQ(0, CTL(&self->c, "list", "--json"));
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
+	EXPECT_EQ(0, CTL(&self->c, "show", "--json", name));
+	EXPECT_TRUE(starts(self->c.out + strlen("{\"registry\":"), want))
+		TH_LOG("%s", self->c.out);
+	EXPECT_EQ(NULL, strstr(self->c.out, "name_hex"));
+	EXPECT_EQ(0, wv_unlink_name(name));
 }
 
 /* ---- --help --------------------------------------------------------------- */

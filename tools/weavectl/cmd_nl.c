@@ -3,11 +3,11 @@
  * weavectl: list, show and monitor, over the "weave" generic netlink
  * family (nl.c).
  *
- * Text output escapes a name's control characters (\xNN, and \\ for a
- * backslash) so that one registry is one line and tabs separate -p's
- * fields; JSON output escapes what
- * JSON needs and any byte that is not part of valid UTF-8 (as \u00NN).
- * An anonymous registry shows as "(anonymous)" in text and null in JSON.
+ * Names go through escape.c: in text, control characters, backslashes
+ * and invalid UTF-8 are escaped, so that one registry is one line, tabs
+ * separate -p's fields and nothing reaches a terminal raw; JSON adds a
+ * "name_hex" member when a name is not valid UTF-8. An anonymous
+ * registry shows as "(anonymous)" in text and null in JSON.
  *
  * Exit status: 0 success, 1 failure, 2 usage error.
  *
@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "cmd_nl.h"
+#include "escape.h"
 #include "nl.h"
 
 #define EXIT_USAGE	2
@@ -58,7 +59,7 @@ static int nl_usage_error(const struct nl_cmd *c, const char *fmt, ...)
 
 	fprintf(stderr, "weavectl: %s: ", c->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	escape_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	nl_usage(stderr, c);
@@ -83,7 +84,7 @@ static int nl_fail(int err, const char *fmt, ...)
 
 	fprintf(stderr, "weavectl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	escape_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (err)
 		fprintf(stderr, ": %s", nl_strerror(err));
@@ -153,90 +154,6 @@ static int nl_parse(const struct nl_cmd *c, int argc, char **argv,
 	return optind;
 }
 
-/* A name for text output: unprintable bytes and '\' escaped. */
-static void text_name(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\')
-			fputs("\\\\", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
-}
-
-/* Length of the valid UTF-8 sequence at @p (1..4), or 0. */
-static int utf8_len(const unsigned char *p)
-{
-	int n, i;
-	uint32_t cp;
-
-	if (*p < 0x80)
-		return 1;
-	if ((*p & 0xe0) == 0xc0) {
-		n = 2;
-		cp = *p & 0x1f;
-	} else if ((*p & 0xf0) == 0xe0) {
-		n = 3;
-		cp = *p & 0x0f;
-	} else if ((*p & 0xf8) == 0xf0) {
-		n = 4;
-		cp = *p & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and beyond U+10FFFF are invalid. */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* A JSON string: "..." with the escapes JSON needs. */
-static void json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int n;
-
-	fputc('"', f);
-	while (*p) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			n = utf8_len(p);
-			if (*p < 0x20 || *p == 0x7f || !n) {
-				fprintf(f, "\\u%04x", *p);
-				break;
-			}
-			fwrite(p, 1, n, f);
-			p += n;
-			continue;
-		}
-		p++;
-	}
-	fputc('"', f);
-}
-
 /* 1536 -> "1.5K"; exact with -p. */
 static const char *hsize(uint64_t v, bool parsable, char *buf, size_t len)
 {
@@ -282,14 +199,19 @@ static void json_flags(FILE *f, uint32_t flags)
 	fputc(']', f);
 }
 
+/* "name": a string, or null for an anonymous registry. */
+static void json_name(FILE *f, bool has_name, const char *name)
+{
+	if (has_name)
+		escape_json_member(f, "name", name);
+	else
+		fputs("\"name\":null", f);
+}
+
 /* The fields of a registry, inside a JSON object. */
 static void json_reg_fields(FILE *f, const struct wnl_reg *r)
 {
-	fputs("\"name\":", f);
-	if (r->has_name)
-		json_str(f, r->name);
-	else
-		fputs("null", f);
+	json_name(f, r->has_name, r->name);
 	fprintf(f, ",\"id\":%" PRIu64 ",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32
 		",\"mode\":\"%04" PRIo32 "\",\"flags\":",
 		r->id, r->uid, r->gid, r->mode);
@@ -353,12 +275,12 @@ static void list_text(const struct reg_vec *rv, bool parsable)
 		       "BYTES", "CHARGED", "FILES", "MAPS", "WATCHERS");
 	for (i = 0; i < rv->n; i++) {
 		const struct wnl_reg *r = &rv->v[i];
-		int w;
+		size_t w;
 
 		if (r->has_name)
-			text_name(stdout, r->name);
+			w = escape_text(stdout, r->name);
 		else
-			fputs("(anonymous)", stdout);
+			w = (size_t)printf("(anonymous)");
 		if (parsable) {
 			printf("\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu32 "\t%04" PRIo32
 			       "\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32
@@ -370,19 +292,11 @@ static void list_text(const struct reg_vec *rv, bool parsable)
 			continue;
 		}
 		/* Pad the (escaped) name to the column's width. */
-		w = r->has_name ? 0 : 11;
-		if (r->has_name) {
-			const unsigned char *p;
-
-			for (p = (const unsigned char *)r->name; *p; p++)
-				w += *p == '\\' ? 2 :
-				     (*p < 0x20 || *p == 0x7f) ? 4 : 1;
-		}
 		printf("%*s %6" PRIu64 " %6" PRIu32 " %6" PRIu32 " %04" PRIo32
 		       " %-10s %8" PRIu64 " %8s %8s %5" PRIu32 " %4" PRIu32
 		       " %8" PRIu32 "\n",
-		       w < 20 ? 20 - w : 0, "", r->id, r->uid, r->gid, r->mode,
-		       reg_flags(r->flags, fl, sizeof(fl)), r->entries,
+		       w < 20 ? (int)(20 - w) : 0, "", r->id, r->uid, r->gid,
+		       r->mode, reg_flags(r->flags, fl, sizeof(fl)), r->entries,
 		       hsize(r->bytes, false, b1, sizeof(b1)),
 		       hsize(r->charged, false, b2, sizeof(b2)), r->files,
 		       r->mappings, r->watchers);
@@ -492,7 +406,7 @@ static void show_text(const struct wnl_reg *r, const struct ent_vec *ev,
 
 	printf("name:        ");
 	if (r->has_name)
-		text_name(stdout, r->name);
+		escape_text(stdout, r->name);
 	else
 		fputs("(anonymous)", stdout);
 	printf("\nid:          %" PRIu64 "\n"
@@ -731,16 +645,13 @@ static void mask_words(uint32_t mask, bool json)
 static void mon_name(struct monitor *m, bool has_name, const char *name)
 {
 	if (m->json) {
-		fputs(",\"name\":", stdout);
-		if (has_name)
-			json_str(stdout, name);
-		else
-			fputs("null", stdout);
+		fputc(',', stdout);
+		json_name(stdout, has_name, name);
 		return;
 	}
 	fputs(" name=", stdout);
 	if (has_name)
-		text_name(stdout, name);
+		escape_text(stdout, name);
 	else
 		fputs("(anonymous)", stdout);
 }

@@ -6,12 +6,14 @@
 # the registries `weavectl list -p` shows (its first, tab-separated
 # column; anonymous registries have no name to complete).
 
-# Registry names starting with $cur, quoted for the command line.
+# Registry names starting with $cur, quoted for the command line. list
+# escapes them (\\ and \xHH); printf %b turns that back into the name.
 _weavectl_names()
 {
 	local n
 	while IFS= read -r n; do
 		[ "$n" = "(anonymous)" ] && continue
+		printf -v n '%b' "$n"
 		[[ $n == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$n")")
 	done < <(weavectl list -p 2>/dev/null | cut -f1)
 }

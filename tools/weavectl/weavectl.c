@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cmd_nl.h"
+#include "escape.h"
 #include "weave.h"
 
 #define EXIT_USAGE	2
@@ -37,7 +38,10 @@ struct cmd {
 
 static const struct cmd *cur_cmd;
 
-/* "weavectl: get demo 1: No such file or directory" */
+/*
+ * "weavectl: get demo 1: No such file or directory"; escaped like a
+ * listed name, as arguments may hold any byte.
+ */
 __attribute__((format(printf, 2, 3)))
 static int fail(int err, const char *fmt, ...)
 {
@@ -45,7 +49,7 @@ static int fail(int err, const char *fmt, ...)
 
 	fprintf(stderr, "weavectl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	escape_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (err)
 		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
@@ -70,7 +74,7 @@ static int usage_error(const char *fmt, ...)
 
 	fprintf(stderr, "weavectl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	escape_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	if (cur_cmd)
@@ -585,8 +589,8 @@ static int cmd_lock(int argc, char **argv)
 	}
 	died = ret == WEAVE_LOCK_OWNER_DIED;
 	if (died)
-		fprintf(stderr, "weavectl: lock %s %s: the previous holder "
-			"died holding it\n", name, keystr);
+		fail(0, "lock %s %s: the previous holder died holding it",
+		     name, keystr);
 
 	fflush(stdout);
 	pid = fork();
@@ -602,8 +606,7 @@ static int cmd_lock(int argc, char **argv)
 			setenv("WEAVE_LOCK_OWNER_DIED", "1", 1);
 		execvp(argv[0], argv);
 		err = errno;
-		fprintf(stderr, "weavectl: lock: %s: %s\n", argv[0],
-			strerror(err));
+		fail(err, "lock: %s", argv[0]);
 		_exit(err == ENOENT ? 127 : 126);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -703,7 +706,7 @@ int main(int argc, char **argv)
 			return cmds[i].fn(argc - 1, argv + 1);
 		}
 	}
-	fprintf(stderr, "weavectl: unknown command '%s'\n", argv[1]);
+	usage_error("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }
