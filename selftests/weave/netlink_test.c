@@ -881,7 +881,7 @@ TEST_F(nl, monitor_odd_name)
 	char base[64], reg[96], text[192], hex[256], want[768];
 	char *argv[] = { "weavectl", "monitor", reg, NULL };
 	char *argj[] = { "weavectl", "monitor", "-j", NULL };
-	struct weave_attach a;
+	struct weave_attach_args a;
 	struct mon *m, *mj;
 	__u64 g;
 	int fd;

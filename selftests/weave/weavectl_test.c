@@ -511,7 +511,7 @@ TEST_F(ctl, del)
 /* A persistent registry @name (0644): its id, or 0. */
 static __u64 make_reg(const char *name)
 {
-	struct weave_attach a;
+	struct weave_attach_args a;
 	int fd;
 
 	wv_unlink_name(name);

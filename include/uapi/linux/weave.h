@@ -43,7 +43,7 @@
 /**
  * DOC: Feature bits
  *
- * Reported by %WEAVE_IOC_API in &weave_api.features.
+ * Reported by %WEAVE_IOC_API in &weave_api_args.features.
  *
  * %WEAVE_FEATURE_MAP: the index and entries can be mapped read-only.
  * %WEAVE_FEATURE_LOCKS: %WEAVE_IOC_LOCK and %WEAVE_IOC_UNLOCK.
@@ -408,7 +408,7 @@ struct weave_unlock_args {
 /**
  * DOC: Events
  *
- * Bits of &weave_watch.events and &weave_event.mask. Events of one key
+ * Bits of &weave_watch_args.events and &weave_event.mask. Events of one key
  * coalesce: a record carries the latest gen and every bit since the last
  * read. %WEAVE_EV_CLEARED and %WEAVE_EV_UNLINKED concern the whole registry,
  * come with key 0 and reach watches of key 0 only. A clear also reports
@@ -531,7 +531,7 @@ struct weave_setattr_args {
  * @pad: 0.
  * @count: number of entries.
  * @gen: latest gen handed out.
- * @entry_span: as &weave_info.entry_span.
+ * @entry_span: as &weave_info_args.entry_span.
  * @reserved: 0.
  */
 struct weave_index_header {
