@@ -144,8 +144,8 @@ static int weave_ioctl_api(struct file *file, void *arg)
 	return 0;
 }
 
-static long __weave_hot weave_fop_ioctl(struct file *file, unsigned int cmd,
-					unsigned long uarg)
+static long weave_fop_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long uarg)
 {
 	void __user *argp = (void __user *)uarg;
 	const struct weave_ioctl_desc *d;
@@ -180,7 +180,7 @@ static long __weave_hot weave_fop_ioctl(struct file *file, unsigned int cmd,
 		return ret;
 	/*
 	 * Only the fields the handler writes: a set copies back its gen,
-	 * not the 40 bytes the caller passed (bench figure 4 counts them).
+	 * not the 40 bytes the caller passed.
 	 */
 	n = min(usize, d->size);
 	if (n > d->out &&

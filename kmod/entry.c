@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * weave: entries - the map operations and the index.
+ * weave: entries - the map operations: set, get, write, resize, delete,
+ * clear, stat and list.
  *
  * Copyright (C) 2026 The weave authors
  *
@@ -11,11 +12,11 @@
  * dropped. Kernel buffers are bounded by the registry's max_entry_size
  * (or WEAVE_LIST_MAX keys) and charged to the caller.
  *
- * Each entry has a slot in the index, a page-backed array that user space
- * maps read-only. Every change of an entry happens between
- * weave_slot_begin() and weave_slot_end(), which make the slot's seq odd
- * and then even again, with write barriers that pair with the read
- * barriers of a lock-free reader (see the DOC in the uapi header).
+ * An entry (&struct weave_entry, store.c) is found by key in
+ * registry->entries and shows in its slot of the index (index.c); every
+ * change of an entry happens between weave_slot_begin() and
+ * weave_slot_end(), so a lock-free reader of the slot sees all of it or
+ * none. Its bytes live in cells or pages (store.c).
  *
  * Before it touches an entry, an operation waits until no other file
  * holds a conflicting lock on the key (weave_op_begin(), lock.c); after
@@ -32,100 +33,12 @@
 
 #define WEAVE_MIN_BUCKETS	64
 
-static struct kmem_cache *weave_entry_cache;
-
-static struct weave_slot *weave_slot_at(struct page *page, u32 slot)
-{
-	return page_address(page) + (slot % WEAVE_SLOTS_PER_PAGE) *
-	       WEAVE_SLOT_SIZE;
-}
-
-/**
- * weave_slot() - a slot of the index
- * @reg: the registry
- * @slot: slot number, 1 .. max_entries
- *
- * Return: the slot, or NULL when its index page was never allocated
- * (then it is free).
- */
-struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot)
-{
-	struct page *page = weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
-					     0);
-
-	return page ? weave_slot_at(page, slot) : NULL;
-}
-
-static void weave_seq_begin(__u32 *seq)
-{
-	WRITE_ONCE(*seq, *seq + 1);
-	/* Odd seq before the change; pairs with the reader's smp_rmb(). */
-	smp_wmb();
-}
-
-static void weave_seq_end(__u32 *seq)
-{
-	/* The change before even seq; pairs with the reader's acquire. */
-	smp_wmb();
-	WRITE_ONCE(*seq, *seq + 1);
-}
-
-/* Publish the registry's count and latest gen in the index header. */
-static void weave_header_update(struct weave_registry *reg)
-{
-	struct weave_index_header *h = reg->header;
-
-	weave_seq_begin(&h->seq);
-	WRITE_ONCE(h->count, reg->count);
-	WRITE_ONCE(h->gen, reg->gen);
-	weave_seq_end(&h->seq);
-}
-
 /* The map offset of an entry's first byte, as weave_slot.offset shows. */
 static u64 weave_entry_offset(const struct weave_registry *reg,
 			      const struct weave_entry *e)
 {
 	return ((u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT) +
 	       weave_store_data_offset(e);
-}
-
-/**
- * weave_span_pgoff() - first map page of a slot's span
- * @reg: the registry
- * @slot: slot number
- *
- * Return: the page offset, in the file's map, where the view of the
- * entry in @slot starts.
- */
-unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot)
-{
-	return reg->index_pages + (unsigned long)(slot - 1) * reg->span_pages;
-}
-
-/**
- * weave_entry_lookup() - find the live entry of a key
- * @reg: the registry, locked
- * @key: the key
- *
- * Return: the entry or NULL.
- */
-struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key)
-{
-	struct weave_hnode *n;
-
-	lockdep_assert_held(&reg->lock);
-	n = weave_htable_find(&reg->entries, key);
-	return n ? container_of(n, struct weave_entry, hnode) : NULL;
-}
-
-/**
- * weave_entry_put() - drop a reference to an entry
- * @e: the entry
- */
-void weave_entry_put(struct weave_entry *e)
-{
-	if (refcount_dec_and_test(&e->ref))
-		kmem_cache_free(weave_entry_cache, e);
 }
 
 /*
@@ -144,7 +57,7 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 	    reg->bytes > max - size)
 		return ERR_PTR(-ENOSPC);
 
-	e = kmem_cache_zalloc(weave_entry_cache, WEAVE_GFP_STORE);
+	e = weave_entry_alloc();
 	if (!e)
 		return ERR_PTR(-ENOMEM);
 
@@ -154,22 +67,20 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 		ret = slot;
 		goto err_free;
 	}
-	if (!weave_index_page(reg, slot / WEAVE_SLOTS_PER_PAGE,
-			      WEAVE_GFP_STORE)) {
+	s = weave_slot_alloc(reg, slot);
+	if (!s) {
 		ret = -ENOMEM;
 		goto err_slot;
 	}
 
 	e->hnode.key = key;
 	e->slot = slot;
-	refcount_set(&e->ref, 1);
 	ret = weave_store_alloc(reg, e, size);
 	if (ret)
 		goto err_slot;
 
-	s = weave_slot(reg, slot);
 	e->s = s;
-	weave_seq_begin(&s->seq);
+	weave_slot_begin(s);
 	WRITE_ONCE(s->key, key);
 	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
 	WRITE_ONCE(s->size, size);
@@ -184,7 +95,7 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 err_slot:
 	ida_free(&reg->slots, slot);
 err_free:
-	kmem_cache_free(weave_entry_cache, e);
+	weave_entry_put(e);
 	return ERR_PTR(ret);
 }
 
@@ -225,8 +136,8 @@ static inline void weave_entry_changed(struct weave_registry *reg,
 	WRITE_ONCE(s->gen, reg->gen);
 	if (mask & WEAVE_EV_NEW)
 		WRITE_ONCE(s->birth, reg->gen);
-	weave_seq_end(&s->seq);
-	weave_header_update(reg);
+	weave_slot_end(s);
+	weave_index_publish(reg);
 	if (mask & WEAVE_EV_NEW)
 		weave_lock_mirror(reg, e->hnode.key);
 	weave_event_slot(reg, file->private_data, e->hnode.key, mask, s);
@@ -239,7 +150,7 @@ static void weave_entry_remove(struct weave_registry *reg,
 	struct weave_slot *s = e->s;
 	u64 size = s->size;
 
-	weave_seq_begin(&s->seq);
+	weave_slot_begin(s);
 	weave_htable_del(&reg->entries, &e->hnode);
 	e->dead = 1;
 	weave_zap(reg, e->slot, 0, reg->span_pages);
@@ -247,15 +158,8 @@ static void weave_entry_remove(struct weave_registry *reg,
 	reg->count--;
 	reg->bytes -= size;
 	reg->gen++;
-	WRITE_ONCE(s->key, 0);
-	WRITE_ONCE(s->flags, 0);
-	WRITE_ONCE(s->size, 0);
-	WRITE_ONCE(s->offset, 0);
-	WRITE_ONCE(s->birth, 0);
-	WRITE_ONCE(s->gen, reg->gen);
-	WRITE_ONCE(s->lock, 0);
-	WRITE_ONCE(s->waiters, 0);
-	weave_seq_end(&s->seq);
+	weave_slot_clear(s, reg->gen);
+	weave_slot_end(s);
 	ida_free(&reg->slots, e->slot);
 	weave_entry_put(e);
 }
@@ -340,7 +244,7 @@ static inline void weave_op_end(struct weave_registry *reg,
  *
  * Return: 0 or a negative errno.
  */
-int __weave_hot weave_ioctl_set(struct file *file, void *arg)
+int weave_ioctl_set(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_set_args *a = arg;
@@ -373,13 +277,13 @@ int __weave_hot weave_ioctl_set(struct file *file, void *arg)
 			goto out_end;
 		s = e->s;
 		mask = WEAVE_EV_CHANGED;
-		weave_seq_begin(&s->seq);
+		weave_slot_begin(s);
 		/* The same size (the common case) needs no room or limits. */
 		if (a->len != s->size) {
 			mask |= WEAVE_EV_RESIZED;
 			ret = weave_entry_resize(reg, e, s, a->len);
 			if (ret) {
-				weave_seq_end(&s->seq);
+				weave_slot_end(s);
 				goto out_end;
 			}
 		}
@@ -414,7 +318,7 @@ out_free:
  *
  * Return: 0 or a negative errno.
  */
-int __weave_hot weave_ioctl_get(struct file *file, void *arg)
+int weave_ioctl_get(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_get_args *a = arg;
@@ -502,11 +406,11 @@ int weave_ioctl_write(struct file *file, void *arg)
 		goto out_end;
 	}
 	s = e->s;
-	weave_seq_begin(&s->seq);
+	weave_slot_begin(s);
 	if (a->len && end > s->size) {
 		ret = weave_entry_resize(reg, e, s, end);
 		if (ret) {
-			weave_seq_end(&s->seq);
+			weave_slot_end(s);
 			goto out_end;
 		}
 		mask |= WEAVE_EV_RESIZED;
@@ -554,10 +458,10 @@ int weave_ioctl_resize(struct file *file, void *arg)
 		goto out_end;
 	}
 	s = e->s;
-	weave_seq_begin(&s->seq);
+	weave_slot_begin(s);
 	ret = weave_entry_resize(reg, e, s, a->size);
 	if (ret) {
-		weave_seq_end(&s->seq);
+		weave_slot_end(s);
 		goto out_end;
 	}
 	weave_entry_changed(reg, file, e, s, WEAVE_EV_RESIZED);
@@ -593,7 +497,7 @@ int weave_ioctl_delete(struct file *file, void *arg)
 	e = weave_entry_lookup(reg, a->key);
 	if (e) {
 		weave_entry_remove(reg, e);
-		weave_header_update(reg);
+		weave_index_publish(reg);
 		weave_event(reg, file->private_data, a->key, WEAVE_EV_DELETED);
 		a->gen = reg->gen;
 	} else {
@@ -651,7 +555,7 @@ int weave_ioctl_clear(struct file *file, void *arg)
 
 	mutex_lock(&reg->lock);
 	a->count = weave_entries_clear(reg, file->private_data);
-	weave_header_update(reg);
+	weave_index_publish(reg);
 	weave_event(reg, file->private_data, 0, WEAVE_EV_CLEARED);
 	a->gen = reg->gen;
 	mutex_unlock(&reg->lock);
@@ -751,24 +655,11 @@ int weave_ioctl_list(struct file *file, void *arg)
  */
 int weave_entries_init(struct weave_registry *reg)
 {
-	struct weave_index_header *h;
-	struct page *page;
-
 	if (weave_htable_init(&reg->entries, WEAVE_MIN_BUCKETS) ||
 	    weave_htable_init(&reg->locks, WEAVE_MIN_BUCKETS) ||
 	    weave_htable_init(&reg->watches, WEAVE_MIN_BUCKETS))
 		return -ENOMEM;
-	page = weave_index_page(reg, 0, WEAVE_GFP_STORE);
-	if (!page)
-		return -ENOMEM;
-
-	h = page_address(page);
-	reg->header = h;
-	h->magic = WEAVE_INDEX_MAGIC;
-	h->slot_size = WEAVE_SLOT_SIZE;
-	h->nslots = reg->max_entries;
-	h->entry_span = (u64)reg->span_pages << PAGE_SHIFT;
-	return 0;
+	return weave_index_init(reg);
 }
 
 /**
@@ -799,23 +690,5 @@ void weave_entries_destroy(struct weave_registry *reg)
 	weave_htable_destroy(&reg->watches);
 	ida_destroy(&reg->slots);
 	weave_store_destroy(reg);
-}
-
-/**
- * weave_entry_cache_init() - create the slab cache of entries
- *
- * Return: 0 or -ENOMEM.
- */
-int weave_entry_cache_init(void)
-{
-	weave_entry_cache = KMEM_CACHE(weave_entry, SLAB_ACCOUNT);
-	return weave_entry_cache ? 0 : -ENOMEM;
-}
-
-/**
- * weave_entry_cache_exit() - destroy the slab cache of entries
- */
-void weave_entry_cache_exit(void)
-{
-	kmem_cache_destroy(weave_entry_cache);
+	weave_index_destroy(reg);
 }

@@ -201,9 +201,8 @@ static void weave_watch_deliver(struct weave_watcher *w, struct weave_file *src,
  * as they are now. A change of a value passes its slot, which saves
  * looking the key up again on the path of every change.
  */
-void __weave_hot weave_event_slot(struct weave_registry *reg,
-				  struct weave_file *src, u64 key, u32 mask,
-				  const struct weave_slot *s)
+void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
+		      u64 key, u32 mask, const struct weave_slot *s)
 {
 	unsigned int b = weave_genwq_of(key);
 	struct weave_hnode *n = NULL;
@@ -430,32 +429,6 @@ static long weave_gen_sleep(struct weave_registry *reg, struct weave_file *wf,
 }
 
 /*
- * The gen of @key if index slot @s holds it, read without registry->lock
- * under the slot's seq, as a mapped reader does. Index pages live as long
- * as the registry, which an attached file holds, so @s stays readable
- * even when its entry has gone.
- */
-static bool weave_slot_gen(const struct weave_slot *s, u64 key, u64 *gen)
-{
-	bool ours;
-	u32 seq;
-	u64 g;
-
-	if (!s)
-		return false;
-	seq = READ_ONCE(s->seq);
-	smp_rmb();	/* pairs with the smp_wmb()s around a slot change */
-	ours = READ_ONCE(s->key) == key &&
-	       READ_ONCE(s->flags) & WEAVE_SLOT_USED;
-	g = READ_ONCE(s->gen);
-	smp_rmb();	/* the fields, then the seq again */
-	if ((seq & 1) || READ_ONCE(s->seq) != seq || !ours)
-		return false;
-	*gen = g;
-	return true;
-}
-
-/*
  * The gen of @key and the seq of its wait queue, read in that order, or
  * the wake-up that follows a change could be missed: a change writes the
  * gen before it bumps the seq (weave_event_slot()), so a gen read after
@@ -471,7 +444,7 @@ static u64 weave_wait_gen(struct weave_registry *reg, struct weave_file *wf,
 
 	*bseq = READ_ONCE(reg->genseq[b]);
 	smp_rmb();	/* the seq, then the gen */
-	if (weave_slot_gen(*slot, key, &gen))
+	if (weave_slot_read_gen(*slot, key, &gen))
 		return gen;
 
 	mutex_lock(&reg->lock);
@@ -496,7 +469,7 @@ static u64 weave_wait_gen(struct weave_registry *reg, struct weave_file *wf,
  * Return: 0, -ETIMEDOUT, -EINTR (timed) or -ERESTARTSYS, or -EBADF when
  * the process closed the file meanwhile.
  */
-int __weave_hot weave_ioctl_wait(struct file *file, void *arg)
+int weave_ioctl_wait(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
@@ -585,8 +558,8 @@ static bool weave_readable(struct weave_file *wf)
  * Return: bytes read (whole records), or -EAGAIN, -ERESTARTSYS, -EBADF
  * (the process closed the file meanwhile), -EFAULT.
  */
-ssize_t __weave_hot weave_fop_read(struct file *file, char __user *buf,
-				   size_t count, loff_t *ppos)
+ssize_t weave_fop_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_file *wf = file->private_data;
@@ -656,8 +629,7 @@ out_free:
  *
  * Return: the poll mask; EPOLLERR for an unattached file.
  */
-__poll_t __weave_hot weave_fop_poll(struct file *file,
-				    struct poll_table_struct *pt)
+__poll_t weave_fop_poll(struct file *file, struct poll_table_struct *pt)
 {
 	struct weave_file *wf = file->private_data;
 

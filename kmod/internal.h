@@ -45,23 +45,13 @@
 
 #include "compat.h"
 
-/*
- * The functions of every change, wakeup and read of a value. GCC puts
- * them together in .text.hot, so that after a context switch they are
- * one or two pages of instructions rather than one per source file;
- * bench figure 4 measured the difference.
- */
-#define __weave_hot	__attribute__((__hot__))
-
 /* Values of up to 2048 bytes live in power-of-two cells of shared pages. */
 #define WEAVE_CELL_MIN_SHIFT	6
 #define WEAVE_CELL_MAX_SHIFT	11
 #define WEAVE_NR_CELL_CLASSES	(WEAVE_CELL_MAX_SHIFT - WEAVE_CELL_MIN_SHIFT + 1)
-#define WEAVE_CELLS_MAX		(PAGE_SIZE >> WEAVE_CELL_MIN_SHIFT)
 
 #define WEAVE_SLOT_SIZE		sizeof(struct weave_slot)
 #define WEAVE_GENWQ		16	/* wait queues of WEAVE_IOC_WAIT */
-#define WEAVE_SLOTS_PER_PAGE	(PAGE_SIZE / WEAVE_SLOT_SIZE)
 
 /*
  * Allocations sized by what user space stores. In a memory cgroup at its
@@ -143,24 +133,10 @@ extern unsigned int weave_max_locks;
 extern unsigned int weave_max_waiters;
 extern unsigned int weave_max_watches;
 
-/**
- * struct weave_cell_page - a page cut into cells of one size
- * @page: the page.
- * @node: on &weave_registry.partial[class] while it has a free cell.
- * @used: bitmap of cells in use.
- * @nr_used: number of bits set in @used.
- * @shift: log2 of the cell size.
- */
-struct weave_cell_page {
-	struct page *page;
-	struct list_head node;
-	DECLARE_BITMAP(used, WEAVE_CELLS_MAX);
-	unsigned int nr_used;
-	unsigned int shift;
-};
+struct weave_cell_page;
 
 /**
- * struct weave_entry - kernel side of one key's value
+ * struct weave_entry - kernel side of one key's value (store.c)
  * @hnode: in &weave_registry.entries, by key.
  * @ref: one for the registry's table while live, one per view (vma).
  * @slot: index slot, fixed for the entry's life.
@@ -169,11 +145,11 @@ struct weave_cell_page {
  * @cp: cell page of a small entry. A large entry's pages are in
  *	&weave_registry.pages at the page offsets of its slot's span.
  * @cell: address of a small entry's cell, in @cp's page.
- * @s: the slot itself; index pages live as long as the registry, so the
- *	pointer saves an xarray walk on every access.
+ * @s: the slot itself; index pages live as long as the registry.
  *
  * Size, gen and birth live in the entry's &struct weave_slot, which the
- * kernel owns and user space maps read-only.
+ * kernel owns and user space maps read-only. All fields but @ref (atomic)
+ * are under the registry's lock; @slot and @s never change.
  */
 struct weave_entry {
 	struct weave_hnode hnode;
@@ -205,48 +181,33 @@ struct weave_ns {
 	unsigned int nr_registries;
 };
 
-/**
- * struct weave_user - registries a user has created (registry.c)
- * @node: in the user table, by @uid.
- * @uid: the real user id of the creators.
- * @nr_registries: registries they created that live on; the object is
- *	freed when it drops to zero.
- *
- * Under weave_names_lock.
- */
-struct weave_user {
-	struct hlist_node node;
-	kuid_t uid;
-	unsigned int nr_registries;
-};
-
 /* Bits of weave_registry.flags, as reported in weave_info.flags. */
 #define WEAVE_REG_PERSIST	WEAVE_INFO_PERSIST
 #define WEAVE_REG_ANON		WEAVE_INFO_ANON
 #define WEAVE_REG_UNLINKED	WEAVE_INFO_UNLINKED
 
 /**
- * struct weave_registry - a map from keys to buffers
+ * struct weave_registry - a map from keys to buffers (registry.c)
  * @kref: the registry's memory: one reference for all its users, one for
  *	each netlink request or UNLINKED event in progress.
  * @users: attached files, plus one for the name if persistent; the
- *	registry dies when it drops to zero (under weave_names_lock).
- * @lock: protects everything below that is not marked otherwise.
- * @node: on the registry list (under weave_names_lock).
- * @hnode: in the name table (under weave_names_lock).
+ *	registry dies when it drops to zero (weave_names_lock).
+ * @lock: protects every field from @gen on, but those marked otherwise.
+ * @node: on the registry list (weave_names_lock).
+ * @hnode: in the name table (weave_names_lock).
  * @name: NUL-terminated name, NULL when anonymous (immutable).
- * @hashed: @hnode is in the name table (under weave_names_lock).
+ * @hashed: @hnode is in the name table (weave_names_lock).
  * @wns: IPC namespace the registry was created in, which scopes its name
- *	and counts it; NULL once the namespace is gone (under
- *	weave_names_lock).
+ *	and counts it; NULL once the namespace is gone or the registry dead
+ *	(weave_names_lock).
  * @user: the creator's real user, whom the registry counts against; NULL
- *	once it is dead (under weave_names_lock).
+ *	once it is dead (weave_names_lock).
  * @creator: that user's id (immutable).
  * @id: unique id (immutable).
- * @flags: WEAVE_REG_* (under weave_names_lock).
- * @uid: owner.
- * @gid: group.
- * @mode: permission bits.
+ * @flags: WEAVE_REG_* (weave_names_lock; READ_ONCE() outside it).
+ * @uid: owner (weave_names_lock; READ_ONCE() outside it).
+ * @gid: group (weave_names_lock; READ_ONCE() outside it).
+ * @mode: permission bits (weave_names_lock; READ_ONCE() outside it).
  * @max_entries: number of entry slots (immutable).
  * @max_entry_size: largest value (immutable).
  * @index_pages: pages of the index map (immutable).
@@ -263,18 +224,20 @@ struct weave_user {
  * @watches: per key, the files watching it (&struct weave_keywatch).
  * @wide: watches of every key (&struct weave_watcher.knode).
  * @nr_watches: watches of all files.
- * @genwq: wait queues of WEAVE_IOC_WAIT, by key hash.
- * @genseq: bumped (under @lock) before each wake of @genwq.
+ * @genwq: wait queues of WEAVE_IOC_WAIT, by key hash (their own locks).
+ * @genseq: bumped before each wake of @genwq (READ_ONCE() outside @lock).
  * @header: the index header, at the start of the index's first page
- *	(set once, by weave_entries_init()).
- * @index: page number -> page of the index map.
+ *	(set once, by weave_index_init()).
+ * @index: page number -> page of the index map (added to under @lock,
+ *	read without it: the xarray's RCU).
  * @pages: map page offset -> page of large values.
  * @partial: per cell class, cell pages with a free cell.
- * @reap: on a private list of registries whose namespace died.
+ * @reap: on a private list of registries whose namespace died
+ *	(weave_names_lock).
  * @files: attached files (&weave_file.node), whose mappings are zapped
  *	when an entry goes away, moves or shrinks.
- * @nr_files: attached files (for statistics).
- * @nr_views: live mappings (for statistics).
+ * @nr_files: attached files, for statistics (atomic).
+ * @nr_views: live mappings, for statistics (atomic).
  */
 struct weave_registry {
 	struct kref kref;
@@ -339,10 +302,10 @@ struct weave_pending {
 };
 
 /**
- * struct weave_file - private data of an open /dev/weave
+ * struct weave_file - private data of an open /dev/weave (device.c)
  * @reg: the attached registry, NULL until WEAVE_IOC_ATTACH; set once,
- *	under weave_names_lock.
- * @node: on &weave_registry.files (under its lock).
+ *	under weave_names_lock, and read with weave_file_reg().
+ * @node: on &weave_registry.files (the registry's lock).
  * @inode: a private inode whose address_space (the file's f_mapping)
  *	lists this file's mappings, set at open so it never changes while
  *	the file is visible.
@@ -354,19 +317,20 @@ struct weave_pending {
  *	key, while @hashed.
  * @queue: the same, oldest first, for read().
  * @hashed: @queue grew long enough to be in @pending too.
- * @nr_pending: length of @queue (read without the lock by poll).
+ * @nr_pending: length of @queue (READ_ONCE() by poll, without the lock).
  * @spare: records already read, kept for reuse (charged to @memcg).
  * @nr_spare: length of @spare.
  * @first: a record that comes with the file, always on @queue or @spare:
  *	a file with one event at a time (the common case) touches no other.
  * @overflow: an event could not be recorded; read() reports it.
  * @memcg: memory cgroup charged for @pending, the watcher's.
- * @wq: poll() and read() sleep here.
+ * @wq: poll() and read() sleep here (its own lock).
  * @flush_seq: bumped by close(); with @flush_files, wakes the closer's
- *	threads sleeping on this file.
- * @flush_files: the files_struct of the last close().
+ *	threads sleeping on this file (no lock: WRITE_ONCE() after
+ *	@flush_files, with a write barrier between).
+ * @flush_files: the files_struct of the last close() (as @flush_seq).
  * @wait_slot: index slot of @reg where WEAVE_IOC_WAIT last found its
- *	key, a hint it checks (READ_ONCE/WRITE_ONCE, no lock).
+ *	key, a hint it checks (no lock: READ_ONCE()/WRITE_ONCE()).
  *
  * Fields from @holds to @memcg are under the registry's lock.
  */
@@ -394,44 +358,6 @@ struct weave_file {
 	const struct weave_slot *wait_slot;
 };
 
-/**
- * struct weave_lockstate - the lock of one key (lock.c)
- * @hnode: in &weave_registry.locks, by key.
- * @state: 0, WEAVE_SLOT_LOCK_EXCL or the number of sharers.
- * @nr_waiters: length of @waiters.
- * @owner_died: an exclusive holder closed while holding it; cleared by
- *	WEAVE_UNLOCK_CONSISTENT.
- * @holds: holders (&struct weave_hold.lnode).
- * @waiters: tasks waiting, in arrival order (an upgrade goes first).
- */
-struct weave_lockstate {
-	struct weave_hnode hnode;
-	u32 state;
-	u32 nr_waiters;
-	bool owner_died;
-	struct list_head holds;
-	struct list_head waiters;
-};
-
-/**
- * struct weave_hold - one holder of a lock
- * @lnode: on &weave_lockstate.holds.
- * @fnode: on &weave_file.holds; unused for a transient hold.
- * @ls: the lock.
- * @wf: the holding file; NULL for a transient hold, taken for the span
- *	of one operation that had to wait for another file's lock.
- * @pid: process (tgid, in the initial pid namespace) that took it.
- * @excl: exclusive, else shared.
- */
-struct weave_hold {
-	struct list_head lnode;
-	struct list_head fnode;
-	struct weave_lockstate *ls;
-	struct weave_file *wf;
-	pid_t pid;
-	bool excl;
-};
-
 /* Should an operation fail with -EAGAIN rather than wait for a lock? */
 static inline bool weave_nonblock(const struct file *file, u32 flags)
 {
@@ -445,6 +371,8 @@ static inline struct weave_registry *weave_file_reg(struct file *file)
 	/* Pairs with the cmpxchg_release() in weave_ioctl_attach(). */
 	return smp_load_acquire(&wf->reg);
 }
+
+struct weave_hold;
 
 /* lock.c */
 int weave_lock_cache_init(void);
@@ -541,15 +469,29 @@ void weave_registry_ns_dead(struct weave_ns *wns);
 void weave_registry_usage(struct weave_registry *reg, struct weave_usage *u);
 void __weave_registry_usage(struct weave_registry *reg, struct weave_usage *u);
 
+/**
+ * weave_entry_lookup() - find the live entry of a key
+ * @reg: the registry, locked
+ * @key: the key
+ *
+ * Every file that resolves a key to its entry shares this.
+ *
+ * Return: the entry or NULL.
+ */
+static inline struct weave_entry *weave_entry_lookup(struct weave_registry *reg,
+						     u64 key)
+{
+	struct weave_hnode *n;
+
+	lockdep_assert_held(&reg->lock);
+	n = weave_htable_find(&reg->entries, key);
+	return n ? container_of(n, struct weave_entry, hnode) : NULL;
+}
+
 /* entry.c */
-int weave_entry_cache_init(void);
-void weave_entry_cache_exit(void);
 int weave_entries_init(struct weave_registry *reg);
 void weave_entries_release(struct weave_registry *reg);
 void weave_entries_destroy(struct weave_registry *reg);
-struct weave_entry *weave_entry_lookup(struct weave_registry *reg, u64 key);
-void weave_entry_put(struct weave_entry *e);
-struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot);
 int weave_ioctl_set(struct file *file, void *arg);
 int weave_ioctl_get(struct file *file, void *arg);
 int weave_ioctl_write(struct file *file, void *arg);
@@ -595,14 +537,33 @@ u32 weave_store_data_offset(const struct weave_entry *e);
 struct page *weave_store_page(struct weave_registry *reg,
 			      struct weave_entry *e, u64 size,
 			      unsigned long idx);
+void weave_store_destroy(struct weave_registry *reg);
+struct weave_entry *weave_entry_alloc(void);
+void weave_entry_put(struct weave_entry *e);
+int weave_entry_cache_init(void);
+void weave_entry_cache_exit(void);
+
+/* index.c */
 struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
 			      gfp_t gfp);
-void weave_store_destroy(struct weave_registry *reg);
+struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot);
+struct weave_slot *weave_slot_alloc(struct weave_registry *reg, u32 slot);
+void weave_slot_begin(struct weave_slot *s);
+void weave_slot_end(struct weave_slot *s);
+void weave_slot_clear(struct weave_slot *s, u64 gen);
+void weave_slot_set_lock(struct weave_slot *s, u32 state, u32 waiters,
+			 bool owner_died);
+bool weave_slot_read_gen(const struct weave_slot *s, u64 key, u64 *gen);
+void weave_index_publish(struct weave_registry *reg);
+unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot);
+u32 weave_pgoff_slot(const struct weave_registry *reg, unsigned long pgoff,
+		     unsigned long npages);
+int weave_index_init(struct weave_registry *reg);
+void weave_index_destroy(struct weave_registry *reg);
 
 /* mmap.c */
 int weave_fop_mmap(struct file *file, struct vm_area_struct *vma);
 void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 	       unsigned long nr);
-unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot);
 
 #endif /* _WEAVE_INTERNAL_H */

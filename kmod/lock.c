@@ -33,6 +33,44 @@
 #include "internal.h"
 
 /**
+ * struct weave_lockstate - the lock of one key
+ * @hnode: in &weave_registry.locks, by key.
+ * @state: 0, WEAVE_SLOT_LOCK_EXCL or the number of sharers.
+ * @nr_waiters: length of @waiters.
+ * @owner_died: an exclusive holder closed while holding it; cleared by
+ *	WEAVE_UNLOCK_CONSISTENT.
+ * @holds: holders (&struct weave_hold.lnode).
+ * @waiters: tasks waiting, in arrival order (an upgrade goes first).
+ */
+struct weave_lockstate {
+	struct weave_hnode hnode;
+	u32 state;
+	u32 nr_waiters;
+	bool owner_died;
+	struct list_head holds;
+	struct list_head waiters;
+};
+
+/**
+ * struct weave_hold - one holder of a lock
+ * @lnode: on &weave_lockstate.holds.
+ * @fnode: on &weave_file.holds; unused for a transient hold.
+ * @ls: the lock.
+ * @wf: the holding file; NULL for a transient hold, taken for the span
+ *	of one operation that had to wait for another file's lock.
+ * @pid: process (tgid, in the initial pid namespace) that took it.
+ * @excl: exclusive, else shared.
+ */
+struct weave_hold {
+	struct list_head lnode;
+	struct list_head fnode;
+	struct weave_lockstate *ls;
+	struct weave_file *wf;
+	pid_t pid;
+	bool excl;
+};
+
+/**
  * struct weave_lock_waiter - a task waiting for a lock, on its stack
  * @node: on &weave_lockstate.waiters.
  * @task: the task.
@@ -91,18 +129,14 @@ static void weave_lock_mirror_state(struct weave_registry *reg,
 				    const struct weave_lockstate *ls, u64 key)
 {
 	struct weave_entry *e = weave_entry_lookup(reg, key);
-	struct weave_slot *s;
-	u32 flags;
 
 	if (!e)
 		return;
-	s = e->s;
-	flags = WEAVE_SLOT_USED;
-	if (ls && ls->owner_died)
-		flags |= WEAVE_SLOT_OWNER_DIED;
-	WRITE_ONCE(s->lock, ls ? ls->state : 0);
-	WRITE_ONCE(s->waiters, ls ? ls->nr_waiters : 0);
-	WRITE_ONCE(s->flags, flags);
+	if (ls)
+		weave_slot_set_lock(e->s, ls->state, ls->nr_waiters,
+				    ls->owner_died);
+	else
+		weave_slot_set_lock(e->s, 0, 0, false);
 }
 
 /**

@@ -4,13 +4,8 @@
  *
  * Copyright (C) 2026 The weave authors
  *
- * The map of an attached file is laid out as:
- *
- *   [0, index_size)			the index: header, then one slot per entry
- *   index_size + (S - 1) * span	the view of the entry in slot S,
- *					span = max_entry_size rounded up to pages
- *
- * A view is bound, at mmap() time, to the entry then in its slot, and
+ * The map of an attached file is the index followed by one span per slot
+ * (index.c). A view is bound, at mmap() time, to the entry then in its slot, and
  * holds a reference to it; once that entry is deleted every access faults
  * with SIGBUS, even when a new entry reuses the slot, so a view never shows
  * another key's bytes in the entry's place.
@@ -142,15 +137,11 @@ static struct weave_entry *weave_view_entry(struct weave_registry *reg,
 					    pgoff_t pgoff,
 					    unsigned long npages)
 {
-	unsigned long rel = pgoff - reg->index_pages;
+	u32 slot = weave_pgoff_slot(reg, pgoff, npages);
 	struct weave_entry *e = NULL;
 	struct weave_slot *s;
-	u64 slot;
 
-	if (rel % reg->span_pages || npages > reg->span_pages)
-		return ERR_PTR(-EINVAL);
-	slot = rel / reg->span_pages + 1;
-	if (slot > reg->max_entries)
+	if (!slot)
 		return ERR_PTR(-EINVAL);
 
 	mutex_lock(&reg->lock);

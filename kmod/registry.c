@@ -59,6 +59,21 @@ static u64 weave_last_id;
 
 static struct vfsmount *weave_mnt;
 
+/**
+ * struct weave_user - registries a user has created
+ * @node: in the user table, by @uid.
+ * @uid: the real user id of the creators.
+ * @nr_registries: registries they created that live on; the object is
+ *	freed when it drops to zero.
+ *
+ * Under weave_names_lock.
+ */
+struct weave_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int nr_registries;
+};
+
 /*
  * Each open file gets an inode of this pseudo file system, whose
  * address_space lists the file's mappings, so views can be zapped with

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * weave: where values live - cells, pages and the index.
+ * weave: where values live - entries, their cells and pages.
  *
  * Copyright (C) 2026 The weave authors
  *
@@ -22,7 +22,11 @@
  * Bytes past a value's size inside its cell or last page are always zero,
  * so growing needs no clearing.
  *
- * Everything here runs under registry->lock.
+ * An entry (&struct weave_entry) is the handle of a stored value: the
+ * registry's table holds a reference while it lives and each view of it
+ * one more, so a view can tell that its entry is gone (weave_entry.dead).
+ *
+ * Everything here but the entry references runs under registry->lock.
  */
 #include <linux/gfp.h>
 #include <linux/log2.h>
@@ -33,6 +37,25 @@
 #include "internal.h"
 
 #define WEAVE_SMALL_MAX		BIT(WEAVE_CELL_MAX_SHIFT)
+#define WEAVE_CELLS_MAX		(PAGE_SIZE >> WEAVE_CELL_MIN_SHIFT)
+
+static struct kmem_cache *weave_entry_cache;
+
+/**
+ * struct weave_cell_page - a page cut into cells of one size
+ * @page: the page.
+ * @node: on &weave_registry.partial[class] while it has a free cell.
+ * @used: bitmap of cells in use.
+ * @nr_used: number of bits set in @used.
+ * @shift: log2 of the cell size.
+ */
+struct weave_cell_page {
+	struct page *page;
+	struct list_head node;
+	DECLARE_BITMAP(used, WEAVE_CELLS_MAX);
+	unsigned int nr_used;
+	unsigned int shift;
+};
 
 static struct page *weave_page_alloc(struct weave_registry *reg, gfp_t gfp)
 {
@@ -357,41 +380,56 @@ struct page *weave_store_page(struct weave_registry *reg,
 }
 
 /**
- * weave_index_page() - a page of the index map
- * @reg: the registry
- * @idx: page number in the index
- * @gfp: how to allocate it (zeroed) when missing; 0: do not
- *
- * Return: the page, or NULL when missing and not allocated.
- */
-struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
-			      gfp_t gfp)
-{
-	struct page *page = xa_load(&reg->index, idx);
-
-	if (page || !gfp)
-		return page;
-	page = weave_page_alloc(reg, gfp);
-	if (!page)
-		return NULL;
-	if (xa_err(xa_store(&reg->index, idx, page, gfp))) {
-		weave_page_free(reg, page);
-		return NULL;
-	}
-	return page;
-}
-
-/**
- * weave_store_destroy() - free the index of a registry without entries
- * @reg: the registry, about to be freed
+ * weave_store_destroy() - free what is left of a registry's store
+ * @reg: the registry, without entries, about to be freed
  */
 void weave_store_destroy(struct weave_registry *reg)
 {
-	struct page *page;
-	unsigned long idx;
-
-	xa_for_each(&reg->index, idx, page)
-		weave_page_free(reg, page);
-	xa_destroy(&reg->index);
 	xa_destroy(&reg->pages);
+}
+
+/**
+ * weave_entry_alloc() - a new entry, with one reference
+ *
+ * Return: the zeroed entry, charged to the caller, or NULL.
+ */
+struct weave_entry *weave_entry_alloc(void)
+{
+	struct weave_entry *e;
+
+	e = kmem_cache_zalloc(weave_entry_cache, WEAVE_GFP_STORE);
+	if (e)
+		refcount_set(&e->ref, 1);
+	return e;
+}
+
+/**
+ * weave_entry_put() - drop a reference to an entry
+ * @e: the entry
+ *
+ * The registry's table holds one while the entry lives, each view one.
+ */
+void weave_entry_put(struct weave_entry *e)
+{
+	if (refcount_dec_and_test(&e->ref))
+		kmem_cache_free(weave_entry_cache, e);
+}
+
+/**
+ * weave_entry_cache_init() - create the slab cache of entries
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int weave_entry_cache_init(void)
+{
+	weave_entry_cache = KMEM_CACHE(weave_entry, SLAB_ACCOUNT);
+	return weave_entry_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * weave_entry_cache_exit() - destroy the slab cache of entries
+ */
+void weave_entry_cache_exit(void)
+{
+	kmem_cache_destroy(weave_entry_cache);
 }
