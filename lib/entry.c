@@ -8,13 +8,8 @@
 
 #include "internal.h"
 
-/*
- * weave_set() calls this directly: a call to the exported
- * weave_set_flags() would go through the PLT, an indirect jump on the
- * path of every set.
- */
-static int weave_set_common(struct weave *w, uint64_t key, const void *buf,
-			    size_t len, unsigned int flags, uint64_t *gen)
+int weave_set_flags(struct weave *w, uint64_t key, const void *buf,
+		    size_t len, unsigned int flags, uint64_t *gen)
 {
 	struct weave_set_args s = {
 		.key = key,
@@ -32,15 +27,9 @@ static int weave_set_common(struct weave *w, uint64_t key, const void *buf,
 	return err;
 }
 
-int weave_set_flags(struct weave *w, uint64_t key, const void *buf,
-		    size_t len, unsigned int flags, uint64_t *gen)
-{
-	return weave_set_common(w, key, buf, len, flags, gen);
-}
-
 int weave_set(struct weave *w, uint64_t key, const void *buf, size_t len)
 {
-	return weave_set_common(w, key, buf, len, 0, NULL);
+	return weave_set_flags(w, key, buf, len, 0, NULL);
 }
 
 static int weave_get_at(struct weave *w, uint64_t key, uint64_t offset,

@@ -12,7 +12,6 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 
 #include "weave.h"
 
@@ -38,33 +37,13 @@ struct weave {
 	pthread_mutex_t events_lock;
 };
 
-/* Every registry ioctl; returns 0 or -errno, never leaves errno as the report. */
-/*
- * Every call into the kernel. On x86-64 it is the system call itself,
- * not libc's ioctl(): that saves a PLT jump and a page of libc on the
- * path of every operation, and the kernel's -errno is what libweave
- * returns anyway (errno is not part of the interface, libweave(3)).
- */
-#if defined(__x86_64__) && !defined(__ILP32__)
-static inline int weave_ioctl(int fd, unsigned long cmd, void *arg)
-{
-	long ret;
-
-	__asm__ volatile ("syscall"
-			  : "=a" (ret)
-			  : "0" ((long)SYS_ioctl), "D" ((long)fd), "S" (cmd),
-			    "d" (arg)
-			  : "rcx", "r11", "memory");
-	return ret < 0 ? (int)ret : 0;
-}
-#else
+/* Every registry ioctl: 0 or -errno (errno is not libweave's report). */
 static inline int weave_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	if (ioctl(fd, cmd, arg) < 0)
 		return -errno;
 	return 0;
 }
-#endif
 
 int weave_index_get(struct weave *w, const unsigned char **index);
 const struct weave_slot *weave_slot_ptr(struct weave *w, uint32_t slot);
