@@ -13,6 +13,11 @@
  *
  * The table has no lock of its own: its user serialises every call, here
  * always with registry->lock.
+ *
+ * Not rhashtable, whose RCU lookups and deferred resizing buy nothing
+ * under one mutex and whose per-table state is large for the four tables
+ * of each registry and file; not <linux/hashtable.h>, which cannot grow
+ * and hashes without a secret key.
  */
 #include <linux/log2.h>
 #include <linux/random.h>

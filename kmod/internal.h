@@ -34,7 +34,6 @@
 #include <linux/refcount.h>
 #include <linux/idr.h>
 #include <linux/xarray.h>
-#include <linux/siphash.h>
 #include <linux/uidgid.h>
 #include <linux/mm_types.h>
 #include <linux/wait.h>
@@ -44,6 +43,8 @@
 #include <uapi/linux/weave.h>
 
 #include "compat.h"
+#include "htable.h"
+#include "index.h"
 
 /* Values of up to 2048 bytes live in power-of-two cells of shared pages. */
 #define WEAVE_CELL_MIN_SHIFT	6
@@ -62,65 +63,6 @@
  */
 #define WEAVE_GFP_STORE		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
 				 __GFP_NOWARN)
-
-/**
- * struct weave_hnode - link of an object in a &struct weave_htable
- * @next: next in the chain.
- * @key: the object's key.
- */
-struct weave_hnode {
-	struct weave_hnode *next;
-	u64 key;
-};
-
-/**
- * struct weave_htable - objects found by u64 key (htable.c)
- * @buckets: @nbuckets chains.
- * @nbuckets: a power of two.
- * @count: objects in the table.
- * @hkey: siphash key choosing the bucket.
- */
-struct weave_htable {
-	struct weave_hnode **buckets;
-	unsigned int nbuckets;
-	unsigned int count;
-	siphash_key_t hkey;
-};
-
-int weave_htable_init(struct weave_htable *t, unsigned int nbuckets);
-void weave_htable_destroy(struct weave_htable *t);
-void weave_htable_drain(struct weave_htable *t,
-			void (*free)(struct weave_hnode *n));
-
-/* The bucket of @key: siphash, so that keys cannot be chosen to collide. */
-static inline unsigned int weave_htable_bucket(const struct weave_htable *t,
-					       u64 key)
-{
-	return siphash_1u64(key, &t->hkey) & (t->nbuckets - 1);
-}
-
-/**
- * weave_htable_find() - the object of a key
- * @t: the table
- * @key: the key
- *
- * Inline: every change looks up its entry and its watches.
- *
- * Return: its node, or NULL.
- */
-static inline struct weave_hnode *weave_htable_find(const struct weave_htable *t,
-						    u64 key)
-{
-	struct weave_hnode *n;
-
-	for (n = t->buckets[weave_htable_bucket(t, key)]; n; n = n->next)
-		if (n->key == key)
-			return n;
-	return NULL;
-}
-
-void weave_htable_add(struct weave_htable *t, struct weave_hnode *n);
-void weave_htable_del(struct weave_htable *t, struct weave_hnode *n);
 
 /* limits.c: module parameters, read where they apply. */
 extern unsigned int weave_max_registries;
@@ -542,24 +484,6 @@ struct weave_entry *weave_entry_alloc(void);
 void weave_entry_put(struct weave_entry *e);
 int weave_entry_cache_init(void);
 void weave_entry_cache_exit(void);
-
-/* index.c */
-struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
-			      gfp_t gfp);
-struct weave_slot *weave_slot(struct weave_registry *reg, u32 slot);
-struct weave_slot *weave_slot_alloc(struct weave_registry *reg, u32 slot);
-void weave_slot_begin(struct weave_slot *s);
-void weave_slot_end(struct weave_slot *s);
-void weave_slot_clear(struct weave_slot *s, u64 gen);
-void weave_slot_set_lock(struct weave_slot *s, u32 state, u32 waiters,
-			 bool owner_died);
-bool weave_slot_read_gen(const struct weave_slot *s, u64 key, u64 *gen);
-void weave_index_publish(struct weave_registry *reg);
-unsigned long weave_span_pgoff(const struct weave_registry *reg, u32 slot);
-u32 weave_pgoff_slot(const struct weave_registry *reg, unsigned long pgoff,
-		     unsigned long npages);
-int weave_index_init(struct weave_registry *reg);
-void weave_index_destroy(struct weave_registry *reg);
 
 /* mmap.c */
 int weave_fop_mmap(struct file *file, struct vm_area_struct *vma);
