@@ -140,7 +140,7 @@ static inline void weave_entry_changed(struct weave_registry *reg,
 	weave_index_publish(reg);
 	if (mask & WEAVE_EV_NEW)
 		weave_lock_mirror(reg, e->hnode.key);
-	weave_event_slot(reg, file->private_data, e->hnode.key, mask, s);
+	weave_event(reg, file->private_data, e->hnode.key, mask, s);
 }
 
 /* Remove a live entry; views of it fault from now on. */
@@ -498,7 +498,8 @@ int weave_ioctl_delete(struct file *file, void *arg)
 	if (e) {
 		weave_entry_remove(reg, e);
 		weave_index_publish(reg);
-		weave_event(reg, file->private_data, a->key, WEAVE_EV_DELETED);
+		weave_event(reg, file->private_data, a->key, WEAVE_EV_DELETED,
+			    NULL);
 		a->gen = reg->gen;
 	} else {
 		ret = -ENOENT;
@@ -528,7 +529,7 @@ static u64 weave_entries_clear(struct weave_registry *reg,
 		e = weave_entry_lookup(reg, key);
 		weave_entry_remove(reg, e);
 		if (src)
-			weave_event(reg, src, key, WEAVE_EV_DELETED);
+			weave_event(reg, src, key, WEAVE_EV_DELETED, NULL);
 		n++;
 		cond_resched();
 	}
@@ -556,7 +557,7 @@ int weave_ioctl_clear(struct file *file, void *arg)
 	mutex_lock(&reg->lock);
 	a->count = weave_entries_clear(reg, file->private_data);
 	weave_index_publish(reg);
-	weave_event(reg, file->private_data, 0, WEAVE_EV_CLEARED);
+	weave_event(reg, file->private_data, 0, WEAVE_EV_CLEARED, NULL);
 	a->gen = reg->gen;
 	mutex_unlock(&reg->lock);
 	return 0;

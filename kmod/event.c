@@ -16,8 +16,7 @@
  * charged to the watcher's memory cgroup; if one cannot be allocated the
  * file is told with a WEAVE_EV_OVERFLOW record and must resynchronise.
  * A read record is kept for reuse, up to WEAVE_PENDING_SPARE a file
- * (still charged), so a steady stream of events allocates nothing; the
- * first comes with the file, so one event at a time touches no other. A
+ * (still charged), so a steady stream of events allocates nothing. A
  * short queue is searched by walking it; records go into the hash table
  * only once a queue reaches WEAVE_PENDING_LINEAR, until it drains.
  *
@@ -44,6 +43,22 @@
 #define WEAVE_PENDING_LINEAR	8	/* fewer pending: found by a list walk */
 #define WEAVE_READ_MAX		256	/* records per read() */
 #define WEAVE_READ_STACK	8	/* records a read() stages on the stack */
+
+/**
+ * struct weave_pending - a coalesced event not yet read
+ * @hnode: the key; in &weave_file.pending while &weave_file.hashed.
+ * @node: on &weave_file.queue, or &weave_file.spare once read.
+ * @gen: latest gen.
+ * @size: latest size.
+ * @mask: WEAVE_EV_* bits since the last read.
+ */
+struct weave_pending {
+	struct weave_hnode hnode;
+	struct list_head node;
+	u64 gen;
+	u64 size;
+	u32 mask;
+};
 
 /**
  * struct weave_keywatch - the watches of one key
@@ -106,7 +121,7 @@ static inline struct weave_pending *weave_pending_get(struct weave_file *wf)
 /* Done with a read record: keep it for the next event, or free it. */
 static void weave_pending_put(struct weave_file *wf, struct weave_pending *p)
 {
-	if (wf->nr_spare < WEAVE_PENDING_SPARE || p == &wf->first) {
+	if (wf->nr_spare < WEAVE_PENDING_SPARE) {
 		list_add(&p->node, &wf->spare);
 		wf->nr_spare++;
 		return;
@@ -189,20 +204,20 @@ static void weave_watch_deliver(struct weave_watcher *w, struct weave_file *src,
 }
 
 /**
- * weave_event_slot() - report a change of a key whose slot is at hand
+ * weave_event() - report a change of a key, or of the whole registry
  * @reg: the registry, locked
  * @src: the file that made the change
  * @key: the key, or 0 for an event of the whole registry
  * @mask: WEAVE_EV_* bits
- * @s: the key's slot, with its new gen and size; NULL to look it up
+ * @s: the key's slot, with its new gen and size, when the caller has it;
+ *	NULL to look it up
  *
  * Wakes WEAVE_IOC_WAIT sleepers of the key and records the event for its
  * watchers and the registry's wide watchers, with the key's gen and size
- * as they are now. A change of a value passes its slot, which saves
- * looking the key up again on the path of every change.
+ * as they are now.
  */
-void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
-		      u64 key, u32 mask, const struct weave_slot *s)
+void weave_event(struct weave_registry *reg, struct weave_file *src,
+		 u64 key, u32 mask, const struct weave_slot *s)
 {
 	unsigned int b = weave_genwq_of(key);
 	struct weave_hnode *n = NULL;
@@ -245,21 +260,6 @@ void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
 		weave_watch_deliver(w, src, key, mask, gen, size);
 	if (nl)
 		weave_nl_event(reg, key, mask, gen, size);
-}
-
-/**
- * weave_event() - report a change of a key
- * @reg: the registry, locked
- * @src: the file that made the change
- * @key: the key, or 0 for an event of the whole registry
- * @mask: WEAVE_EV_* bits
- *
- * As weave_event_slot(), looking the key's slot up.
- */
-void weave_event(struct weave_registry *reg, struct weave_file *src,
-		 u64 key, u32 mask)
-{
-	weave_event_slot(reg, src, key, mask, NULL);
 }
 
 static struct weave_watcher *weave_watch_find(struct weave_file *wf, u64 key)
@@ -431,7 +431,7 @@ static long weave_gen_sleep(struct weave_registry *reg, struct weave_file *wf,
 /*
  * The gen of @key and the seq of its wait queue, read in that order, or
  * the wake-up that follows a change could be missed: a change writes the
- * gen before it bumps the seq (weave_event_slot()), so a gen read after
+ * gen before it bumps the seq (weave_event()), so a gen read after
  * the seq is at least as new as the seq says. @slot is where the key was
  * last found (NULL: nowhere) and is updated.
  */
@@ -694,8 +694,6 @@ int weave_file_events_init(struct weave_file *wf)
 	INIT_LIST_HEAD(&wf->watches);
 	INIT_LIST_HEAD(&wf->queue);
 	INIT_LIST_HEAD(&wf->spare);
-	list_add(&wf->first.node, &wf->spare);
-	wf->nr_spare = 1;
 	init_waitqueue_head(&wf->wq);
 	return weave_htable_init(&wf->pending, WEAVE_PENDING_BUCKETS);
 }
@@ -709,11 +707,9 @@ void weave_file_events_destroy(struct weave_file *wf)
 	struct weave_pending *p, *next;
 
 	list_for_each_entry_safe(p, next, &wf->queue, node)
-		if (p != &wf->first)
-			kfree(p);
+		kfree(p);
 	list_for_each_entry_safe(p, next, &wf->spare, node)
-		if (p != &wf->first)
-			kfree(p);
+		kfree(p);
 	weave_htable_destroy(&wf->pending);
 	if (wf->memcg)
 		mem_cgroup_put(wf->memcg);

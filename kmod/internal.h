@@ -39,7 +39,6 @@
 #include <linux/wait.h>
 #include <linux/poll.h>
 #include <linux/fsnotify_backend.h>
-#include <net/genetlink.h>
 #include <uapi/linux/weave.h>
 
 #include "compat.h"
@@ -228,22 +227,6 @@ struct weave_registry {
 };
 
 /**
- * struct weave_pending - a coalesced event not yet read
- * @hnode: the key; in &weave_file.pending while &weave_file.hashed.
- * @node: on &weave_file.queue, or &weave_file.spare once read.
- * @gen: latest gen.
- * @size: latest size.
- * @mask: WEAVE_EV_* bits since the last read.
- */
-struct weave_pending {
-	struct weave_hnode hnode;
-	struct list_head node;
-	u64 gen;
-	u64 size;
-	u32 mask;
-};
-
-/**
  * struct weave_file - private data of an open /dev/weave (device.c)
  * @reg: the attached registry, NULL until WEAVE_IOC_ATTACH; set once,
  *	under weave_names_lock, and read with weave_file_reg().
@@ -262,8 +245,6 @@ struct weave_pending {
  * @nr_pending: length of @queue (READ_ONCE() by poll, without the lock).
  * @spare: records already read, kept for reuse (charged to @memcg).
  * @nr_spare: length of @spare.
- * @first: a record that comes with the file, always on @queue or @spare:
- *	a file with one event at a time (the common case) touches no other.
  * @overflow: an event could not be recorded; read() reports it.
  * @memcg: memory cgroup charged for @pending, the watcher's.
  * @wq: poll() and read() sleep here (its own lock).
@@ -291,7 +272,6 @@ struct weave_file {
 	unsigned int nr_pending;
 	struct list_head spare;
 	unsigned int nr_spare;
-	struct weave_pending first;
 	bool overflow;
 	struct mem_cgroup *memcg;
 	wait_queue_head_t wq;
@@ -334,9 +314,7 @@ int weave_ioctl_unlock(struct file *file, void *arg);
 
 /* event.c */
 void weave_event(struct weave_registry *reg, struct weave_file *src,
-		 u64 key, u32 mask);
-void weave_event_slot(struct weave_registry *reg, struct weave_file *src,
-		      u64 key, u32 mask, const struct weave_slot *s);
+		 u64 key, u32 mask, const struct weave_slot *s);
 void weave_events_init(struct weave_registry *reg);
 int weave_file_events_init(struct weave_file *wf);
 void weave_watches_release(struct weave_registry *reg, struct weave_file *wf);
@@ -355,25 +333,7 @@ void weave_nl_exit(void);
 void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
 		    u64 size);
 void weave_nl_reg_event(struct weave_registry *reg, u8 cmd);
-
-extern struct genl_family weave_genl_family;
-
-enum weave_nl_mcgrp {
-	WEAVE_NL_MCGRP_EVENTS,
-};
-
-/**
- * weave_nl_listening() - does anyone listen to the events group?
- *
- * Inline, as every change asks.
- *
- * Return: true if so.
- */
-static inline bool weave_nl_listening(void)
-{
-	return genl_has_listeners(&weave_genl_family, &init_net,
-				  WEAVE_NL_MCGRP_EVENTS);
-}
+bool weave_nl_listening(void);
 
 /* namespace.c */
 int weave_ns_init(void);
@@ -450,29 +410,8 @@ void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
 		      u64 size);
 int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 		       u64 old_size, u64 new_size);
-void weave_store_write_pages(struct weave_registry *reg, struct weave_entry *e,
-			     u64 off, const void *src, u64 len);
-
-/**
- * weave_store_write() - copy bytes into an entry's room
- * @reg: the registry
- * @e: the entry, with room for @off + @len bytes
- * @off: where
- * @src: kernel buffer
- * @len: bytes
- *
- * Inline for a small value, which is one copy into its cell.
- */
-static inline void weave_store_write(struct weave_registry *reg,
-				     struct weave_entry *e, u64 off,
-				     const void *src, u64 len)
-{
-	if (e->shift)
-		memcpy(e->cell + off, src, len);
-	else
-		weave_store_write_pages(reg, e, off, src, len);
-}
-
+void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
+		       u64 off, const void *src, u64 len);
 void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
 		      u64 off, void *dst, u64 len);
 u32 weave_store_data_offset(const struct weave_entry *e);

@@ -530,7 +530,8 @@ int weave_ioctl_unlock(struct file *file, void *arg)
 		if (a->flags & WEAVE_UNLOCK_CONSISTENT)
 			ls->owner_died = false;
 		weave_hold_release(reg, h);
-		weave_event(reg, file->private_data, a->key, WEAVE_EV_UNLOCKED);
+		weave_event(reg, file->private_data, a->key, WEAVE_EV_UNLOCKED,
+			    NULL);
 	} else {
 		ret = -EPERM;
 	}
@@ -560,7 +561,7 @@ void weave_locks_release(struct weave_registry *reg, struct weave_file *wf)
 			mask |= WEAVE_EV_OWNER_DIED;
 		}
 		weave_hold_release(reg, h);
-		weave_event(reg, wf, key, mask);
+		weave_event(reg, wf, key, mask, NULL);
 	}
 }
 

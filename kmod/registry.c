@@ -269,7 +269,7 @@ static void weave_registry_unnamed(struct weave_registry *reg,
 				   struct weave_file *src, bool drop)
 {
 	mutex_lock(&reg->lock);
-	weave_event(reg, src, 0, WEAVE_EV_UNLINKED);
+	weave_event(reg, src, 0, WEAVE_EV_UNLINKED, NULL);
 	mutex_unlock(&reg->lock);
 	if (drop)
 		weave_registry_unuse(reg);
