@@ -7,7 +7,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/resource.h>
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -476,7 +476,7 @@ static int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 			_exit(100);
 		_exit(fn(arg));
 	}
-	return wv_wait(pid);
+	return wv_wait_pid(pid);
 }
 
 struct perm_case {

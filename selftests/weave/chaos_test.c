@@ -34,7 +34,7 @@
  * enough of everything (kills of lock holders included) happened.
  */
 #include <stdarg.h>
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -648,12 +648,12 @@ static int drain_events(struct worker *w)
 	int n, i, rev;
 
 	for (;;) {
-		rev = wl_poll(w->fd, 0);
+		rev = wv_poll(w->fd, 0);
 		if (rev < 0)
 			return fail(w, "poll: %d", rev);
 		if (!(rev & POLLIN))
 			return 0;
-		n = wl_read(w->fd, w->ev, ARRAY_SIZE(w->ev));
+		n = wv_read_events(w->fd, w->ev, ARRAY_SIZE(w->ev));
 		if (n <= 0)
 			return fail(w, "poll said readable, read gave %d", n);
 		for (i = 0; i < n; i++) {
@@ -673,16 +673,16 @@ static int watch_setup(struct worker *w, int mode)
 	w->joined = false;
 	switch (mode) {
 	case 1:
-		ret = wl_watch(w->fd, 0, WEAVE_EV_ALL, 0);
+		ret = wv_watch(w->fd, 0, WEAVE_EV_ALL, 0);
 		/* Complete only if this file never missed a change. */
 		w->joined = true;
 		break;
 	case 2:
-		ret = wl_watch(w->fd, 0, WEAVE_EV_ALL, WEAVE_WATCH_NO_SELF);
+		ret = wv_watch(w->fd, 0, WEAVE_EV_ALL, WEAVE_WATCH_NO_SELF);
 		break;
 	case 3:
 		for (i = 0; i < 6 && !ret; i++)
-			ret = wl_watch(w->fd, 1 + rnd(w) % NKEYS,
+			ret = wv_watch(w->fd, 1 + rnd(w) % NKEYS,
 				       (__u32)(1 + rnd(w) % WEAVE_EV_ALL),
 				       rnd(w) % 2 ? WEAVE_WATCH_NO_SELF : 0);
 		break;
@@ -699,14 +699,14 @@ static int op_watch(struct worker *w)
 	if (rnd(w) % 8)
 		return drain_events(w);
 	/* Switch: stop watching, then watch again in some mode. */
-	ret = wl_unwatch(w->fd, 0);
+	ret = wv_unwatch(w->fd, 0);
 	if (ret != (w->watch_mode == 1 || w->watch_mode == 2 ? 0 : -ENOENT))
 		return fail(w, "unwatch 0 in mode %d: %d", w->watch_mode, ret);
 	if (w->watch_mode == 3) {
 		__u64 k;
 
 		for (k = 1; k <= NKEYS; k++) {
-			ret = wl_unwatch(w->fd, k);
+			ret = wv_unwatch(w->fd, k);
 			if (ret && ret != -ENOENT)
 				return fail(w, "unwatch %llu: %d", ULL(k), ret);
 		}
@@ -1004,7 +1004,7 @@ static int op_wait(struct worker *w, __u64 key)
 	__u64 gen = w->last_seen[key], cur;
 	int ret;
 
-	ret = wl_wait(w->fd, key, gen, WEAVE_WAIT_TIMED,
+	ret = wv_wait(w->fd, key, gen, WEAVE_WAIT_TIMED,
 		      (1 + rnd(w) % 3) * 1000000ULL, &cur);
 	/* EINTR: the parent stopped and continued us. */
 	if (ret == -ETIMEDOUT || ret == -EINTR)
@@ -1127,7 +1127,7 @@ static int hold_shared(struct worker *w, __u64 key)
 	clear_mark(w, &mark);
 	r1 = c_get(w->fd, key, w->buf, MAXV + 64, 0, 0, &g1);
 	if (rnd(w) % 2)
-		wl_sleep_ms(1);
+		wv_sleep_ms(1);
 	r2 = c_get(w->fd, key, w->buf2, MAXV + 64, 0, 0, &g2);
 	if ((r1 && r1 != -ENOENT) || (r2 && r2 != -ENOENT))
 		return fail(w, "get %llu holding it shared: %d %d", ULL(key),
@@ -1149,7 +1149,7 @@ static int hold_shared(struct worker *w, __u64 key)
 
 static int lock_again(struct worker *w, __u64 key, bool excl)
 {
-	int ret = wl_lock(w->fd, key, excl ? 0 : WEAVE_LOCK_SHARED, 0, NULL);
+	int ret = wv_lock(w->fd, key, excl ? 0 : WEAVE_LOCK_SHARED, 0, NULL);
 
 	if (ret != -EDEADLK)
 		return fail(w, "lock %llu again: %d", ULL(key), ret);
@@ -1168,13 +1168,13 @@ static int convert(struct worker *w, __u64 key, bool *excl, bool died)
 		/* The flag stays as it is; sharers may read the model now. */
 		STORE(lk->sticky, died);
 		STORE(lk->held_by, 0);
-		ret = wl_lock(w->fd, key, WEAVE_LOCK_SHARED | WEAVE_LOCK_CONVERT,
+		ret = wv_lock(w->fd, key, WEAVE_LOCK_SHARED | WEAVE_LOCK_CONVERT,
 			      0, &result);
 		if (ret)
 			return fail(w, "downgrade %llu: %d", ULL(key), ret);
 		*excl = false;
 	} else {
-		ret = wl_lock(w->fd, key, WEAVE_LOCK_CONVERT | WEAVE_LOCK_TIMED,
+		ret = wv_lock(w->fd, key, WEAVE_LOCK_CONVERT | WEAVE_LOCK_TIMED,
 			      (1 + rnd(w) % 5) * 1000000ULL, &result);
 		if (ret == -ETIMEDOUT || ret == -EDEADLK || ret == -EINTR) {
 			set_state(w, ST_HELD, key, *excl);
@@ -1210,7 +1210,7 @@ static int op_lock(struct worker *w)
 		timeout = (1 + rnd(w) % 10) * 1000000ULL;
 	}
 	set_state(w, ST_LOCKING, key, excl);
-	ret = wl_lock(w->fd, key, flags, timeout, &result);
+	ret = wv_lock(w->fd, key, flags, timeout, &result);
 	if (ret) {
 		set_state(w, ST_IDLE, 0, 0);
 		/* EINTR: a timed lock, and the parent stopped us. */
@@ -1237,7 +1237,7 @@ static int op_lock(struct worker *w)
 	if (excl ? hold_excl(w, key) : hold_shared(w, key))
 		return -1;
 	if (rnd(w) % 3 == 0)		/* a target for the parent */
-		wl_sleep_ms(1 + (long)(rnd(w) % 2));
+		wv_sleep_ms(1 + (long)(rnd(w) % 2));
 
 	if (rnd(w) % 40 == 0) {
 		/*
@@ -1265,7 +1265,7 @@ static int op_lock(struct worker *w)
 		STORE(lk->sticky, died && !consistent);
 		STORE(lk->held_by, 0);
 	}
-	ret = wl_unlock(w->fd, key, consistent ? WEAVE_UNLOCK_CONSISTENT : 0);
+	ret = wv_unlock(w->fd, key, consistent ? WEAVE_UNLOCK_CONSISTENT : 0);
 	set_state(w, ST_IDLE, 0, 0);
 	if (ret)
 		return fail(w, "unlock %llu: %d", ULL(key), ret);
@@ -1434,7 +1434,7 @@ static int one_op(struct worker *w)
 	case O_LOCK:
 		return op_lock(w);
 	case O_EPERM:
-		r = wl_unlock(w->fd, 1 + rnd(w) % NLOCK, 0);
+		r = wv_unlock(w->fd, 1 + rnd(w) % NLOCK, 0);
 		return r == -EPERM ? 0 : fail(w, "unlock of a lock not held: %d",
 					      r);
 	case O_CHURN:
@@ -1506,7 +1506,7 @@ static bool drain_lock_events(struct parent *p, __u64 key, __u32 mask)
 	bool found = false;
 	int n, i;
 
-	while ((n = wl_read(p->wfd, ev, ARRAY_SIZE(ev))) > 0)
+	while ((n = wv_read_events(p->wfd, ev, ARRAY_SIZE(ev))) > 0)
 		for (i = 0; i < n; i++)
 			if (ev[i].key == key && ev[i].mask & mask)
 				found = true;
@@ -1587,7 +1587,7 @@ static int stop_or_kill(struct parent *p, int i, bool pause)
 		return -1;
 	}
 	if (pause) {
-		wl_sleep_ms(1 + (long)(prnd(p) % 5));
+		wv_sleep_ms(1 + (long)(prnd(p) % 5));
 		kill(pid, SIGCONT);
 		sh->c.pauses++;
 		return 0;
@@ -1653,7 +1653,7 @@ static int chaos(struct parent *p)
 		    (p->sh->c.holder_kills ||
 		     now >= start + SECONDS + EXTRA_SECONDS))
 			break;
-		wl_sleep_ms(10 + (long)(prnd(p) % 40));
+		wv_sleep_ms(10 + (long)(prnd(p) % 40));
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			ended(p, pid, status);
 		if (p->failed_worker >= 0)
@@ -1689,7 +1689,7 @@ static int stop_all(struct parent *p)
 			return pfail(p, "%d workers did not stop in %.0f s",
 				     left, STOP_SECONDS);
 		}
-		wl_sleep_ms(5);
+		wv_sleep_ms(5);
 	}
 	return p->failed_worker >= 0 ? -1 : 0;
 }
@@ -1716,7 +1716,7 @@ FIXTURE_SETUP(chaos)
 	p->nw = (int)(2 * cpus < 4 ? 4 : 2 * cpus > MAXW ? MAXW : 2 * cpus);
 	p->rng = 0x2545F4914F6CDD1DULL ^ (__u64)getpid() ^
 		 (__u64)(wv_now() * 1e6) << 20;
-	p->sh = wl_shared(sizeof(*p->sh));
+	p->sh = wv_shared(sizeof(*p->sh));
 	ASSERT_NE(NULL, p->sh);
 	p->sh->nworkers = p->nw;
 
@@ -1725,9 +1725,9 @@ FIXTURE_SETUP(chaos)
 	p->fd = wv_open(p->name, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL,
 			0600, CAPACITY, NULL);
 	ASSERT_GE(p->fd, 0) TH_LOG("create: %s", strerror(-p->fd));
-	p->wfd = wl_reopen(p->name, O_RDWR | O_NONBLOCK);
+	p->wfd = wv_reopen(p->name, O_RDWR | O_NONBLOCK);
 	ASSERT_GE(p->wfd, 0);
-	ASSERT_EQ(0, wl_watch(p->wfd, 0, WEAVE_EV_OWNER_DIED |
+	ASSERT_EQ(0, wv_watch(p->wfd, 0, WEAVE_EV_OWNER_DIED |
 			      WEAVE_EV_UNLOCKED, 0));
 	wv_name(p->churn, sizeof(p->churn), "chaos-churn");
 	wv_unlink_name(p->churn);
@@ -1852,7 +1852,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 		__u32 result = 0;
 		bool died;
 
-		ASSERT_EQ(0, wl_lock(p->fd, s, WEAVE_OP_NONBLOCK, 0, &result));
+		ASSERT_EQ(0, wv_lock(p->fd, s, WEAVE_OP_NONBLOCK, 0, &result));
 		died = result & WEAVE_LOCK_OWNER_DIED;
 		if (lk->held_by) {
 			EXPECT_TRUE(died) TH_LOG("key %llu: holder %#x died "
@@ -1862,7 +1862,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 		} else if (!lk->uncertain) {
 			EXPECT_EQ(lk->sticky, died) TH_LOG("key %llu", ULL(s));
 		}
-		EXPECT_EQ(0, wl_unlock(p->fd, s, WEAVE_UNLOCK_CONSISTENT));
+		EXPECT_EQ(0, wv_unlock(p->fd, s, WEAVE_UNLOCK_CONSISTENT));
 	}
 
 	/* Every registry created got an id of its own. */

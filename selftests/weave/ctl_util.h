@@ -9,7 +9,7 @@
 #ifndef __WEAVE_CTL_UTIL_H
 #define __WEAVE_CTL_UTIL_H
 
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include <grp.h>
 #include <poll.h>
@@ -160,7 +160,7 @@ static inline int ctl_run(struct ctl *c, int flags, const void *input,
 		len = 0;	/* the status below tells */
 	close(in);
 	collect(c, out, err);
-	return c->status = wv_wait(pid);
+	return c->status = wv_wait_pid(pid);
 }
 
 /* weavectl ARGS..., with nothing on its standard input. */

@@ -57,7 +57,7 @@
  * just past the operation it names, with WEAVE_FUZZ_THREAD=0 to take the
  * second thread out, and with WEAVE_FUZZ_TRACE=1 to see each operation.
  */
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -1326,7 +1326,7 @@ static void op_read(struct fz *f)
 
 	/* so that there is something to read now and then */
 	if (pct(30))
-		wl_watch(fd, 0, WEAVE_EV_ALL, 0);
+		wv_watch(fd, 0, WEAVE_EV_ALL, 0);
 	r = read(fd, (void *)(uintptr_t)buf, n);
 
 	if (r < 0) {
@@ -1410,7 +1410,7 @@ static void op_timed(struct fz *f)
 	for (i = 0; i < 3; i++) {
 		key = 1 + rn(NKEYS);
 		if (pct(60)) {
-			ret = wl_lock(fd, key, WEAVE_LOCK_TIMED |
+			ret = wv_lock(fd, key, WEAVE_LOCK_TIMED |
 				      (pct(40) ? WEAVE_LOCK_SHARED : 0),
 				      rn(TIMEOUT_NS), &res);
 			result(f, ST_TIMED, -ret);
@@ -1419,7 +1419,7 @@ static void op_timed(struct fz *f)
 				      "timed LOCK result");
 			if (!ret && pct(30)) {
 				/* convert, maybe waiting for other sharers */
-				ret = wl_lock(fd, key, WEAVE_LOCK_TIMED |
+				ret = wv_lock(fd, key, WEAVE_LOCK_TIMED |
 					      WEAVE_LOCK_CONVERT |
 					      (pct(50) ? WEAVE_LOCK_SHARED : 0),
 					      rn(TIMEOUT_NS), NULL);
@@ -1428,7 +1428,7 @@ static void op_timed(struct fz *f)
 		} else {
 			/* wait on the gen the key has: sleeps till timeout */
 			gen = wv_stat(fd, key, &st) ? 0 : st.gen;
-			ret = wl_wait(fd, key, gen, WEAVE_WAIT_TIMED,
+			ret = wv_wait(fd, key, gen, WEAVE_WAIT_TIMED,
 				      rn(TIMEOUT_NS), NULL);
 			result(f, ST_TIMED, -ret);
 		}
@@ -1489,7 +1489,7 @@ static void child_main(struct fz *f, __u64 cseed)
 		fd = wv_open(f->names[rn(NNAMES)], O_RDWR | O_NONBLOCK,
 			     WEAVE_ATTACH_CREATE, 0666, 0, NULL);
 		for (i = 0; fd >= 0 && i < 3; i++)
-			wl_lock(fd, 1 + rn(NKEYS), WEAVE_OP_NONBLOCK, 0, NULL);
+			wv_lock(fd, 1 + rn(NKEYS), WEAVE_OP_NONBLOCK, 0, NULL);
 		if (fd >= 0) {
 			p = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
 			if (p != MAP_FAILED)
@@ -1523,7 +1523,7 @@ static void op_fork(struct fz *f)
 	}
 	/* some live locks to inherit */
 	for (n = 0; n < 2; n++)
-		wl_lock(pick_fd(f), 1 + rn(NKEYS),
+		wv_lock(pick_fd(f), 1 + rn(NKEYS),
 			WEAVE_OP_NONBLOCK | (pct(50) ? WEAVE_LOCK_SHARED : 0),
 			0, NULL);
 	cseed = rnd();

@@ -4,7 +4,7 @@
  * write, grow, shrink and delete, what mmap() and mprotect() refuse, and
  * lock-free consistent reads with the slot sequence counter.
  */
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -320,7 +320,7 @@ TEST_F(map, shrink_sigbus)
 		(void)x;
 		_exit(0);
 	}
-	EXPECT_EQ(128 + SIGBUS, wv_wait(pid));
+	EXPECT_EQ(128 + SIGBUS, wv_wait_pid(pid));
 
 	/* Growing again brings zeros, not the old bytes. */
 	ASSERT_EQ(0, wv_resize(self->fd, 4, sizeof(in), NULL));
@@ -666,7 +666,7 @@ TEST_F_TIMEOUT(map, seqcount, 90)
 	/* let the reader see the last value a few times */
 	usleep(100000);
 	ss->stop = 1;
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	seq1 = sl->seq;
 
 	EXPECT_EQ(0, ss->mixed) TH_LOG("%llu mixed copies of %llu",

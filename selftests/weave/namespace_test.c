@@ -22,7 +22,7 @@
 #include <sched.h>
 
 #include "ctl_util.h"
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -148,20 +148,20 @@ TEST_F(ns, names_die_with_namespace)
 		_exit(make_two(sv[1]));
 	held = wv_recv_fd(sv[0]);
 	ASSERT_GE(held, 0);
-	ASSERT_EQ(0, wl_watch(held, 0, WEAVE_EV_UNLINKED, 0));
+	ASSERT_EQ(0, wv_watch(held, 0, WEAVE_EV_UNLINKED, 0));
 	/* Both registries count against us while the child lives. */
 	during = show_field(c, self->t.name, "user_registries");
 	EXPECT_EQ(before + 2, during);
 	ASSERT_EQ(1, write(sv[0], "", 1));
-	ASSERT_EQ(0, wv_wait(pid));
+	ASSERT_EQ(0, wv_wait_pid(pid));
 	close(sv[0]);
 	close(sv[1]);
 
 	/* The namespace is freed by a work item: give it a few seconds. */
 	for (i = 0; i < 100 && !unlinked; i++) {
-		if (wl_poll(held, 100) <= 0)
+		if (wv_poll(held, 100) <= 0)
 			continue;
-		n = wl_read(held, ev, ARRAY_SIZE(ev));
+		n = wv_read_events(held, ev, ARRAY_SIZE(ev));
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(0, ev[0].key);
 		unlinked = ev[0].mask & WEAVE_EV_UNLINKED;
@@ -219,14 +219,14 @@ TEST_F_TIMEOUT(ns, recycled_namespace_starts_empty, 120)
 		ASSERT_GE(pid, 0);
 		if (!pid)
 			_exit(recycle_round());
-		ASSERT_EQ(0, wv_wait(pid)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, wv_wait_pid(pid)) TH_LOG("round %d", i);
 	}
 	/* The last namespaces may still be on their way out. */
 	for (i = 0; i < 100; i++) {
 		now = show_field(c, self->t.name, "user_registries");
 		if (now == before)
 			break;
-		wl_sleep_ms(100);
+		wv_sleep_ms(100);
 	}
 	EXPECT_EQ(before, now);
 	free(c);
@@ -292,7 +292,7 @@ TEST_F(ns, namespace_limit)
 	ASSERT_GE(pid, 0);
 	if (!pid)
 		_exit(ns_limit_child());
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* Our namespace has its own count, shown by weavectl. */
 	EXPECT_EQ(4, show_field(c, self->t.name, "ns_max_registries"));
@@ -338,7 +338,7 @@ TEST_F(ns, user_limit)
 	ASSERT_GE(pid, 0);
 	if (!pid)
 		_exit(user_limit_child());
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	EXPECT_EQ(3, show_field(c, self->t.name, "user_max_registries"));
 	EXPECT_EQ(getuid(), show_field(c, self->t.name, "creator"));
 
@@ -448,7 +448,7 @@ TEST_F_TIMEOUT(ns, first_create_fails_cleanly, 120)
 		ASSERT_GE(pid, 0);
 		if (!pid)
 			_exit(fail_nth_child(nth));
-		st = wv_wait(pid);
+		st = wv_wait_pid(pid);
 		if (st)
 			break;
 	}

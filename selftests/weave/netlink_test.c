@@ -14,7 +14,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
-#include "lock_util.h"
+#include "weave_proc.h"
 #include "ctl_util.h"
 
 #include "kselftest_harness.h"
@@ -146,7 +146,7 @@ static int nobody_nl(__u8 cmd, __u16 flags, const char *name)
 		ret = gnl_name_cmd(&s, cmd, flags, name, NULL);
 		_exit(ret > 0 ? 101 : -ret);
 	}
-	return wv_wait(pid);
+	return wv_wait_pid(pid);
 }
 
 /* ---- the fixture ---------------------------------------------------------- */
@@ -232,11 +232,11 @@ TEST_F(nl, list_reflects)
 		    "persistent", 2, 3005, 1, 0, 0, NULL);
 
 	/* One more file, one mapping, one watcher. */
-	fd2 = wl_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
-	idx = wl_map_index(self->fd, &isize);
+	idx = wv_map_index(self->fd, &isize);
 	ASSERT_NE(NULL, idx);
-	ASSERT_EQ(0, wl_watch(fd2, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(fd2, 0, WEAVE_EV_ALL, 0));
 	expect_list(_metadata, &self->c, self->name, self->id, "0644",
 		    "persistent", 2, 3005, 2, 1, 1, &charged);
 
@@ -319,13 +319,13 @@ TEST_F(nl, show_reflects)
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 
 	/* Exclusive lock held here, one waiter in a child. */
-	ASSERT_EQ(0, wl_lock(self->fd, 7, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, 7, 0, 0, NULL));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		int fd = wl_reopen(self->name, O_RDWR);
+		int fd = wv_reopen(self->name, O_RDWR);
 
-		_exit(fd < 0 || wl_lock(fd, 7, 0, 0, NULL) ? 1 : 0);
+		_exit(fd < 0 || wv_lock(fd, 7, 0, 0, NULL) ? 1 : 0);
 	}
 	snprintf(line, sizeof(line), "%-20d %10llu %8d %-12s %-16d %7d\n", 7,
 		 (unsigned long long)g1, 3, "exclusive", (int)getpid(), 1);
@@ -333,7 +333,7 @@ TEST_F(nl, show_reflects)
 		ASSERT_EQ(0, CTL(&self->c, "show", self->name));
 		if (strstr(self->c.out, line))
 			break;
-		wl_sleep_ms(10);
+		wv_sleep_ms(10);
 	}
 	EXPECT_NE(NULL, strstr(self->c.out, line)) TH_LOG("%s", self->c.out);
 	ASSERT_EQ(0, CTL(&self->c, "show", "--json", self->name));
@@ -346,16 +346,16 @@ TEST_F(nl, show_reflects)
 		 "{\"registry\":{\"name\":\"%s\",\"id\":%llu,", self->name,
 		 (unsigned long long)self->id);
 	EXPECT_EQ(0, strncmp(self->c.out, want, strlen(want)));
-	ASSERT_EQ(0, wl_unlock(self->fd, 7, 0));
-	EXPECT_EQ(0, wv_wait(pid));
+	ASSERT_EQ(0, wv_unlock(self->fd, 7, 0));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* Shared by two files of this process. */
-	fd2 = wl_reopen(self->name, O_RDONLY);
-	fd3 = wl_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDONLY);
+	fd3 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fd3, 0);
-	ASSERT_EQ(0, wl_lock(fd2, 1, WEAVE_LOCK_SHARED, 0, NULL));
-	ASSERT_EQ(0, wl_lock(fd3, 1, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd2, 1, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd3, 1, WEAVE_LOCK_SHARED, 0, NULL));
 	ASSERT_EQ(0, CTL(&self->c, "show", self->name));
 	snprintf(line, sizeof(line), "%-20d %10llu %8d %-12s %d,%d", 1,
 		 (unsigned long long)g2, 10, "shared 2", (int)getpid(),
@@ -652,7 +652,7 @@ TEST_F(nl, name_dies_with_last_user)
 
 	load[0].stop = 1;
 	for (i = 0; i < 2; i++)
-		EXPECT_EQ(0, wv_wait(pid[i])) TH_LOG("worker %d", i);
+		EXPECT_EQ(0, wv_wait_pid(pid[i])) TH_LOG("worker %d", i);
 	TH_LOG("%u rounds; netlink requests %lu and %lu, found %lu and %lu",
 	       round, load[0].requests, load[1].requests, load[0].found,
 	       load[1].found);
@@ -706,7 +706,7 @@ static bool mon_until(struct mon *m, const char *needle,
 	for (i = 0; i < 500; i++) {
 		if (step)
 			step(arg);
-		wl_sleep_ms(10);
+		wv_sleep_ms(10);
 		mon_poll(m);
 		if (strstr(m->buf, needle))
 			return true;
@@ -719,7 +719,7 @@ static int mon_stop(struct mon *m)
 	int st, i;
 
 	kill(m->pid, SIGINT);
-	st = wv_wait(m->pid);
+	st = wv_wait_pid(m->pid);
 	for (i = 0; i < 3; i++)
 		mon_poll(m);
 	close(m->out);
@@ -794,10 +794,10 @@ TEST_F(nl, monitor_sequence)
 	ASSERT_EQ(0, wv_set(fd, 2, "12345678", 8, 0, &g3));
 	ASSERT_EQ(0, wv_resize(fd, 2, sizeof(big), &g4));
 	ASSERT_EQ(0, wv_delete(fd, 1, &g5));
-	fd2 = wl_reopen(reg, O_RDWR);
+	fd2 = wv_reopen(reg, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, wl_lock(fd2, 2, 0, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(fd2, 2, 0));
+	ASSERT_EQ(0, wv_lock(fd2, 2, 0, 0, NULL));
+	ASSERT_EQ(0, wv_unlock(fd2, 2, 0));
 	close(fd2);
 	ASSERT_EQ(0, wv_unlink(fd, reg));
 	close(fd);
@@ -962,7 +962,7 @@ TEST_F(nl, monitor_lost_events)
 				    NULL));
 	ASSERT_EQ(0, kill(m->pid, SIGCONT));
 	for (i = 0; i < 500 && !strstr(m->errbuf, "resynchronising"); i++) {
-		wl_sleep_ms(10);
+		wv_sleep_ms(10);
 		mon_poll(m);
 	}
 	EXPECT_NE(NULL, strstr(m->errbuf, "resynchronising")) TH_LOG("%s",

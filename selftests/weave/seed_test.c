@@ -8,7 +8,7 @@
  *
  * and its Map-like iteration: keys(), values(), entries().
  */
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -64,7 +64,7 @@ TEST_F(seed, set_here_get_there)
 			_exit(13);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	struct weave_get_args g;
 

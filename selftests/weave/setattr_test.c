@@ -6,7 +6,7 @@
  */
 #include <grp.h>
 
-#include "weave_util.h"
+#include "weave_proc.h"
 #include "kselftest_harness.h"
 
 #define NOBODY	65534
@@ -36,7 +36,7 @@ static int as_nobody(int (*fn)(const char *name, int fd), const char *name,
 			_exit(255);
 		_exit(-fn(name, fd));
 	}
-	return -wv_wait(pid);
+	return -wv_wait_pid(pid);
 }
 
 static int attach_rdonly(const char *name, int fd)

@@ -16,7 +16,7 @@
  * holds exactly what its owner wrote last.
  */
 #include <stdarg.h>
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -447,8 +447,8 @@ TEST_F_TIMEOUT(stress, four_processes, 90)
 		}
 	}
 	for (i = 0; i < NPROC; i++) {
-		EXPECT_EQ(0, wv_wait(pid[i])) TH_LOG("worker %d: %s", i,
-						     sh->why[i]);
+		EXPECT_EQ(0, wv_wait_pid(pid[i])) TH_LOG("worker %d: %s", i,
+							 sh->why[i]);
 		EXPECT_GT(sh->ops[i], 50) TH_LOG("worker %d did %llu ops", i,
 						 (unsigned long long)sh->ops[i]);
 	}

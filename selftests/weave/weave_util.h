@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Raw ioctl wrappers for the weave selftests (the role pidfd.h plays for
- * the pidfd tests). Every wrapper returns 0 or -errno; none of them uses
- * libweave, so the tests check the kernel ABI itself.
+ * Helpers for the weave selftests (the role pidfd.h plays for the pidfd
+ * tests): a raw ioctl wrapper for every operation, with all its flags and
+ * outputs; the mapped index and its seqcount reader; a probe that reads
+ * a mapping without dying of the fault; module parameters; test data.
+ * Every wrapper returns 0 or -errno (or a count); none uses libweave, so
+ * the tests check the kernel ABI itself. weave_proc.h adds processes and
+ * threads, weave_ctl.h running weavectl.
  */
 #ifndef __WEAVE_UTIL_H
 #define __WEAVE_UTIL_H
@@ -24,6 +28,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -60,6 +66,8 @@ static inline int wv_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
+
+/* ----- the device and registries ------------------------------------------ */
 
 /* open(/dev/weave): an fd or -errno. */
 static inline int wv_dev(int oflags)
@@ -135,6 +143,31 @@ static inline int wv_unlink_name(const char *name)
 	return ret;
 }
 
+/* A registry name unique to this process and @tag. */
+static inline void wv_name(char *buf, size_t size, const char *tag)
+{
+	snprintf(buf, size, "wvt-%s-%d", tag, (int)getpid());
+}
+
+/*
+ * A test registry that forked children can attach by name, so each gets
+ * its own open file description (a fork()ed fd shares the description and
+ * with it the lock owner and the watches).
+ */
+static inline int wv_create(char *name, size_t size, const char *tag)
+{
+	wv_name(name, size, tag);
+	wv_unlink_name(name);	/* a leftover from a crashed run */
+	return wv_open(name, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL,
+		       0600, 0, NULL);
+}
+
+/* Another open file description of registry @name: an fd or -errno. */
+static inline int wv_reopen(const char *name, int oflags)
+{
+	return wv_open(name, oflags, 0, 0, 0, NULL);
+}
+
 static inline int wv_info(int fd, struct weave_info_args *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -149,6 +182,8 @@ static inline long long wv_count(int fd)
 
 	return ret ? ret : (long long)info.count;
 }
+
+/* ----- entries ------------------------------------------------------------ */
 
 static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 			 __u32 flags, __u64 *gen)
@@ -279,85 +314,144 @@ static inline long wv_list_all(int fd, __u64 *keys, long max, __u32 batch)
 	return n;
 }
 
-/* Read a module parameter; 0 or -errno. */
-static inline int wv_param(const char *name, __u64 *val)
+/* The gen of @key, 0 when missing, or -errno (never 0 for an error). */
+static inline long long wv_gen(int fd, __u64 key)
 {
-	char path[256], buf[64];
-	ssize_t n;
-	int fd;
+	struct weave_stat_args st;
+	int ret = wv_stat(fd, key, &st);
 
-	snprintf(path, sizeof(path), WV_PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	*val = strtoull(buf, NULL, 0);
-	return 0;
+	if (ret == -ENOENT)
+		return 0;
+	return ret ? ret : (long long)st.gen;
 }
 
-/* Write a module parameter, when it is writable; 0 or -errno. */
-static inline int wv_param_set(const char *name, __u64 val)
+/* A 64-bit counter entry. */
+static inline int wv_get_u64(int fd, __u64 key, __u64 *val)
 {
-	char path[256], buf[64];
-	int fd, len, ret = 0;
+	struct weave_get_args g;
+	int ret;
 
-	snprintf(path, sizeof(path), WV_PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)val);
-	if (write(fd, buf, len) != len)
-		ret = -errno ? -errno : -EIO;
-	close(fd);
+	*val = 0;
+	ret = wv_get(fd, key, val, sizeof(*val), 0, &g);
+	if (!ret && g.size != sizeof(*val))
+		return -EMSGSIZE;
 	return ret;
 }
 
-/* A registry name unique to this process and @tag. */
-static inline void wv_name(char *buf, size_t size, const char *tag)
+static inline int wv_set_u64(int fd, __u64 key, __u64 val)
 {
-	snprintf(buf, size, "wvt-%s-%d", tag, (int)getpid());
+	return wv_set(fd, key, &val, sizeof(val), 0, NULL);
 }
 
-/*
- * Wait for @pid: its exit status, 128 + the signal that killed it, or -1.
- * Children report failures by exit status; they never use ASSERT/EXPECT.
- */
-static inline int wv_wait(pid_t pid)
-{
-	int status;
+/* ----- locks -------------------------------------------------------------- */
 
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
+static inline int wv_lock(int fd, __u64 key, __u32 flags, __u64 timeout_ns,
+			  __u32 *result)
+{
+	struct weave_lock_args l = {
+		.key = key, .timeout_ns = timeout_ns, .flags = flags,
+	};
+	int ret = wv_ioctl(fd, WEAVE_IOC_LOCK, &l);
+
+	if (result)
+		*result = l.result;
+	return ret;
 }
 
-static inline double wv_now(void)
+static inline int wv_unlock(int fd, __u64 key, __u32 flags)
 {
-	struct timespec ts;
+	struct weave_unlock_args u = { .key = key, .flags = flags };
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return wv_ioctl(fd, WEAVE_IOC_UNLOCK, &u);
 }
 
-static inline long wv_page_size(void)
+/* ----- events and waits --------------------------------------------------- */
+
+static inline int wv_watch(int fd, __u64 key, __u32 events, __u32 flags)
 {
-	return sysconf(_SC_PAGESIZE);
+	struct weave_watch_args w = { .key = key, .events = events, .flags = flags };
+
+	return wv_ioctl(fd, WEAVE_IOC_WATCH, &w);
 }
 
-static inline __u64 wv_page_align(__u64 x)
+static inline int wv_unwatch(int fd, __u64 key)
 {
-	__u64 ps = wv_page_size();
+	struct weave_watch_args w = { .key = key };
 
-	return (x + ps - 1) & ~(ps - 1);
+	return wv_ioctl(fd, WEAVE_IOC_UNWATCH, &w);
 }
+
+static inline int wv_wait(int fd, __u64 key, __u64 gen, __u32 flags,
+			  __u64 timeout_ns, __u64 *cur_gen)
+{
+	struct weave_wait_args w = {
+		.key = key, .gen = gen, .timeout_ns = timeout_ns, .flags = flags,
+	};
+	int ret = wv_ioctl(fd, WEAVE_IOC_WAIT, &w);
+
+	if (cur_gen)
+		*cur_gen = w.cur_gen;
+	return ret;
+}
+
+/* read() up to @n records: the number of records read, or -errno. */
+static inline int wv_read_events(int fd, struct weave_event *ev, size_t n)
+{
+	ssize_t r = read(fd, ev, n * sizeof(*ev));
+
+	if (r < 0)
+		return -errno;
+	if (r % sizeof(*ev))
+		return -EPROTO;		/* a partial record: never allowed */
+	return (int)(r / sizeof(*ev));
+}
+
+/* poll() one fd for POLLIN: the revents, 0 on timeout, or -errno. */
+static inline int wv_poll(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, timeout_ms);
+
+	if (r < 0)
+		return -errno;
+	return r ? p.revents : 0;
+}
+
+/* ----- the mapped index --------------------------------------------------- */
+
+/* Slot @s of a mapped index. */
+static inline const struct weave_slot *wv_slot(const void *index, __u64 s)
+{
+	return (const struct weave_slot *)((const char *)index + 64 * s);
+}
+
+/* The mapped index of @fd (read-only), or NULL; *size gets its length. */
+static inline void *wv_map_index(int fd, size_t *size)
+{
+	struct weave_info_args info;
+	void *p;
+
+	if (wv_info(fd, &info))
+		return NULL;
+	p = mmap(NULL, info.index_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*size = info.index_size;
+	return p;
+}
+
+/* The index slot of @key, or NULL. */
+static inline const volatile struct weave_slot *
+wv_slot_of(int fd, const void *index, __u64 key)
+{
+	struct weave_stat_args st;
+
+	if (wv_stat(fd, key, &st))
+		return NULL;
+	return (const volatile struct weave_slot *)wv_slot(index, st.slot);
+}
+
+/* ----- reading a mapping without dying ------------------------------------ */
 
 /*
  * Probing a mapping for SIGBUS/SIGSEGV without dying: wv_probe() reads one
@@ -397,6 +491,47 @@ static inline int wv_probe(const volatile unsigned char *p, unsigned char *val)
 	return ret;
 }
 
+/* ----- module parameters -------------------------------------------------- */
+
+/* Read a module parameter; 0 or -errno. */
+static inline int wv_param(const char *name, __u64 *val)
+{
+	char path[256], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), WV_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*val = strtoull(buf, NULL, 0);
+	return 0;
+}
+
+/* Write a module parameter, when it is writable; 0 or -errno. */
+static inline int wv_param_set(const char *name, __u64 val)
+{
+	char path[256], buf[64];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), WV_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)val);
+	if (write(fd, buf, len) != len)
+		ret = -errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/* ----- names, data and time ----------------------------------------------- */
+
 /* Fill @buf with a pattern derived from @seed; wv_check_pattern() checks. */
 static inline void wv_pattern(void *buf, size_t len, unsigned int seed)
 {
@@ -430,51 +565,45 @@ static inline bool wv_all_bytes(const void *buf, size_t len, unsigned char c)
 	return true;
 }
 
-/* Slot @s of a mapped index. */
-static inline const struct weave_slot *wv_slot(const void *index, __u64 s)
+static inline long wv_page_size(void)
 {
-	return (const struct weave_slot *)((const char *)index + 64 * s);
+	return sysconf(_SC_PAGESIZE);
 }
 
-/* Pass @fd over the unix socket @sock (SCM_RIGHTS): 0 or -1. */
-static inline int wv_send_fd(int sock, int fd)
+static inline __u64 wv_page_align(__u64 x)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = "F", .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
+	__u64 ps = wv_page_size();
 
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return (x + ps - 1) & ~(ps - 1);
 }
 
-/* An fd passed over @sock with wv_send_fd(), or -1. */
-static inline int wv_recv_fd(int sock)
+static inline double wv_now(void)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
+	struct timespec ts;
 
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+static inline void wv_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Poll @cond every millisecond for up to @ms: true once it holds. For
+ * waiting until another task has queued (the index shows waiters) or has
+ * reached a point it reports in shared memory.
+ */
+#define wv_until(cond, ms) ({						\
+	double __end = wv_now() + (ms) / 1000.0;			\
+	bool __ok;							\
+	while (!(__ok = (cond)) && wv_now() < __end)			\
+		wv_sleep_ms(1);						\
+	__ok;								\
+})
 
 #endif /* __WEAVE_UTIL_H */

@@ -10,7 +10,7 @@
  * weavectl runs as a child, as in netlink_test.c (ctl_util.h). Lock
  * states are checked with the raw ioctls on the test's own files.
  */
-#include "lock_util.h"
+#include "weave_proc.h"
 #include "ctl_util.h"
 
 #include "kselftest_harness.h"
@@ -53,7 +53,7 @@ static int bg_finish(struct bg *b)
 {
 	close(b->in);
 	collect(&b->c, b->out, b->err);
-	return b->c.status = wv_wait(b->pid);
+	return b->c.status = wv_wait_pid(b->pid);
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -90,7 +90,7 @@ FIXTURE_TEARDOWN(ctl)
 /* An exclusive (or shared) lock, not waiting: 0 or -errno. */
 static int try_lock(int fd, __u64 key, bool shared)
 {
-	return wl_lock(fd, key, WEAVE_OP_NONBLOCK |
+	return wv_lock(fd, key, WEAVE_OP_NONBLOCK |
 		       (shared ? WEAVE_LOCK_SHARED : 0), 0, NULL);
 }
 
@@ -115,7 +115,7 @@ TEST_F(ctl, lock_held_while_running)
 	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 7, true));
 	/* Only that key. */
 	EXPECT_EQ(0, try_lock(self->fd, 8, false));
-	EXPECT_EQ(0, wl_unlock(self->fd, 8, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, 8, 0));
 
 	/* A second weavectl --nonblock fails with a message, status 1. */
 	EXPECT_EQ(1, CTL(&self->c, "lock", "--nonblock", self->name, "7", "--",
@@ -144,7 +144,7 @@ TEST_F(ctl, lock_held_while_running)
 	/* Now held here: weavectl waits for it (-w) or fails (-n). */
 	EXPECT_EQ(1, CTL(&self->c, "lock", "-n", self->name, "7", "--",
 			 "true"));
-	EXPECT_EQ(0, wl_unlock(self->fd, 7, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, 7, 0));
 	EXPECT_EQ(0, CTL(&self->c, "lock", "-n", self->name, "7", "--",
 			 "true"));
 }
@@ -160,7 +160,7 @@ TEST_F(ctl, lock_waits)
 	ASSERT_EQ(0, bg_start(&b, 0, argv));
 	/* Not yet. */
 	EXPECT_FALSE(bg_until(&b, "locked", 0.3));
-	ASSERT_EQ(0, wl_unlock(self->fd, 7, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, 7, 0));
 	EXPECT_TRUE(bg_until(&b, "locked\n", 10));
 	EXPECT_EQ(0, bg_finish(&b)) TH_LOG("%s", b.c.err);
 	EXPECT_EQ(0, try_lock(self->fd, 7, false));
@@ -176,7 +176,7 @@ TEST_F(ctl, lock_shared)
 	struct bg b;
 	int fd2;
 
-	fd2 = wl_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
 	/* Shared here: weavectl may share it, not take it exclusively. */
 	ASSERT_EQ(0, try_lock(fd2, 5, true));
@@ -185,17 +185,17 @@ TEST_F(ctl, lock_shared)
 								self->c.err);
 	EXPECT_EQ(1, CTL(&self->c, "lock", "--nonblock", self->name, "5", "--",
 			 "true"));
-	ASSERT_EQ(0, wl_unlock(fd2, 5, 0));
+	ASSERT_EQ(0, wv_unlock(fd2, 5, 0));
 
 	/* Shared by weavectl: this file may share it, not take it. */
 	ASSERT_EQ(0, bg_start(&b, 0, argv));
 	ASSERT_TRUE(bg_until(&b, "locked\n", 10)) TH_LOG("%s", b.c.out);
 	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 5, false));
 	EXPECT_EQ(0, try_lock(fd2, 5, true));
-	EXPECT_EQ(0, wl_unlock(fd2, 5, 0));
+	EXPECT_EQ(0, wv_unlock(fd2, 5, 0));
 	EXPECT_EQ(0, bg_finish(&b)) TH_LOG("%s", b.c.err);
 	EXPECT_EQ(0, try_lock(self->fd, 5, false));
-	EXPECT_EQ(0, wl_unlock(self->fd, 5, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, 5, 0));
 
 	/*
 	 * Another user, who may only read this 0644 registry, can take a
@@ -241,7 +241,7 @@ TEST_F(ctl, lock_status)
 	wv_unlink_name(missing);
 	EXPECT_EQ(0, CTL(&self->c, "lock", missing, "1", "--", "true"))
 		TH_LOG("%s", self->c.err);
-	fd = wl_reopen(missing, O_RDONLY);
+	fd = wv_reopen(missing, O_RDONLY);
 	EXPECT_EQ(-ENOENT, fd);
 	if (fd >= 0)
 		close(fd);
@@ -343,7 +343,7 @@ TEST_F(ctl, set_creates)
 	/* --size N: a registry of N entries, mode 0600, kept after exit. */
 	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", "--size", "3", "--mode",
 			    "0600", name, "1")) TH_LOG("%s", self->c.err);
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(3, info.max_entries);
@@ -368,7 +368,7 @@ TEST_F(ctl, set_creates)
 
 	/* Without --size: the module's limit; default mode 0644. */
 	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "1"));
-	fd = wl_reopen(name, O_RDONLY);
+	fd = wv_reopen(name, O_RDONLY);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(api.max_entries, info.max_entries);
@@ -386,7 +386,7 @@ TEST_F(ctl, set_creates)
 		 "%llu entries\n", name, size,
 		 (unsigned long long)api.max_entries);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+	EXPECT_EQ(-ENOENT, wv_reopen(name, O_RDONLY));
 
 	/* Not a positive decimal number: usage errors, nothing made. */
 	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "0", name, "1"));
@@ -400,7 +400,7 @@ TEST_F(ctl, set_creates)
 	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", name, "1"));
 	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--mode", "0999", name,
 			    "1"));
-	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+	EXPECT_EQ(-ENOENT, wv_reopen(name, O_RDONLY));
 	EXPECT_EQ(0, CTL(&self->c, "set", "--help"));
 	EXPECT_NE(NULL, strstr(self->c.out, "  -s, --size N "));
 }
@@ -415,7 +415,7 @@ TEST_F(ctl, set_errors)
 	snprintf(want, sizeof(want), "weavectl: set %s 1: /nonexistent/wvt-file: "
 		 "No such file or directory\n", self->name);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(0, wl_gen(self->fd, 1));
+	EXPECT_EQ(0, wv_gen(self->fd, 1));
 	EXPECT_EQ(2, CTL(&self->c, "set", self->name, "1", "-", "extra"));
 	EXPECT_EQ(2, CTL(&self->c, "set", self->name));
 	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", "a/b", "1"));
@@ -486,7 +486,7 @@ TEST_F(ctl, del)
 	EXPECT_EQ(0, CTL(&self->c, "del", self->name, "0x9"));
 	EXPECT_STREQ("", self->c.out);
 	EXPECT_STREQ("", self->c.err);
-	EXPECT_EQ(0, wl_gen(self->fd, 9));
+	EXPECT_EQ(0, wv_gen(self->fd, 9));
 	EXPECT_EQ(1, wv_count(self->fd));
 
 	EXPECT_EQ(1, CTL(&self->c, "del", self->name, "9"));
@@ -601,7 +601,7 @@ TEST_F(ctl, name_escaped_in_text)
 	snprintf(want, sizeof(want), "weavectl: show %s: No such registry\n",
 		 text);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+	EXPECT_EQ(-ENOENT, wv_reopen(name, O_RDONLY));
 }
 
 /*
