@@ -4,14 +4,12 @@
  * anonymous registries, names, modes and permissions, unlink, lifetime,
  * read-only handles and the registry limit.
  */
-#include <grp.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
-#define NOBODY 65534
 
 FIXTURE(attach) {
 	int ufd;		/* unattached */
@@ -471,8 +469,7 @@ static int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-		    setresuid(uid, uid, uid))
+		if (wv_become(uid, gid))
 			_exit(100);
 		_exit(fn(arg));
 	}
@@ -528,15 +525,17 @@ TEST_F(attach, permissions)
 	/* 0600, root's: nobody gets nothing. */
 	fd = wv_open(self->name, O_RDWR, WEAVE_ATTACH_CREATE, 0600, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDONLY, 0, -EACCES));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDWR, 0, -EACCES));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDWR,
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDONLY, 0,
+			   -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDWR, 0,
+			   -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDWR,
 			   WEAVE_ATTACH_CREATE, -EACCES));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDWR,
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDWR,
 			   WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL, -EEXIST));
 	struct perm_case u = { self->name, O_RDWR, 0, -EACCES };
 
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, try_unlink, &u));
+	EXPECT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, try_unlink, &u));
 	/* root (CAP_IPC_OWNER) may */
 	EXPECT_EQ(0, check(0, 0, self->name, O_RDWR, 0, 0));
 	close(fd);
@@ -544,28 +543,30 @@ TEST_F(attach, permissions)
 	/* 0644: read-only for others. */
 	fd = wv_open(self->name2, O_RDWR, WEAVE_ATTACH_CREATE, 0644, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name2, O_RDONLY, 0, 0));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name2, O_RDWR, 0, -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name2, O_RDONLY, 0, 0));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name2, O_RDWR, 0,
+			   -EACCES));
 	u.name = self->name2;
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, try_unlink, &u));
+	EXPECT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, try_unlink, &u));
 	close(fd);
 	EXPECT_EQ(-ENOENT, wv_attach(self->ufd, self->name2, 0, 0, 0, NULL));
 
 	/* 0060: the group may, the owner and others may not. */
 	fd = wv_open(self->name, O_RDWR, WEAVE_ATTACH_CREATE, 0060, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, 0, self->name, O_RDWR, 0, 0));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDONLY, 0, -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, 0, self->name, O_RDWR, 0, 0));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDONLY, 0,
+			   -EACCES));
 	close(fd);
 
 	/* 0606 (others read-write): a group member matches group bits. */
 	fd = wv_open(self->name2, O_RDWR, WEAVE_ATTACH_CREATE, 0606, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name2, O_RDWR, 0, 0));
-	EXPECT_EQ(0, check(NOBODY, 0, self->name2, O_RDONLY, 0, -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name2, O_RDWR, 0, 0));
+	EXPECT_EQ(0, check(WV_NOBODY, 0, self->name2, O_RDONLY, 0, -EACCES));
 	u.name = self->name2;
 	u.expect = 0;
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, try_unlink, &u));
+	EXPECT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, try_unlink, &u));
 	EXPECT_EQ(-ENOENT, wv_unlink(self->ufd, self->name2));
 	close(fd);
 }
@@ -581,7 +582,8 @@ static int owner_creates(void *arg)
 		     0400, 0, NULL);
 	if (fd < 0)
 		return 20;
-	if (wv_info(fd, &info) || info.uid != NOBODY || info.gid != NOBODY)
+	if (wv_info(fd,
+		    &info) || info.uid != WV_NOBODY || info.gid != WV_NOBODY)
 		return 21;
 	if (wv_set(fd, 1, "mine", 4, 0, NULL))
 		return 22;
@@ -604,14 +606,14 @@ TEST_F(attach, owner)
 	struct perm_case c = { self->name, O_RDWR, 0, 0 };
 	struct weave_info_args info;
 
-	ASSERT_EQ(0, as_user(NOBODY, NOBODY, owner_creates, &c));
+	ASSERT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, owner_creates, &c));
 	/* Another user gets nothing from 0400. */
-	EXPECT_EQ(0, check(NOBODY - 1, NOBODY, self->name, O_RDONLY, 0,
+	EXPECT_EQ(0, check(WV_NOBODY - 1, WV_NOBODY, self->name, O_RDONLY, 0,
 			   -EACCES));
 	ASSERT_EQ(0, wv_attach(self->ufd, self->name, 0, 0, 0, NULL));
 	ASSERT_EQ(0, wv_info(self->ufd, &info));
-	EXPECT_EQ(NOBODY, info.uid);
-	EXPECT_EQ(NOBODY, info.gid);
+	EXPECT_EQ(WV_NOBODY, info.uid);
+	EXPECT_EQ(WV_NOBODY, info.gid);
 	EXPECT_EQ(0400, info.mode);
 	EXPECT_EQ(1, info.count);
 }

@@ -21,7 +21,7 @@
  */
 #include <sched.h>
 
-#include "ctl_util.h"
+#include "weave_ctl.h"
 #include "weave_proc.h"
 
 #include "kselftest_harness.h"
@@ -54,13 +54,13 @@ static void param_restore(struct saved_param *p)
 }
 
 /* @field of `weavectl show --json NAME`, or -1. */
-static long long show_field(struct ctl *c, char *name,
+static long long show_field(struct wv_ctl *c, char *name,
 			    const char *field)
 {
 	char key[64];
 	const char *at;
 
-	if (CTL(c, "show", "--json", name))
+	if (WV_CTL(c, "show", "--json", name))
 		return -1;
 	snprintf(key, sizeof(key), "\"%s\":", field);
 	at = strstr(c->out, key);
@@ -130,7 +130,7 @@ TEST_F(ns, names_die_with_namespace)
 	struct weave_event ev[4];
 	struct weave_info_args info;
 	struct weave_get_args g;
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	long long before, during = -1, after = -1;
 	int sv[2], held, n, i;
 	bool unlinked = false;
@@ -206,7 +206,7 @@ static int recycle_round(void)
  */
 TEST_F_TIMEOUT(ns, recycled_namespace_starts_empty, 120)
 {
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	long long before, now = -1;
 	pid_t pid;
 	int i;
@@ -282,7 +282,7 @@ static int ns_limit_child(void)
 
 TEST_F(ns, namespace_limit)
 {
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	int fds[8], n, err;
 	pid_t pid;
 
@@ -327,7 +327,7 @@ static int user_limit_child(void)
 
 TEST_F(ns, user_limit)
 {
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	long long mine;
 	int fd;
 	pid_t pid;

@@ -4,12 +4,10 @@
  * mode, owner and group; later attaches are checked against them, files
  * already attached keep their access.
  */
-#include <grp.h>
 
 #include "weave_proc.h"
 #include "kselftest_harness.h"
 
-#define NOBODY	65534
 
 static int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid, __u32 gid)
 {
@@ -29,10 +27,7 @@ static int as_nobody(int (*fn)(const char *name, int fd), const char *name,
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		gid_t g = NOBODY;
-
-		if (setgroups(1, &g) || setresgid(NOBODY, NOBODY, NOBODY) ||
-		    setresuid(NOBODY, NOBODY, NOBODY))
+		if (wv_become(WV_NOBODY, WV_NOBODY))
 			_exit(255);
 		_exit(-fn(name, fd));
 	}
@@ -99,10 +94,10 @@ TEST_F(setattr, chown)
 	struct weave_info_args info;
 
 	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID | WEAVE_SETATTR_GID,
-				0, NOBODY, NOBODY));
+				0, WV_NOBODY, WV_NOBODY));
 	ASSERT_EQ(0, wv_info(self->fd, &info));
-	EXPECT_EQ(NOBODY, info.uid);
-	EXPECT_EQ(NOBODY, info.gid);
+	EXPECT_EQ(WV_NOBODY, info.uid);
+	EXPECT_EQ(WV_NOBODY, info.gid);
 	EXPECT_EQ(0600, info.mode);
 	/* The new owner's bits now apply to nobody. */
 	EXPECT_EQ(0, as_nobody(attach_rdonly, self->name, -1));
@@ -125,7 +120,7 @@ TEST_F(setattr, only_the_owner)
 	close(fd);
 
 	/* Once nobody owns it, nobody may. */
-	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID, 0, NOBODY, 0));
+	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID, 0, WV_NOBODY, 0));
 	fd = wv_open(self->name, O_RDONLY, 0, 0, 0, NULL);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, as_nobody(chmod_0666, self->name, fd));

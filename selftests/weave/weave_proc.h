@@ -10,7 +10,10 @@
 
 #include "weave_util.h"
 
+#include <grp.h>
 #include <pthread.h>
+
+#define WV_NOBODY		65534
 
 /*
  * Wait for @pid: its exit status, 128 + the signal that killed it, or -1.
@@ -27,6 +30,16 @@ static inline int wv_wait_pid(pid_t pid)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -1;
+}
+
+/*
+ * Drop every privilege: all uids @uid, all gids @gid, no supplementary
+ * groups (a capability set is cleared with the uid). 0 or -1.
+ */
+static inline int wv_become(uid_t uid, gid_t gid)
+{
+	return setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+	       setresuid(uid, uid, uid) ? -1 : 0;
 }
 
 /* Kill (SIGKILL) and reap the children in @pids that are still set. */
