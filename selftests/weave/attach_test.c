@@ -337,7 +337,7 @@ TEST_F(attach, persist)
 	ASSERT_GE(fd, 0) TH_LOG("reopen persistent: %s", strerror(-fd));
 	EXPECT_EQ(a.id, b.id);
 	EXPECT_EQ(0, b.result);
-	ASSERT_EQ(0, wv_get(fd, 3, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 3, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(4, g.size);
 	EXPECT_EQ(0, memcmp(out, "kept", 4));
 	close(fd);
@@ -356,7 +356,7 @@ TEST_F(attach, persist)
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(-ENOENT, wv_attach(fd, self->name, 0, 0, 0, NULL));
 	close(fd);
-	ASSERT_EQ(0, wv_get(self->ufd, 3, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->ufd, 3, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(4, g.size);
 }
 
@@ -378,7 +378,7 @@ TEST_F(attach, nonpersistent_lifetime)
 	fd3 = wv_open(self->name, O_RDWR, 0, 0, 0, &b);
 	ASSERT_GE(fd3, 0) TH_LOG("open while in use: %s", strerror(-fd3));
 	EXPECT_EQ(a.id, b.id);
-	ASSERT_EQ(0, wv_get(fd3, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd3, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(3, g.size);
 	close(fd2);
 	close(fd3);
@@ -443,7 +443,7 @@ TEST_F(attach, unlink)
 	EXPECT_TRUE(info.flags & WEAVE_INFO_UNLINKED);
 	EXPECT_EQ(a.id, info.id);
 	ASSERT_EQ(0, wv_set(fd, 2, "two", 3, 0, NULL));
-	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "old", 3));
 
 	/* A new create under the name is a new, empty registry. */
@@ -637,12 +637,12 @@ TEST_F(attach, read_only_handle)
 
 	EXPECT_EQ(-EBADF, wv_set(ro, 1, "x", 1, 0, NULL));
 	EXPECT_EQ(-EBADF, wv_set(ro, 2, "x", 1, 0, NULL));
-	EXPECT_EQ(-EBADF, wv_write(ro, 1, 0, "x", 1, NULL));
-	EXPECT_EQ(-EBADF, wv_resize(ro, 1, 1, NULL));
-	EXPECT_EQ(-EBADF, wv_delete(ro, 1, NULL));
-	EXPECT_EQ(-EBADF, wv_clear(ro, NULL, NULL));
+	EXPECT_EQ(-EBADF, wv_write(ro, 1, 0, "x", 1, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_resize(ro, 1, 1, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_delete(ro, 1, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_clear(ro, 0, NULL, NULL));
 
-	ASSERT_EQ(0, wv_get(ro, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(ro, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(5, g.size);
 	EXPECT_EQ(0, memcmp(out, "value", 5));
 	ASSERT_EQ(0, wv_stat(ro, 1, &st));
@@ -722,7 +722,7 @@ TEST_F(attach, ipc_namespace)
 	close(p[0]);
 	close(p[1]);
 	/* Ours is untouched. */
-	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "outer", 5));
 	EXPECT_EQ(1, wv_count(fd));
 	close(fd);

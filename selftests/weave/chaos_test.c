@@ -371,50 +371,6 @@ static int safe_touch(const unsigned char *p)
 	return safe_copy(&c, p, 1);
 }
 
-/* ----- ioctls with flags -------------------------------------------------- */
-
-static int c_get(int fd, __u64 key, void *buf, __u64 len, __u64 off,
-		 __u32 flags, struct weave_get_args *g)
-{
-	memset(g, 0, sizeof(*g));
-	g->key = key;
-	g->buf = WV_PTR(buf);
-	g->len = len;
-	g->offset = off;
-	g->flags = flags;
-	return wv_ioctl(fd, WEAVE_IOC_GET, g);
-}
-
-static int c_write(int fd, __u64 key, __u64 off, const void *buf, __u64 len,
-		   __u32 flags, struct weave_write_args *wr)
-{
-	memset(wr, 0, sizeof(*wr));
-	wr->key = key;
-	wr->buf = WV_PTR(buf);
-	wr->len = len;
-	wr->offset = off;
-	wr->flags = flags;
-	return wv_ioctl(fd, WEAVE_IOC_WRITE, wr);
-}
-
-static int c_resize(int fd, __u64 key, __u64 size, __u32 flags, __u64 *gen)
-{
-	struct weave_resize_args r = { .key = key, .size = size, .flags = flags };
-	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
-
-	*gen = r.gen;
-	return ret;
-}
-
-static int c_delete(int fd, __u64 key, __u32 flags, __u64 *gen)
-{
-	struct weave_delete_args d = { .key = key, .flags = flags };
-	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
-
-	*gen = d.gen;
-	return ret;
-}
-
 /* ----- clears in flight ------------------------------------------------- */
 
 /*
@@ -811,7 +767,7 @@ static int op_get(struct worker *w, __u64 key)
 	int ret;
 
 	memset(w->buf2, 0xEE, len);
-	ret = c_get(w->fd, key, w->buf2, len, off, flags, &g);
+	ret = wv_get(w->fd, key, w->buf2, len, off, flags, &g);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -838,7 +794,7 @@ static int op_write(struct worker *w, __u64 key)
 	int ret;
 
 	fill(w->buf, key, off, len);
-	ret = c_write(w->fd, key, off, w->buf, len, flags, &wr);
+	ret = wv_write(w->fd, key, off, w->buf, len, flags, &wr);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -856,7 +812,7 @@ static int op_resize(struct worker *w, __u64 key)
 	__u64 gen;
 	int ret;
 
-	ret = c_resize(w->fd, key, pick_size(w), flags, &gen);
+	ret = wv_resize(w->fd, key, pick_size(w), flags, &gen);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -870,7 +826,7 @@ static int op_delete(struct worker *w, __u64 key)
 	__u64 gen;
 	int ret;
 
-	ret = c_delete(w->fd, key, flags, &gen);
+	ret = wv_delete(w->fd, key, flags, &gen);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -885,7 +841,7 @@ static int op_clear(struct worker *w)
 	int ret;
 
 	__atomic_fetch_add(&me->clear_started, 1, __ATOMIC_SEQ_CST);
-	ret = wv_clear(w->fd, &count, &gen);
+	ret = wv_clear(w->fd, 0, &count, &gen);
 	__atomic_fetch_add(&me->clear_done, 1, __ATOMIC_SEQ_CST);
 	if (ret)
 		return fail(w, "clear: %d", ret);
@@ -1067,7 +1023,7 @@ static int hold_excl(struct worker *w, __u64 key)
 		return fail(w, "set %llu holding it: %d", ULL(key), ret);
 	if (changed(w, key, gen, "locked set"))
 		return -1;
-	ret = c_get(w->fd, key, w->buf2, MAXV + 64, 0, WEAVE_OP_NONBLOCK, &g);
+	ret = wv_get(w->fd, key, w->buf2, MAXV + 64, 0, WEAVE_OP_NONBLOCK, &g);
 	if (ret == -ENOENT && clear_since(w, &mark))
 		return 0;
 	if (ret || g.gen != gen || g.size != size ||
@@ -1125,10 +1081,10 @@ static int hold_shared(struct worker *w, __u64 key)
 	int r1, r2;
 
 	clear_mark(w, &mark);
-	r1 = c_get(w->fd, key, w->buf, MAXV + 64, 0, 0, &g1);
+	r1 = wv_get(w->fd, key, w->buf, MAXV + 64, 0, 0, &g1);
 	if (rnd(w) % 2)
 		wv_sleep_ms(1);
-	r2 = c_get(w->fd, key, w->buf2, MAXV + 64, 0, 0, &g2);
+	r2 = wv_get(w->fd, key, w->buf2, MAXV + 64, 0, 0, &g2);
 	if ((r1 && r1 != -ENOENT) || (r2 && r2 != -ENOENT))
 		return fail(w, "get %llu holding it shared: %d %d", ULL(key),
 			    r1, r2);
@@ -1362,7 +1318,7 @@ static int op_churn(struct worker *w)
 			return fail(w, "churn set: gen %llu after %llu",
 				    ULL(gen), ULL(w->churn_max));
 		w->churn_max = gen;
-		ret = c_get(w->churn_fd, key, w->buf2, MAXV, 0, 0, &g);
+		ret = wv_get(w->churn_fd, key, w->buf2, MAXV, 0, 0, &g);
 		if (ret || g.gen != gen || g.size != size ||
 		    memcmp(w->buf, w->buf2, size))
 			return fail(w, "churn get %llu: %d gen %llu/%llu size "
@@ -1833,7 +1789,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 			    sl->offset == st.map_offset + st.data_offset)
 			TH_LOG("key %llu: slot %u holds %llu", ULL(keys[i]),
 			       st.slot, ULL(sl->key));
-		ASSERT_EQ(0, wv_get(p->fd, keys[i], buf, MAXV + 64, 0, &g));
+		ASSERT_EQ(0, wv_get(p->fd, keys[i], buf, MAXV + 64, 0, 0, &g));
 		EXPECT_TRUE(g.size == st.size && g.gen == st.gen &&
 			    g.size <= MAXV);
 		for (j = 0; j < (long)g.copied; j++)

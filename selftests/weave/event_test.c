@@ -76,8 +76,7 @@ static pid_t child_op(const char *name, struct ev_shared *sh, int op,
 		      __u64 key, __u64 arg)
 {
 	static const char data[4096];
-	struct weave_write_args w = { .key = key, .buf = WV_PTR(data), .len = 4,
-				 .offset = arg };
+	struct weave_write_args w;
 	pid_t pid = fork();
 	int fd, ret = -EINVAL;
 
@@ -92,15 +91,15 @@ static pid_t child_op(const char *name, struct ev_shared *sh, int op,
 		ret = wv_set(fd, key, data, arg, 0, &sh->gen);
 		break;
 	case C_WRITE:
-		ret = wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
+		ret = wv_write(fd, key, arg, data, 4, 0, &w);
 		sh->gen = w.gen;
 		sh->size = w.size;
 		break;
 	case C_RESIZE:
-		ret = wv_resize(fd, key, arg, &sh->gen);
+		ret = wv_resize(fd, key, arg, 0, &sh->gen);
 		break;
 	case C_DELETE:
-		ret = wv_delete(fd, key, &sh->gen);
+		ret = wv_delete(fd, key, 0, &sh->gen);
 		break;
 	case C_LOCK_UNLOCK:
 		ret = wv_lock(fd, key, 0, 0, NULL);
@@ -108,7 +107,7 @@ static pid_t child_op(const char *name, struct ev_shared *sh, int op,
 			ret = wv_unlock(fd, key, 0);
 		break;
 	case C_CLEAR:
-		ret = wv_clear(fd, NULL, &sh->gen);
+		ret = wv_clear(fd, 0, NULL, &sh->gen);
 		break;
 	case C_UNLINK:
 		ret = wv_unlink(fd, name);
@@ -315,9 +314,9 @@ TEST_F(event, coalescing_and_order)
 		for (i = 0; i < 50; i++)
 			if (wv_set(fd, 9, buf, 8 + i % 3, 0, &gen))
 				_exit(2);
-		if (wv_resize(fd, 9, 40, &gen))
+		if (wv_resize(fd, 9, 40, 0, &gen))
 			_exit(3);
-		if (wv_write(fd, 9, 0, "xy", 2, NULL))
+		if (wv_write(fd, 9, 0, "xy", 2, 0, NULL))
 			_exit(4);
 		if (wv_set(fd, 9, buf, 12, 0, &self->sh->gen))
 			_exit(5);
@@ -571,7 +570,7 @@ TEST_F(event, single_key_and_unwatch)
 		fd = wv_reopen(self->name, O_RDWR);
 		if (fd < 0 || wv_set(fd, 6, "6", 1, 0, NULL) ||
 		    wv_set(fd, 5, "5", 1, 0, &self->sh->gen) ||
-		    wv_set(fd, 7, "7", 1, 0, NULL) || wv_delete(fd, 6, NULL))
+		    wv_set(fd, 7, "7", 1, 0, NULL) || wv_delete(fd, 6, 0, NULL))
 			_exit(1);
 		_exit(0);
 	}
@@ -621,7 +620,7 @@ TEST_F(event, own_changes)
 	ASSERT_EQ(0, wv_set(self->w, 6, "b", 1, 0, NULL));
 	ASSERT_EQ(0, wv_lock(self->w, 5, 0, 0, NULL));
 	ASSERT_EQ(0, wv_unlock(self->w, 5, 0));
-	ASSERT_EQ(0, wv_delete(self->w, 6, NULL));
+	ASSERT_EQ(0, wv_delete(self->w, 6, 0, NULL));
 	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
 	EXPECT_EQ(0, wv_poll(self->w, 0));
 	/* Others' changes still come. */

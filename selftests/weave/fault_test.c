@@ -382,11 +382,6 @@ static void unmap(void *p, size_t len)
 
 /* --- the operations -------------------------------------------------------- */
 
-static int nb_ioctl(unsigned long cmd, void *arg)
-{
-	return wv_ioctl(c.fd, cmd, arg);
-}
-
 /* Open and attach the registry by name; c.fd is -1 on failure. */
 static void op_open(void)
 {
@@ -435,16 +430,13 @@ static void op_set(__u64 k, size_t len)
 
 static void op_write(__u64 k, __u64 off, size_t len)
 {
-	struct weave_write_args w = {
-		.key = k, .buf = WV_PTR(c.buf), .len = len, .offset = off,
-		.flags = WEAVE_OP_NONBLOCK,
-	};
+	struct weave_write_args w;
 	struct mkey *m = &c.k[k];
 	__u64 end = off + len;
 	int ret;
 
 	wv_pattern(c.buf, len, rnd());
-	ret = nb_ioctl(WEAVE_IOC_WRITE, &w);
+	ret = wv_write(c.fd, k, off, c.buf, len, WEAVE_OP_NONBLOCK, &w);
 	if (!judge("write", k, ret, entry_want(k, true)) || ret)
 		return;
 	took_gen("write", k, w.gen);
@@ -460,32 +452,27 @@ static void op_write(__u64 k, __u64 off, size_t len)
 
 static void op_resize(__u64 k, __u64 size)
 {
-	struct weave_resize_args r = {
-		.key = k, .size = size, .flags = WEAVE_OP_NONBLOCK,
-	};
 	struct mkey *m = &c.k[k];
+	__u64 gen;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_RESIZE, &r);
+	ret = wv_resize(c.fd, k, size, WEAVE_OP_NONBLOCK, &gen);
 	if (!judge("resize", k, ret, entry_want(k, true)) || ret)
 		return;
-	took_gen("resize", k, r.gen);
+	took_gen("resize", k, gen);
 	if (size < m->size)
 		memset(m->val + size, 0, m->size - size);
 	m->size = size;
-	m->gen = r.gen;
+	m->gen = gen;
 }
 
 static void op_get(__u64 k)
 {
-	struct weave_get_args g = {
-		.key = k, .buf = WV_PTR(c.buf2), .len = VMAX,
-		.flags = WEAVE_OP_NONBLOCK,
-	};
+	struct weave_get_args g;
 	struct mkey *m = &c.k[k];
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_GET, &g);
+	ret = wv_get(c.fd, k, c.buf2, VMAX, 0, WEAVE_OP_NONBLOCK, &g);
 	if (!judge("get", k, ret, entry_want(k, false)) || ret)
 		return;
 	if (g.size != m->size || g.gen != m->gen || g.copied != m->size ||
@@ -499,11 +486,11 @@ static void op_get(__u64 k)
 
 static void op_stat(__u64 k, struct weave_stat_args *out)
 {
-	struct weave_stat_args st = { .key = k };
+	struct weave_stat_args st;
 	struct mkey *m = &c.k[k];
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_STAT, &st);
+	ret = wv_stat(c.fd, k, &st);
 	if (out)
 		*out = st;
 	if (!judge("stat", k, ret, m->live ? 0 : -ENOENT) || ret)
@@ -518,14 +505,14 @@ static void op_stat(__u64 k, struct weave_stat_args *out)
 
 static void op_delete(__u64 k)
 {
-	struct weave_delete_args d = { .key = k, .flags = WEAVE_OP_NONBLOCK };
 	struct mkey *m = &c.k[k];
+	__u64 gen;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_DELETE, &d);
+	ret = wv_delete(c.fd, k, WEAVE_OP_NONBLOCK, &gen);
 	if (!judge("delete", k, ret, entry_want(k, true)) || ret)
 		return;
-	took_gen("delete", k, d.gen);
+	took_gen("delete", k, gen);
 	memset(m->val, 0, m->size);
 	m->live = false;
 	m->size = 0;
@@ -534,19 +521,18 @@ static void op_delete(__u64 k)
 
 static void op_clear(void)
 {
-	struct weave_clear_args cl = { .flags = WEAVE_OP_NONBLOCK };
 	unsigned long n = nlive();
-	__u64 before = c.rgen, k;
+	__u64 before = c.rgen, count = 0, gen = 0, k;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_CLEAR, &cl);
+	ret = wv_clear(c.fd, WEAVE_OP_NONBLOCK, &count, &gen);
 	if (!judge("clear", 0, ret, 0))
 		return;
-	if (cl.count != n || cl.gen < before + n)
+	if (count != n || gen < before + n)
 		failf("clear: %llu removed, gen %llu; expected %lu, gen >= %llu",
-		      (unsigned long long)cl.count, (unsigned long long)cl.gen,
+		      (unsigned long long)count, (unsigned long long)gen,
 		      n, (unsigned long long)(before + n));
-	c.rgen = cl.gen;
+	c.rgen = gen;
 	for (k = 1; k <= NKEYS; k++) {
 		struct mkey *m = &c.k[k];
 
@@ -564,21 +550,18 @@ static void op_clear(void)
 /* A whole LIST walk in small batches must give exactly the live keys. */
 static void op_list(void)
 {
-	struct weave_list_args l = { 0 };
 	unsigned long n = 0, i;
 	bool seen[NKEYS + 1] = { false };
+	__u64 cursor = 0;
 	int ret, calls = 0;
 
 	do {
-		l.keys = WV_PTR(c.batch);
-		l.count = ARRAY_SIZE(c.batch);
-		l.flags = 0;
-		ret = nb_ioctl(WEAVE_IOC_LIST, &l);
-		if (!judge("list", 0, ret, 0))
+		ret = wv_list(c.fd, &cursor, c.batch, ARRAY_SIZE(c.batch));
+		if (!judge("list", 0, ret < 0 ? ret : 0, 0))
 			return;
-		for (i = 0; i < l.count && n <= NSLOTS; i++)
+		for (i = 0; i < (unsigned long)ret && n <= NSLOTS; i++)
 			c.keys[n++] = c.batch[i];
-	} while (l.cursor && ++calls < NSLOTS);
+	} while (cursor && ++calls < NSLOTS);
 
 	for (i = 0; i < n; i++) {
 		__u64 k = c.keys[i];
@@ -608,30 +591,27 @@ static int lock_want(__u64 k, unsigned char mode)
 
 static void op_lock(__u64 k, unsigned char mode)
 {
-	struct weave_lock_args l = {
-		.key = k,
-		.flags = WEAVE_OP_NONBLOCK |
-			 (mode == LK_S ? WEAVE_LOCK_SHARED : 0),
-	};
+	__u32 flags = WEAVE_OP_NONBLOCK |
+		      (mode == LK_S ? WEAVE_LOCK_SHARED : 0);
 	struct mkey *m = &c.k[k];
+	__u32 result = 0;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_LOCK, &l);
+	ret = wv_lock(c.fd, k, flags, 0, &result);
 	if (!judge("lock", k, ret, lock_want(k, mode)) || ret)
 		return;
 	m->mine = mode;
-	if (!!(l.result & WEAVE_LOCK_OWNER_DIED) != m->owner_died)
+	if (!!(result & WEAVE_LOCK_OWNER_DIED) != m->owner_died)
 		failf("lock key %llu: owner-died %u, expected %u",
-		      (unsigned long long)k, l.result, m->owner_died);
+		      (unsigned long long)k, result, m->owner_died);
 }
 
 static void op_unlock(__u64 k)
 {
-	struct weave_unlock_args u = { .key = k, .flags = WEAVE_UNLOCK_CONSISTENT };
 	struct mkey *m = &c.k[k];
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_UNLOCK, &u);
+	ret = wv_unlock(c.fd, k, WEAVE_UNLOCK_CONSISTENT);
 	if (!judge("unlock", k, ret, m->mine ? 0 : -EPERM) || ret)
 		return;
 	m->mine = LK_NONE;
@@ -640,8 +620,7 @@ static void op_unlock(__u64 k)
 
 static void op_watch(__u64 k)
 {
-	struct weave_watch_args w = { .key = k, .events = WEAVE_EV_ALL };
-	int ret = wv_ioctl(c.wfd, WEAVE_IOC_WATCH, &w);
+	int ret = wv_watch(c.wfd, k, WEAVE_EV_ALL, 0);
 
 	if (judge("watch", k, ret, 0))
 		c.k[k].watched = true;
@@ -649,8 +628,7 @@ static void op_watch(__u64 k)
 
 static void op_unwatch(__u64 k)
 {
-	struct weave_watch_args w = { .key = k };
-	int ret = wv_ioctl(c.wfd, WEAVE_IOC_UNWATCH, &w);
+	int ret = wv_unwatch(c.wfd, k);
 
 	if (judge("unwatch", k, ret, c.k[k].watched ? 0 : -ENOENT) && !ret)
 		c.k[k].watched = false;
@@ -700,17 +678,14 @@ static void op_read(void)
 
 static void op_wait(__u64 k, bool differ)
 {
-	__u64 cur = c.k[k].live ? c.k[k].gen : 0;
-	struct weave_wait_args w = {
-		.key = k, .gen = differ ? cur + 1 : cur,
-		.timeout_ns = 1000000, .flags = WEAVE_WAIT_TIMED,
-	};
-	int ret = nb_ioctl(WEAVE_IOC_WAIT, &w);
+	__u64 cur = c.k[k].live ? c.k[k].gen : 0, cur_gen = 0;
+	int ret = wv_wait(c.fd, k, differ ? cur + 1 : cur, WEAVE_WAIT_TIMED,
+			  1000000, &cur_gen);
 
 	if (judge("wait", k, ret, differ ? 0 : -ETIMEDOUT) && !ret &&
-	    w.cur_gen != cur)
+	    cur_gen != cur)
 		failf("wait key %llu: gen %llu, expected %llu",
-		      (unsigned long long)k, (unsigned long long)w.cur_gen,
+		      (unsigned long long)k, (unsigned long long)cur_gen,
 		      (unsigned long long)cur);
 }
 
@@ -993,8 +968,6 @@ FIXTURE(fault) {
 
 FIXTURE_SETUP(fault)
 {
-	struct weave_lock_args l = { .key = KEY_OTHER_X };
-	struct weave_watch_args w = { .events = WEAVE_EV_ALL };
 	struct weave_info_args info;
 	__u64 k;
 
@@ -1029,14 +1002,12 @@ FIXTURE_SETUP(fault)
 	ASSERT_LE(0, c.fd) TH_LOG("create %s: %s", c.name, strerror(-c.fd));
 	c.wfd = wv_open(c.name, O_RDONLY | O_NONBLOCK, 0, 0, 0, NULL);
 	ASSERT_LE(0, c.wfd);
-	ASSERT_EQ(0, wv_ioctl(c.wfd, WEAVE_IOC_WATCH, &w));
+	ASSERT_EQ(0, wv_watch(c.wfd, 0, WEAVE_EV_ALL, 0));
 	c.ofd = wv_open(c.name, O_RDWR, 0, 0, 0, NULL);
 	ASSERT_LE(0, c.ofd);
-	ASSERT_EQ(0, wv_ioctl(c.ofd, WEAVE_IOC_LOCK, &l));
+	ASSERT_EQ(0, wv_lock(c.ofd, KEY_OTHER_X, 0, 0, NULL));
 	c.k[KEY_OTHER_X].other = LK_X;
-	l.key = KEY_OTHER_S;
-	l.flags = WEAVE_LOCK_SHARED;
-	ASSERT_EQ(0, wv_ioctl(c.ofd, WEAVE_IOC_LOCK, &l));
+	ASSERT_EQ(0, wv_lock(c.ofd, KEY_OTHER_S, WEAVE_LOCK_SHARED, 0, NULL));
 	c.k[KEY_OTHER_S].other = LK_S;
 	ASSERT_EQ(0, wv_info(c.fd, &info));
 	c.index_size = info.index_size;

@@ -308,7 +308,7 @@ TEST_F(lock, shared_and_fifo)
 	ASSERT_EQ(0, wv_lock(fd2, KEY, WEAVE_LOCK_SHARED | WEAVE_OP_NONBLOCK,
 			     0, NULL));
 	EXPECT_EQ(2, slot->lock);
-	EXPECT_EQ(0, wv_get(fd3, KEY, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(0, wv_get(fd3, KEY, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(-EAGAIN, wv_lock(fd3, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
 
 	/* A writer queues behind them. */
@@ -660,26 +660,17 @@ static const char *op_name(int op)
 /* One entry operation on @key with @flags: 0 or -errno. */
 static int do_op(int fd, int op, __u64 key, __u32 flags, char *buf)
 {
-	struct weave_set_args s = { .key = key, .buf = WV_PTR("12345678"),
-			       .len = 8, .flags = flags };
-	struct weave_write_args w = { .key = key, .buf = WV_PTR("ab"), .len = 2,
-				 .offset = 1, .flags = flags };
-	struct weave_resize_args r = { .key = key, .size = 16, .flags = flags };
-	struct weave_get_args g = { .key = key, .buf = WV_PTR(buf), .len = 16,
-			       .flags = flags };
-	struct weave_delete_args d = { .key = key, .flags = flags };
-
 	switch (op) {
 	case OP_SET:
-		return wv_ioctl(fd, WEAVE_IOC_SET, &s);
+		return wv_set(fd, key, "12345678", 8, flags, NULL);
 	case OP_WRITE:
-		return wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
+		return wv_write(fd, key, 1, "ab", 2, flags, NULL);
 	case OP_RESIZE:
-		return wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
+		return wv_resize(fd, key, 16, flags, NULL);
 	case OP_GET:
-		return wv_ioctl(fd, WEAVE_IOC_GET, &g);
+		return wv_get(fd, key, buf, 16, 0, flags, NULL);
 	case OP_DELETE:
-		return wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
+		return wv_delete(fd, key, flags, NULL);
 	}
 	return -ENOSYS;
 }
@@ -711,7 +702,7 @@ TEST_F(lock, missing_key)
 
 	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, wv_delete(self->fd, KEY, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, KEY, 0, NULL));
 	ASSERT_EQ(0, wv_count(self->fd));
 
 	/* Locking a missing key reserves it without creating it. */
@@ -719,7 +710,7 @@ TEST_F(lock, missing_key)
 	EXPECT_EQ(0, wv_count(self->fd));
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, KEY, NULL));
 	EXPECT_EQ(-ENOENT, wv_stat(fd2, KEY, NULL));
-	EXPECT_EQ(-ENOENT, wv_get(self->fd, KEY, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_get(self->fd, KEY, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(-EAGAIN, do_op(fd2, OP_GET, KEY, WEAVE_OP_NONBLOCK, buf));
 	EXPECT_EQ(-EAGAIN, wv_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
 
@@ -742,7 +733,7 @@ TEST_F(lock, missing_key)
 	EXPECT_EQ(1, wv_count(self->fd));
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL,
 		  wv_slot_of(self->fd, self->index, KEY)->lock);
-	EXPECT_EQ(0, wv_get(self->fd, KEY, buf, sizeof(buf), 0, &g));
+	EXPECT_EQ(0, wv_get(self->fd, KEY, buf, sizeof(buf), 0, 0, &g));
 	wv_sleep_ms(100);
 	EXPECT_EQ(0, t.done);
 	t_unlock = wv_now();
@@ -987,7 +978,7 @@ TEST_F(lock, exclusive_blocks_others)
 
 	/* CLEAR ignores locks. */
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "x", 1, 0, NULL));
-	EXPECT_EQ(0, wv_clear(fdnb, &count, NULL));
+	EXPECT_EQ(0, wv_clear(fdnb, 0, &count, NULL));
 	EXPECT_EQ(1, count);
 	EXPECT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	close(fd2);

@@ -265,7 +265,7 @@ static void charge_child(struct report *r, const char *cg, long value)
 	for (k = 1; k <= 4; k++)
 		wv_set(fd, 1000000 + k, buf, value, 0, NULL);
 	for (k = 1; k <= 4; k++)
-		wv_delete(fd, 1000000 + k, NULL);
+		wv_delete(fd, 1000000 + k, 0, NULL);
 
 	r->cur[0] = current_of(cg);
 	for (k = 1; k <= n; k++) {
@@ -275,7 +275,7 @@ static void charge_child(struct report *r, const char *cg, long value)
 	}
 	r->cur[1] = current_of(cg);
 	for (k = 1; k <= n; k++)
-		if (wv_delete(fd, k, NULL))
+		if (wv_delete(fd, k, 0, NULL))
 			child_fail(r, "delete %ld", k);
 	r->cur[2] = current_below(cg, r->cur[1] - 7 * MiB);
 	for (k = 1; k <= n; k++) {
@@ -348,10 +348,10 @@ static void fill_child(struct report *r, const char *cg, const char *name,
 
 	/* Room for a value and its staging buffer: store again. */
 	for (k = r->stored; k > r->stored - 3 * (MiB / value + 1) && k > 0; k--)
-		wv_delete(fd, k, NULL);
+		wv_delete(fd, k, 0, NULL);
 	r->retry_err = wv_set(fd, 1, buf, value, 0, NULL);
 	for (k = 1; k <= r->stored; k++)
-		wv_delete(fd, k, NULL);
+		wv_delete(fd, k, 0, NULL);
 	close(fd);
 	_exit(0);
 }
@@ -440,7 +440,7 @@ TEST_F_TIMEOUT(memcg, enomem_not_oom_kill, 120)
 	/* Deleted by us, uncharged from the cgroup that paid. */
 	b_before = current_of(self->b);
 	for (k = 0; k < other; k++)
-		EXPECT_EQ(0, wv_delete(self->fd, 1000000 + k, NULL));
+		EXPECT_EQ(0, wv_delete(self->fd, 1000000 + k, 0, NULL));
 	EXPECT_LE(current_below(self->b, b_before - other * value + SLACK),
 		  b_before - other * value + SLACK);
 	munmap(r2, sizeof(*r2));

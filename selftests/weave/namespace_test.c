@@ -172,7 +172,7 @@ TEST_F(ns, names_die_with_namespace)
 	/* "free" is gone; "held" still works for its holder. */
 	after = show_field(c, self->t.name, "user_registries");
 	EXPECT_EQ(before + 1, after);
-	ASSERT_EQ(0, wv_get(held, 1, buf, sizeof(buf), 0, &g));
+	ASSERT_EQ(0, wv_get(held, 1, buf, sizeof(buf), 0, 0, &g));
 	EXPECT_EQ(4, g.size);
 	EXPECT_EQ(0, memcmp(buf, "kept", 4));
 	EXPECT_EQ(0, wv_set(held, 2, "more", 4, 0, NULL));

@@ -265,7 +265,7 @@ TEST_F(nl, list_reflects)
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 
 	/* Delete, unmap, close: back down. */
-	ASSERT_EQ(0, wv_delete(self->fd, 2, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, 2, 0, NULL));
 	munmap(idx, isize);
 	close(fd2);
 	expect_list(_metadata, &self->c, self->name, self->id, "0644",
@@ -369,7 +369,7 @@ TEST_F(nl, show_reflects)
 	close(fd3);
 
 	/* A deleted key is gone from the listing. */
-	ASSERT_EQ(0, wv_delete(self->fd, 7, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, 7, 0, NULL));
 	ASSERT_EQ(0, WV_CTL(&self->c, "show", "-p", self->name));
 	EXPECT_NE(NULL, strstr(self->c.out, "entries:     1\n"));
 	snprintf(line, sizeof(line), "\n%-20d ", 7);
@@ -793,11 +793,11 @@ TEST_F(nl, monitor_sequence)
 		     0644, 0, &a);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_set(fd, 1, "hello", 5, 0, &g1));
-	ASSERT_EQ(0, wv_write(fd, 1, 5, "!!", 2, &w));
+	ASSERT_EQ(0, wv_write(fd, 1, 5, "!!", 2, 0, &w));
 	g2 = w.gen;
 	ASSERT_EQ(0, wv_set(fd, 2, "12345678", 8, 0, &g3));
-	ASSERT_EQ(0, wv_resize(fd, 2, sizeof(big), &g4));
-	ASSERT_EQ(0, wv_delete(fd, 1, &g5));
+	ASSERT_EQ(0, wv_resize(fd, 2, sizeof(big), 0, &g4));
+	ASSERT_EQ(0, wv_delete(fd, 1, 0, &g5));
 	fd2 = wv_reopen(reg, O_RDWR);
 	ASSERT_GE(fd2, 0);
 	ASSERT_EQ(0, wv_lock(fd2, 2, 0, 0, NULL));

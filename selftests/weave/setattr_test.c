@@ -8,16 +8,6 @@
 #include "weave_proc.h"
 #include "kselftest_harness.h"
 
-
-static int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid, __u32 gid)
-{
-	struct weave_setattr_args a = {
-		.flags = flags, .mode = mode, .uid = uid, .gid = gid,
-	};
-
-	return wv_ioctl(fd, WEAVE_IOC_SETATTR, &a);
-}
-
 /* Become nobody (dropping every capability) and exit with @fn's -errno. */
 static int as_nobody(int (*fn)(const char *name, int fd), const char *name,
 		     int fd)
@@ -136,15 +126,14 @@ TEST_F(setattr, attached_files_keep_access)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_MODE, 0, 0, 0));
 	/* Like an open file after chmod 0: it still reads. */
-	EXPECT_EQ(-ENOENT, wv_get(fd, 1, NULL, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_get(fd, 1, NULL, 0, 0, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 1, "x", 1, 0, NULL));
-	EXPECT_EQ(0, wv_get(fd, 1, NULL, 0, 0, NULL));
+	EXPECT_EQ(0, wv_get(fd, 1, NULL, 0, 0, 0, NULL));
 	close(fd);
 }
 
 TEST_F(setattr, errors)
 {
-	struct weave_setattr_args a;
 	int fd;
 
 	EXPECT_EQ(-EINVAL, wv_setattr(self->fd, 0, 0, 0, 0));
@@ -159,9 +148,7 @@ TEST_F(setattr, errors)
 
 	fd = wv_dev(O_RDWR);
 	ASSERT_LE(0, fd);
-	memset(&a, 0, sizeof(a));
-	a.flags = WEAVE_SETATTR_MODE;
-	EXPECT_EQ(-EBADFD, wv_ioctl(fd, WEAVE_IOC_SETATTR, &a));
+	EXPECT_EQ(-EBADFD, wv_setattr(fd, WEAVE_SETATTR_MODE, 0, 0, 0));
 	close(fd);
 }
 

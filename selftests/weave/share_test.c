@@ -31,7 +31,7 @@ static int holds(int fd, __u64 key, const char *val)
 	char out[64];
 	struct weave_get_args g;
 
-	if (wv_get(fd, key, out, sizeof(out), 0, &g))
+	if (wv_get(fd, key, out, sizeof(out), 0, 0, &g))
 		return -1;
 	if (g.size != strlen(val) || memcmp(out, val, g.size))
 		return -2;
@@ -149,7 +149,7 @@ TEST_F(share, by_fork)
 			ret = 12;
 		else if (holds(fd, 3, "parent"))
 			ret = 13;
-		else if (wv_delete(fd, 1, NULL))
+		else if (wv_delete(fd, 1, 0, NULL))
 			ret = 14;
 		_exit(ret);
 	}
@@ -242,7 +242,7 @@ TEST_F(share, views_across_processes)
 
 		if (cfd < 0)
 			_exit(10);
-		if (wv_write(cfd, 1, 0, "bbbb", 4, NULL))
+		if (wv_write(cfd, 1, 0, "bbbb", 4, 0, NULL))
 			_exit(11);
 		_exit(0);
 	}

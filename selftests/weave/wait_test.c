@@ -66,14 +66,14 @@ static pid_t change_later(const char *name, struct wait_shared *sh, int op,
 		ret = wv_set(fd, key, "new", 3, 0, &sh->gen);
 		break;
 	case C_DELETE:
-		ret = wv_delete(fd, key, &sh->gen);
+		ret = wv_delete(fd, key, 0, &sh->gen);
 		break;
 	case C_WRITE:
-		ret = wv_write(fd, key, 1, "z", 1, NULL);
+		ret = wv_write(fd, key, 1, "z", 1, 0, NULL);
 		sh->gen = wv_gen(fd, key);
 		break;
 	case C_RESIZE:
-		ret = wv_resize(fd, key, 100, &sh->gen);
+		ret = wv_resize(fd, key, 100, 0, &sh->gen);
 		break;
 	}
 	_exit(ret ? 2 : 0);
@@ -172,7 +172,7 @@ TEST_F(wait, key_moves_to_another_slot)
 	ASSERT_EQ(self->gen, cur);
 	ASSERT_EQ(0, wv_stat(self->fd, KEY, &st_key));
 
-	ASSERT_EQ(0, wv_delete(self->fd, KEY, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, KEY, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, KEY + 1, "other", 5, 0, &other_gen));
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "back", 4, 0, &gen));
 	ASSERT_EQ(0, wv_stat(self->fd, KEY + 1, &st_other));

@@ -168,6 +168,17 @@ static inline int wv_reopen(const char *name, int oflags)
 	return wv_open(name, oflags, 0, 0, 0, NULL);
 }
 
+/* Change the owner, group or mode (@flags: WEAVE_SETATTR_*). */
+static inline int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid,
+			     __u32 gid)
+{
+	struct weave_setattr_args a = {
+		.flags = flags, .mode = mode, .uid = uid, .gid = gid,
+	};
+
+	return wv_ioctl(fd, WEAVE_IOC_SETATTR, &a);
+}
+
 static inline int wv_info(int fd, struct weave_info_args *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -198,11 +209,13 @@ static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 	return ret;
 }
 
+/* GET @len bytes from @offset; *@out gets size, gen and copied. */
 static inline int wv_get(int fd, __u64 key, void *buf, __u64 len,
-			 __u64 offset, struct weave_get_args *out)
+			 __u64 offset, __u32 flags, struct weave_get_args *out)
 {
 	struct weave_get_args g = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
+		.flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_GET, &g);
 
@@ -211,11 +224,13 @@ static inline int wv_get(int fd, __u64 key, void *buf, __u64 len,
 	return ret;
 }
 
+/* WRITE @len bytes at @offset; *@out gets the new size and gen. */
 static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
-			   __u64 len, struct weave_write_args *out)
+			   __u64 len, __u32 flags, struct weave_write_args *out)
 {
 	struct weave_write_args w = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
+		.flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
 
@@ -224,9 +239,10 @@ static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
 	return ret;
 }
 
-static inline int wv_resize(int fd, __u64 key, __u64 size, __u64 *gen)
+static inline int wv_resize(int fd, __u64 key, __u64 size, __u32 flags,
+			    __u64 *gen)
 {
-	struct weave_resize_args r = { .key = key, .size = size };
+	struct weave_resize_args r = { .key = key, .size = size, .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
 
 	if (gen)
@@ -234,9 +250,9 @@ static inline int wv_resize(int fd, __u64 key, __u64 size, __u64 *gen)
 	return ret;
 }
 
-static inline int wv_delete(int fd, __u64 key, __u64 *gen)
+static inline int wv_delete(int fd, __u64 key, __u32 flags, __u64 *gen)
 {
-	struct weave_delete_args d = { .key = key };
+	struct weave_delete_args d = { .key = key, .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
 
 	if (gen)
@@ -244,9 +260,9 @@ static inline int wv_delete(int fd, __u64 key, __u64 *gen)
 	return ret;
 }
 
-static inline int wv_clear(int fd, __u64 *count, __u64 *gen)
+static inline int wv_clear(int fd, __u32 flags, __u64 *count, __u64 *gen)
 {
-	struct weave_clear_args c = { 0 };
+	struct weave_clear_args c = { .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_CLEAR, &c);
 
 	if (count)
@@ -332,7 +348,7 @@ static inline int wv_get_u64(int fd, __u64 key, __u64 *val)
 	int ret;
 
 	*val = 0;
-	ret = wv_get(fd, key, val, sizeof(*val), 0, &g);
+	ret = wv_get(fd, key, val, sizeof(*val), 0, 0, &g);
 	if (!ret && g.size != sizeof(*val))
 		return -EMSGSIZE;
 	return ret;

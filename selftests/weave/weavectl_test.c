@@ -306,7 +306,7 @@ TEST_F(ctl, set_stdin_get_hex)
 		TH_LOG("%s", self->c.err);
 	EXPECT_STREQ("", self->c.out);
 	EXPECT_STREQ("", self->c.err);
-	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, 0, &g));
 	EXPECT_EQ(len, g.size);
 	EXPECT_EQ(0, memcmp(buf, value, len));
 
@@ -327,7 +327,7 @@ TEST_F(ctl, set_stdin_get_hex)
 		     "|ab|\n00000002\n", self->c.out);
 	/* An empty value: nothing to print either way. */
 	EXPECT_EQ(0, WV_CTL_IN(&self->c, "", 0, "set", self->name, "3"));
-	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, 0, &g));
 	EXPECT_EQ(0, g.size);
 	EXPECT_EQ(0, WV_CTL(&self->c, "get", self->name, "3"));
 	EXPECT_STREQ("", self->c.out);
