@@ -250,48 +250,11 @@ static const struct weave_slot *slot_ptr(struct worker *w, __u64 s)
 	return (const struct weave_slot *)(w->index + 64 * s);
 }
 
-static __u32 seq_begin(const __u32 *seq)
+static int slot_snap(struct worker *w, __u64 s, struct weave_slot *sn)
 {
-	unsigned int spins = 0;
-	__u32 v;
-
-	while ((v = __atomic_load_n(seq, __ATOMIC_ACQUIRE)) & 1)
-		if (++spins % 64 == 0)
-			sched_yield();
-	return v;
-}
-
-static bool seq_retry(const __u32 *seq, __u32 v)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(seq, __ATOMIC_RELAXED) != v;
-}
-
-#define RLOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
-
-struct snap {
-	__u32 flags;
-	__u64 key, gen, size, offset, birth;
-};
-
-static int slot_snap(struct worker *w, __u64 s, struct snap *sn)
-{
-	const struct weave_slot *p = slot_ptr(w, s);
-	long tries;
-	__u32 v;
-
-	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		v = seq_begin(&p->seq);
-		sn->flags = RLOAD(p->flags);
-		sn->key = RLOAD(p->key);
-		sn->gen = RLOAD(p->gen);
-		sn->size = RLOAD(p->size);
-		sn->offset = RLOAD(p->offset);
-		sn->birth = RLOAD(p->birth);
-		if (!seq_retry(&p->seq, v))
-			return 0;
-	}
-	return fail(w, "slot %llu: seq never stable", ULL(s));
+	if (wv_slot_snap(slot_ptr(w, s), sn, SEQ_TRIES))
+		return fail(w, "slot %llu: seq never stable", ULL(s));
+	return 0;
 }
 
 /* Map offset where the view of slot @s starts. */
@@ -301,7 +264,7 @@ static __u64 span_start(struct worker *w, __u64 s)
 }
 
 /* A used slot must describe a plausible entry. */
-static int check_snap(struct worker *w, __u64 s, const struct snap *sn)
+static int check_snap(struct worker *w, __u64 s, const struct weave_slot *sn)
 {
 	__u64 start = span_start(w, s);
 
@@ -319,56 +282,6 @@ static int check_snap(struct worker *w, __u64 s, const struct snap *sn)
 			    sn->flags, ULL(sn->key), ULL(sn->gen), ULL(sn->size),
 			    ULL(sn->offset), ULL(sn->birth), ULL(start));
 	return 0;
-}
-
-/* ----- faults ------------------------------------------------------------- */
-
-static sigjmp_buf fault_env;
-static volatile sig_atomic_t fault_armed;
-
-static void on_fault(int sig)
-{
-	if (fault_armed) {
-		fault_armed = 0;
-		siglongjmp(fault_env, sig);
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void fault_setup(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	/* Not blocked in the handler: we leave it by siglongjmp(). */
-	sa.sa_flags = SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-}
-
-/* Copy from a view: 0, or the signal the read raised. */
-static int safe_copy(void *dst, const unsigned char *src, size_t n)
-{
-	int sig;
-
-	fault_armed = 1;
-	sig = sigsetjmp(fault_env, 0);
-	if (!sig) {
-		if (n)
-			memcpy(dst, src, n);
-		fault_armed = 0;
-	}
-	return sig;
-}
-
-static int safe_touch(const unsigned char *p)
-{
-	unsigned char c;
-
-	return safe_copy(&c, p, 1);
 }
 
 /* ----- clears in flight ------------------------------------------------- */
@@ -476,16 +389,16 @@ static int view_read(struct worker *w, struct view *v, __u64 *sizep)
 	__u32 q;
 
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		q = seq_begin(&s->seq);
-		key = RLOAD(s->key);
-		birth = RLOAD(s->birth);
-		size = RLOAD(s->size);
-		off = RLOAD(s->offset);
+		q = wv_seq_begin(&s->seq);
+		key = WV_RLOAD(s->key);
+		birth = WV_RLOAD(s->birth);
+		size = WV_RLOAD(s->size);
+		off = WV_RLOAD(s->offset);
 		if (key != v->key || birth != v->birth) {
-			if (seq_retry(&s->seq, q))
+			if (wv_seq_retry(&s->seq, q))
 				continue;
 			/* Its life ended: the view must not show the next. */
-			sig = safe_touch(v->map);
+			sig = wv_probe(v->map, NULL);
 			if (sig != SIGBUS)
 				return fail(w, "view of key %llu (birth %llu): "
 					    "slot %llu now holds %llu (birth "
@@ -497,15 +410,15 @@ static int view_read(struct worker *w, struct view *v, __u64 *sizep)
 			return 0;
 		}
 		if (off < v->map_offset || off - v->map_offset + size > w->maplen) {
-			if (seq_retry(&s->seq, q))
+			if (wv_seq_retry(&s->seq, q))
 				continue;
 			return fail(w, "view of key %llu: offset %llu size %llu "
 				    "outside the view at %llu", ULL(key),
 				    ULL(off), ULL(size), ULL(v->map_offset));
 		}
 		doff = off - v->map_offset;
-		sig = safe_copy(w->vbuf, v->map + doff, size);
-		if (seq_retry(&s->seq, q))
+		sig = wv_probe_copy(w->vbuf, v->map + doff, size);
+		if (wv_seq_retry(&s->seq, q))
 			continue;
 		if (sig)
 			return fail(w, "view of key %llu: %s reading %llu bytes "
@@ -516,8 +429,8 @@ static int view_read(struct worker *w, struct view *v, __u64 *sizep)
 		if (p < 1)
 			p = 1;
 		if (rnd(w) % 4 == 0 && p * w->page < w->maplen) {
-			sig = safe_touch(v->map + p * w->page);
-			if (!seq_retry(&s->seq, q)) {
+			sig = wv_probe(v->map + p * w->page, NULL);
+			if (!wv_seq_retry(&s->seq, q)) {
 				if (sig != SIGBUS)
 					return fail(w, "view of key %llu size "
 						    "%llu: page %llu read "
@@ -860,7 +773,7 @@ static int op_clear(struct worker *w)
 static int op_stat(struct worker *w, __u64 key)
 {
 	struct weave_stat_args st;
-	struct snap sn;
+	struct weave_slot sn;
 	int ret;
 
 	ret = wv_stat(w->fd, key, &st);
@@ -893,16 +806,16 @@ static int op_index(struct worker *w)
 {
 	const struct weave_index_header *h = (const void *)w->index;
 	__u64 count = 0, gen = 0, s;
-	struct snap sn;
+	struct weave_slot sn;
 	long tries;
 	int i;
 	__u32 q;
 
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		q = seq_begin(&h->seq);
-		count = RLOAD(h->count);
-		gen = RLOAD(h->gen);
-		if (!seq_retry(&h->seq, q))
+		q = wv_seq_begin(&h->seq);
+		count = WV_RLOAD(h->count);
+		gen = WV_RLOAD(h->gen);
+		if (!wv_seq_retry(&h->seq, q))
 			break;
 	}
 	if (h->magic != WEAVE_INDEX_MAGIC || h->slot_size != 64 ||
@@ -1404,7 +1317,7 @@ static int work(struct worker *w)
 {
 	struct wslot *me = &w->sh->w[w->me];
 
-	fault_setup();
+	wv_fault_setup(NULL);
 	w->fd = w->churn_fd = -1;
 	if (main_attach(w) || churn_attach(w))
 		return -1;

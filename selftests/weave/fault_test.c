@@ -324,41 +324,6 @@ static int entry_want(__u64 k, bool write)
 	return want ?: (c.k[k].live ? 0 : -ENOENT);
 }
 
-/* --- reading mappings without dying ---------------------------------------- */
-
-static sigjmp_buf copy_env;
-static volatile sig_atomic_t copy_sig;
-
-static void copy_handler(int sig)
-{
-	copy_sig = sig;
-	siglongjmp(copy_env, 1);
-}
-
-/* memcpy() from a mapping: 0, or the signal the read raised. */
-static int guarded_copy(void *dst, const volatile unsigned char *src,
-			size_t len)
-{
-	struct sigaction sa = { .sa_handler = copy_handler }, obus, osegv;
-	unsigned char *d = dst;
-	int ret = 0;
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	copy_sig = 0;
-	if (sigsetjmp(copy_env, 1) == 0) {
-		for (i = 0; i < len; i++)
-			d[i] = src[i];
-	} else {
-		ret = copy_sig;
-	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return ret;
-}
-
 /*
  * munmap() of a whole mapping can need memory too (the VMA tree), and a
  * mapping left behind would keep its file, and the file's locks, alive.
@@ -701,7 +666,7 @@ static void op_map_index(void)
 	p = mmap(NULL, c.index_size, PROT_READ, MAP_SHARED, c.fd, 0);
 	if (!judge("mmap index", 0, p == MAP_FAILED ? -errno : 0, 0))
 		return;
-	sig = guarded_copy(c.idx, p, c.index_size);
+	sig = wv_probe_copy(c.idx, p, c.index_size);
 	unmap(p, c.index_size);
 	if (sig) {
 		failf("reading the index map: signal %d", sig);
@@ -735,8 +700,8 @@ static void op_map_view(__u64 k)
 	p = mmap(NULL, len, PROT_READ, MAP_SHARED, c.fd, st.map_offset);
 	if (!judge("mmap view", k, p == MAP_FAILED ? -errno : 0, 0))
 		return;
-	sig = guarded_copy(c.buf2, (unsigned char *)p + st.data_offset,
-			   st.size);
+	sig = wv_probe_copy(c.buf2, (unsigned char *)p + st.data_offset,
+			    st.size);
 	unmap(p, len);
 	if (sig)
 		failf("reading the view of key %llu (%llu bytes): signal %d",
@@ -769,7 +734,7 @@ static void op_map_fresh_index(void)
 	}
 	p = mmap(NULL, a.index_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (judge("mmap new index", 0, p == MAP_FAILED ? -errno : 0, 0)) {
-		sig = guarded_copy(c.idx, p, a.index_size);
+		sig = wv_probe_copy(c.idx, p, a.index_size);
 		unmap(p, a.index_size);
 		if (sig)
 			failf("reading a new index map: signal %d", sig);

@@ -585,22 +585,19 @@ static void seq_reader(const void *index, __u64 slot, __u64 map_offset,
 
 	ss->started = 1;
 	while (!ss->stop) {
-		__u32 s1, s2;
 		__u64 off, size;
+		__u32 s1;
 
-		s1 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
+		s1 = wv_seq_read(&sl->seq);
 		if (s1 & 1) {
 			ss->retries++;
 			continue;
 		}
-		off = __atomic_load_n(&sl->offset, __ATOMIC_RELAXED) -
-		      map_offset;
-		size = __atomic_load_n(&sl->size, __ATOMIC_RELAXED);
+		off = WV_RLOAD(sl->offset) - map_offset;
+		size = WV_RLOAD(sl->size);
 		if (size == SEQ_LEN && off + size <= viewlen)
 			memcpy(buf, view + off, SEQ_LEN);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		s2 = __atomic_load_n(&sl->seq, __ATOMIC_RELAXED);
-		if (s1 != s2) {
+		if (wv_seq_retry(&sl->seq, s1)) {
 			ss->retries++;
 			continue;
 		}

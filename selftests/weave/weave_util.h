@@ -467,44 +467,150 @@ wv_slot_of(int fd, const void *index, __u64 key)
 	return (const volatile struct weave_slot *)wv_slot(index, st.slot);
 }
 
+/*
+ * The seqcount of a slot or of the index header, read as the kernel's
+ * read_seqcount_begin() and read_seqcount_retry() do: wv_seq_begin()
+ * waits while a writer holds the count odd, the fields are read with
+ * WV_RLOAD(), and wv_seq_retry() says whether they must be read again.
+ * wv_seq_read() is the bare acquire load, for a reader that counts the
+ * odd values it meets instead of waiting them out.
+ */
+#define WV_RLOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static inline __u32 wv_seq_read(const __u32 *seq)
+{
+	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+}
+
+static inline __u32 wv_seq_begin(const __u32 *seq)
+{
+	unsigned int spins = 0;
+	__u32 v;
+
+	while ((v = wv_seq_read(seq)) & 1)
+		if (++spins % 64 == 0)
+			sched_yield();
+	return v;
+}
+
+static inline bool wv_seq_retry(const __u32 *seq, __u32 v)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(seq, __ATOMIC_RELAXED) != v;
+}
+
+/*
+ * A consistent copy of what slot @s says of its entry (flags, key, gen,
+ * size, offset and birth; lock and waiters are left 0), or -EAGAIN when
+ * a writer changed it during each of @tries reads.
+ */
+static inline int wv_slot_snap(const struct weave_slot *s,
+			       struct weave_slot *out, long tries)
+{
+	__u32 v;
+
+	memset(out, 0, sizeof(*out));
+	while (tries-- > 0) {
+		v = wv_seq_begin(&s->seq);
+		out->flags = WV_RLOAD(s->flags);
+		out->key = WV_RLOAD(s->key);
+		out->gen = WV_RLOAD(s->gen);
+		out->size = WV_RLOAD(s->size);
+		out->offset = WV_RLOAD(s->offset);
+		out->birth = WV_RLOAD(s->birth);
+		if (!wv_seq_retry(&s->seq, v)) {
+			out->seq = v;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
 /* ----- reading a mapping without dying ------------------------------------ */
 
 /*
- * Probing a mapping for SIGBUS/SIGSEGV without dying: wv_probe() reads one
- * byte and returns 0 (storing it in *val), or the number of the signal
- * the read raised.
+ * A read through a mapping can fault: SIGBUS past an entry's last page
+ * or through a view whose entry is gone, SIGSEGV where the mapping was
+ * unmapped. wv_probe_copy() copies from such memory and returns 0, or
+ * the signal the read raised (the handler jumps out of the read).
+ *
+ * By default each probe installs the handler for its read and puts the
+ * old one back. A test that probes thousands of times calls
+ * wv_fault_setup() once instead: the handler stays, SA_NODEFER leaves
+ * the signal unblocked after the jump, so a probe makes no system call;
+ * a fault outside a probe goes to @report (if set, which then also gets
+ * SIGABRT) and kills the process with its signal, as without a handler.
  */
-static sigjmp_buf wv_probe_env;
-static volatile sig_atomic_t wv_probe_sig;
+static __thread sigjmp_buf wv_fault_env;
+static __thread volatile sig_atomic_t wv_fault_armed;
+static void (*wv_fault_report)(int sig, const siginfo_t *si);
+static bool wv_fault_installed;
 
-static void wv_probe_handler(int sig)
+static void wv_fault_handler(int sig, siginfo_t *si, void *uc)
 {
-	wv_probe_sig = sig;
-	siglongjmp(wv_probe_env, 1);
+	if (wv_fault_armed) {
+		wv_fault_armed = 0;
+		siglongjmp(wv_fault_env, sig);
+	}
+	if (wv_fault_report)
+		wv_fault_report(sig, si);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
-static inline int wv_probe(const volatile unsigned char *p, unsigned char *val)
+static inline int wv_fault_catch(int sig, struct sigaction *old)
 {
-	struct sigaction sa, obus, osegv;
-	int ret = 0;
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wv_probe_handler;
+	sa.sa_sigaction = wv_fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	wv_probe_sig = 0;
-	if (sigsetjmp(wv_probe_env, 1) == 0) {
-		unsigned char v = *p;
+	return sigaction(sig, &sa, old) ? -errno : 0;
+}
 
-		if (val)
-			*val = v;
-	} else {
-		ret = wv_probe_sig;
+static inline int wv_fault_setup(void (*report)(int sig, const siginfo_t *si))
+{
+	wv_fault_report = report;
+	wv_fault_installed = true;
+	return wv_fault_catch(SIGBUS, NULL) ?: wv_fault_catch(SIGSEGV, NULL) ?:
+	       (report ? wv_fault_catch(SIGABRT, NULL) : 0);
+}
+
+static inline int wv_probe_copy(void *dst, const volatile void *src,
+				size_t len)
+{
+	struct sigaction obus, osegv;
+	bool temp = !wv_fault_installed;
+	int sig;
+
+	if (temp) {
+		wv_fault_catch(SIGBUS, &obus);
+		wv_fault_catch(SIGSEGV, &osegv);
 	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return ret;
+	sig = sigsetjmp(wv_fault_env, 0);
+	if (!sig) {
+		wv_fault_armed = 1;
+		if (len == 1)
+			*(unsigned char *)dst =
+				*(const volatile unsigned char *)src;
+		else if (len)
+			memcpy(dst, (const void *)src, len);
+		wv_fault_armed = 0;
+	}
+	if (temp) {
+		sigaction(SIGBUS, &obus, NULL);
+		sigaction(SIGSEGV, &osegv, NULL);
+	}
+	return sig;
+}
+
+/* Read the byte at @p: 0 (the byte in *@val, if @val), or the signal. */
+static inline int wv_probe(const volatile unsigned char *p, unsigned char *val)
+{
+	unsigned char v;
+
+	return wv_probe_copy(val ? val : &v, p, 1);
 }
 
 /* ----- module parameters -------------------------------------------------- */
