@@ -34,7 +34,7 @@
 #include <stdarg.h>
 #include <sys/prctl.h>
 
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -195,13 +195,6 @@ static int fi_setup(int percent)
 	       fi_write(FI_PAGE "probability", val);
 }
 
-static void fi_signal(int sig)
-{
-	fi_all_off();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 /*
  * The harness runs each test in a child: a test that dies or times out
  * runs no teardown, so the main process resets the global knobs when it
@@ -210,8 +203,7 @@ static void fi_signal(int sig)
  */
 static void __attribute__((constructor)) fi_guard(void)
 {
-	signal(SIGTERM, fi_signal);
-	signal(SIGINT, fi_signal);
+	wv_on_kill(fi_all_off);
 }
 
 static void __attribute__((destructor)) fi_guard_exit(void)

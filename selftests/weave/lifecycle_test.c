@@ -20,7 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -139,18 +139,15 @@ static bool path_exists(const char *path)
  * main process loads the module again on its way out, or when the
  * runner's timeout stops it.
  */
-static void mod_signal(int sig)
+static void mod_reload(void)
 {
 	/* No stdio here: a load that finds the module loaded gets EEXIST. */
 	mod_load();
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 static void __attribute__((constructor)) mod_guard(void)
 {
-	signal(SIGTERM, mod_signal);
-	signal(SIGINT, mod_signal);
+	wv_on_kill(mod_reload);
 }
 
 static void __attribute__((destructor)) mod_guard_exit(void)

@@ -33,6 +33,29 @@ static inline int wv_wait_pid(pid_t pid)
 }
 
 /*
+ * Run @fn when the runner's timeout (SIGTERM) or ^C (SIGINT) stops the
+ * process, then die of the signal: a test that dies runs no teardown, so
+ * a test that changes global state (module parameters, the module
+ * itself, fault injection) puts it back from here too. @fn must be
+ * async-signal-safe.
+ */
+static void (*wv_on_kill_fn)(void);
+
+static void wv_on_kill_handler(int sig)
+{
+	wv_on_kill_fn();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static inline void wv_on_kill(void (*fn)(void))
+{
+	wv_on_kill_fn = fn;
+	signal(SIGTERM, wv_on_kill_handler);
+	signal(SIGINT, wv_on_kill_handler);
+}
+
+/*
  * Drop every privilege: all uids @uid, all gids @gid, no supplementary
  * groups (a capability set is cleared with the uid). 0 or -1.
  */
