@@ -10,7 +10,7 @@
 
 #include "kselftest_harness.h"
 
-/* The commands this issue implements, with their first published sizes. */
+/* Every command, with its first published size. */
 static const struct {
 	const char *name;
 	unsigned int nr;
