@@ -10,7 +10,7 @@
 
 #include "kselftest_harness.h"
 
-/* The commands this issue implements, with their first published sizes. */
+/* Every command, with its first published size. */
 static const struct {
 	const char *name;
 	unsigned int nr;
@@ -518,7 +518,7 @@ TEST_F(api, larger_struct_nonzero_tail)
 	char out[8];
 
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 6, NULL));
-	ASSERT_EQ(0, wv_get(self->fd, 5, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 5, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(5, g.size);
 	EXPECT_EQ(0, memcmp(out, "hello", 5));
 	EXPECT_EQ(-ENOENT, wv_unlink(self->ufd, name));
@@ -621,7 +621,7 @@ TEST_F(api, out_fields_nonzero)
 	struct weave_get_args g;
 	char out[16];
 
-	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(10, g.size);
 	EXPECT_EQ(0, memcmp(out, b, 10));
 }
@@ -720,7 +720,7 @@ TEST_F(api, unknown_flags)
 	struct weave_get_args g;
 	char out[4];
 
-	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(3, g.size);
 	EXPECT_EQ(0, memcmp(out, "abc", 3));
 	EXPECT_EQ(1, wv_count(fd));
@@ -730,24 +730,18 @@ TEST_F(api, unknown_flags)
 /* WEAVE_OP_NONBLOCK is a known flag of every entry operation. */
 TEST_F(api, nonblock_flag)
 {
-	struct weave_get_args g = { .key = 1 };
-	struct weave_write_args w = { .key = 1, .buf = WV_PTR("x"), .len = 1,
-				 .flags = WEAVE_OP_NONBLOCK };
-	struct weave_resize_args r = { .key = 1, .size = 5,
-				  .flags = WEAVE_OP_NONBLOCK };
-	struct weave_delete_args d = { .key = 1, .flags = WEAVE_OP_NONBLOCK };
-	struct weave_clear_args c = { .flags = WEAVE_OP_NONBLOCK };
+	struct weave_get_args g;
+	__u64 count = 0;
 
 	ASSERT_EQ(0, wv_set(self->fd, 1, "abc", 3, WEAVE_OP_NONBLOCK, NULL));
-	g.flags = WEAVE_OP_NONBLOCK;
-	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_GET, &g));
+	EXPECT_EQ(0, wv_get(self->fd, 1, NULL, 0, 0, WEAVE_OP_NONBLOCK, &g));
 	EXPECT_EQ(3, g.size);
-	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_WRITE, &w));
-	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_RESIZE, &r));
-	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_DELETE, &d));
+	EXPECT_EQ(0, wv_write(self->fd, 1, 0, "x", 1, WEAVE_OP_NONBLOCK, NULL));
+	EXPECT_EQ(0, wv_resize(self->fd, 1, 5, WEAVE_OP_NONBLOCK, NULL));
+	EXPECT_EQ(0, wv_delete(self->fd, 1, WEAVE_OP_NONBLOCK, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 2, "abc", 3, 0, NULL));
-	EXPECT_EQ(0, wv_ioctl(self->fd, WEAVE_IOC_CLEAR, &c));
-	EXPECT_EQ(1, c.count);
+	EXPECT_EQ(0, wv_clear(self->fd, WEAVE_OP_NONBLOCK, &count, NULL));
+	EXPECT_EQ(1, count);
 }
 
 TEST_F(api, bad_pointers)
@@ -776,8 +770,8 @@ TEST_F(api, bad_pointers)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "abcdef", 6, 0, &gen));
 	EXPECT_EQ(-EFAULT, wv_set(self->fd, 2, bad, 6, 0, NULL));
 	EXPECT_EQ(-EFAULT, wv_set(self->fd, 1, bad, 6, 0, NULL));
-	EXPECT_EQ(-EFAULT, wv_get(self->fd, 1, bad, 6, 0, NULL));
-	EXPECT_EQ(-EFAULT, wv_write(self->fd, 1, 0, bad, 6, NULL));
+	EXPECT_EQ(-EFAULT, wv_get(self->fd, 1, bad, 6, 0, 0, NULL));
+	EXPECT_EQ(-EFAULT, wv_write(self->fd, 1, 0, bad, 6, 0, NULL));
 	__u64 cursor = 0;
 
 	EXPECT_EQ(-EFAULT, wv_list(self->fd, &cursor, bad, 4));
@@ -788,7 +782,7 @@ TEST_F(api, bad_pointers)
 	/* A failed SET of an existing key did not corrupt it. */
 	struct weave_get_args g;
 
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(6, g.size);
 	if (g.gen == gen)
 		EXPECT_EQ(0, memcmp(out, "abcdef", 6));
@@ -806,11 +800,11 @@ TEST_F(api, unattached)
 	EXPECT_EQ(-EBADFD, wv_ioctl(fd, WEAVE_IOC_INFO,
 				    &(struct weave_info_args){ 0 }));
 	EXPECT_EQ(-EBADFD, wv_set(fd, 1, "a", 1, 0, NULL));
-	EXPECT_EQ(-EBADFD, wv_get(fd, 1, b, sizeof(b), 0, NULL));
-	EXPECT_EQ(-EBADFD, wv_write(fd, 1, 0, "a", 1, NULL));
-	EXPECT_EQ(-EBADFD, wv_resize(fd, 1, 1, NULL));
-	EXPECT_EQ(-EBADFD, wv_delete(fd, 1, NULL));
-	EXPECT_EQ(-EBADFD, wv_clear(fd, NULL, NULL));
+	EXPECT_EQ(-EBADFD, wv_get(fd, 1, b, sizeof(b), 0, 0, NULL));
+	EXPECT_EQ(-EBADFD, wv_write(fd, 1, 0, "a", 1, 0, NULL));
+	EXPECT_EQ(-EBADFD, wv_resize(fd, 1, 1, 0, NULL));
+	EXPECT_EQ(-EBADFD, wv_delete(fd, 1, 0, NULL));
+	EXPECT_EQ(-EBADFD, wv_clear(fd, 0, NULL, NULL));
 	EXPECT_EQ(-EBADFD, wv_stat(fd, 1, NULL));
 	EXPECT_EQ(-EBADFD, wv_list(fd, &cursor, keys, 4));
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);

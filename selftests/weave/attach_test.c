@@ -4,14 +4,12 @@
  * anonymous registries, names, modes and permissions, unlink, lifetime,
  * read-only handles and the registry limit.
  */
-#include <grp.h>
 #include <sched.h>
 #include <sys/resource.h>
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
-#define NOBODY 65534
 
 FIXTURE(attach) {
 	int ufd;		/* unattached */
@@ -339,7 +337,7 @@ TEST_F(attach, persist)
 	ASSERT_GE(fd, 0) TH_LOG("reopen persistent: %s", strerror(-fd));
 	EXPECT_EQ(a.id, b.id);
 	EXPECT_EQ(0, b.result);
-	ASSERT_EQ(0, wv_get(fd, 3, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 3, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(4, g.size);
 	EXPECT_EQ(0, memcmp(out, "kept", 4));
 	close(fd);
@@ -358,7 +356,7 @@ TEST_F(attach, persist)
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(-ENOENT, wv_attach(fd, self->name, 0, 0, 0, NULL));
 	close(fd);
-	ASSERT_EQ(0, wv_get(self->ufd, 3, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->ufd, 3, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(4, g.size);
 }
 
@@ -380,7 +378,7 @@ TEST_F(attach, nonpersistent_lifetime)
 	fd3 = wv_open(self->name, O_RDWR, 0, 0, 0, &b);
 	ASSERT_GE(fd3, 0) TH_LOG("open while in use: %s", strerror(-fd3));
 	EXPECT_EQ(a.id, b.id);
-	ASSERT_EQ(0, wv_get(fd3, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd3, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(3, g.size);
 	close(fd2);
 	close(fd3);
@@ -445,7 +443,7 @@ TEST_F(attach, unlink)
 	EXPECT_TRUE(info.flags & WEAVE_INFO_UNLINKED);
 	EXPECT_EQ(a.id, info.id);
 	ASSERT_EQ(0, wv_set(fd, 2, "two", 3, 0, NULL));
-	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "old", 3));
 
 	/* A new create under the name is a new, empty registry. */
@@ -471,12 +469,11 @@ static int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-		    setresuid(uid, uid, uid))
+		if (wv_become(uid, gid))
 			_exit(100);
 		_exit(fn(arg));
 	}
-	return wv_wait(pid);
+	return wv_wait_pid(pid);
 }
 
 struct perm_case {
@@ -528,15 +525,17 @@ TEST_F(attach, permissions)
 	/* 0600, root's: nobody gets nothing. */
 	fd = wv_open(self->name, O_RDWR, WEAVE_ATTACH_CREATE, 0600, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDONLY, 0, -EACCES));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDWR, 0, -EACCES));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDWR,
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDONLY, 0,
+			   -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDWR, 0,
+			   -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDWR,
 			   WEAVE_ATTACH_CREATE, -EACCES));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDWR,
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDWR,
 			   WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL, -EEXIST));
 	struct perm_case u = { self->name, O_RDWR, 0, -EACCES };
 
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, try_unlink, &u));
+	EXPECT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, try_unlink, &u));
 	/* root (CAP_IPC_OWNER) may */
 	EXPECT_EQ(0, check(0, 0, self->name, O_RDWR, 0, 0));
 	close(fd);
@@ -544,28 +543,30 @@ TEST_F(attach, permissions)
 	/* 0644: read-only for others. */
 	fd = wv_open(self->name2, O_RDWR, WEAVE_ATTACH_CREATE, 0644, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name2, O_RDONLY, 0, 0));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name2, O_RDWR, 0, -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name2, O_RDONLY, 0, 0));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name2, O_RDWR, 0,
+			   -EACCES));
 	u.name = self->name2;
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, try_unlink, &u));
+	EXPECT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, try_unlink, &u));
 	close(fd);
 	EXPECT_EQ(-ENOENT, wv_attach(self->ufd, self->name2, 0, 0, 0, NULL));
 
 	/* 0060: the group may, the owner and others may not. */
 	fd = wv_open(self->name, O_RDWR, WEAVE_ATTACH_CREATE, 0060, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, 0, self->name, O_RDWR, 0, 0));
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name, O_RDONLY, 0, -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, 0, self->name, O_RDWR, 0, 0));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name, O_RDONLY, 0,
+			   -EACCES));
 	close(fd);
 
 	/* 0606 (others read-write): a group member matches group bits. */
 	fd = wv_open(self->name2, O_RDWR, WEAVE_ATTACH_CREATE, 0606, 0, NULL);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, check(NOBODY, NOBODY, self->name2, O_RDWR, 0, 0));
-	EXPECT_EQ(0, check(NOBODY, 0, self->name2, O_RDONLY, 0, -EACCES));
+	EXPECT_EQ(0, check(WV_NOBODY, WV_NOBODY, self->name2, O_RDWR, 0, 0));
+	EXPECT_EQ(0, check(WV_NOBODY, 0, self->name2, O_RDONLY, 0, -EACCES));
 	u.name = self->name2;
 	u.expect = 0;
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, try_unlink, &u));
+	EXPECT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, try_unlink, &u));
 	EXPECT_EQ(-ENOENT, wv_unlink(self->ufd, self->name2));
 	close(fd);
 }
@@ -581,7 +582,8 @@ static int owner_creates(void *arg)
 		     0400, 0, NULL);
 	if (fd < 0)
 		return 20;
-	if (wv_info(fd, &info) || info.uid != NOBODY || info.gid != NOBODY)
+	if (wv_info(fd,
+		    &info) || info.uid != WV_NOBODY || info.gid != WV_NOBODY)
 		return 21;
 	if (wv_set(fd, 1, "mine", 4, 0, NULL))
 		return 22;
@@ -604,14 +606,14 @@ TEST_F(attach, owner)
 	struct perm_case c = { self->name, O_RDWR, 0, 0 };
 	struct weave_info_args info;
 
-	ASSERT_EQ(0, as_user(NOBODY, NOBODY, owner_creates, &c));
+	ASSERT_EQ(0, as_user(WV_NOBODY, WV_NOBODY, owner_creates, &c));
 	/* Another user gets nothing from 0400. */
-	EXPECT_EQ(0, check(NOBODY - 1, NOBODY, self->name, O_RDONLY, 0,
+	EXPECT_EQ(0, check(WV_NOBODY - 1, WV_NOBODY, self->name, O_RDONLY, 0,
 			   -EACCES));
 	ASSERT_EQ(0, wv_attach(self->ufd, self->name, 0, 0, 0, NULL));
 	ASSERT_EQ(0, wv_info(self->ufd, &info));
-	EXPECT_EQ(NOBODY, info.uid);
-	EXPECT_EQ(NOBODY, info.gid);
+	EXPECT_EQ(WV_NOBODY, info.uid);
+	EXPECT_EQ(WV_NOBODY, info.gid);
 	EXPECT_EQ(0400, info.mode);
 	EXPECT_EQ(1, info.count);
 }
@@ -635,12 +637,12 @@ TEST_F(attach, read_only_handle)
 
 	EXPECT_EQ(-EBADF, wv_set(ro, 1, "x", 1, 0, NULL));
 	EXPECT_EQ(-EBADF, wv_set(ro, 2, "x", 1, 0, NULL));
-	EXPECT_EQ(-EBADF, wv_write(ro, 1, 0, "x", 1, NULL));
-	EXPECT_EQ(-EBADF, wv_resize(ro, 1, 1, NULL));
-	EXPECT_EQ(-EBADF, wv_delete(ro, 1, NULL));
-	EXPECT_EQ(-EBADF, wv_clear(ro, NULL, NULL));
+	EXPECT_EQ(-EBADF, wv_write(ro, 1, 0, "x", 1, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_resize(ro, 1, 1, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_delete(ro, 1, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_clear(ro, 0, NULL, NULL));
 
-	ASSERT_EQ(0, wv_get(ro, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(ro, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(5, g.size);
 	EXPECT_EQ(0, memcmp(out, "value", 5));
 	ASSERT_EQ(0, wv_stat(ro, 1, &st));
@@ -720,7 +722,7 @@ TEST_F(attach, ipc_namespace)
 	close(p[0]);
 	close(p[1]);
 	/* Ours is untouched. */
-	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "outer", 5));
 	EXPECT_EQ(1, wv_count(fd));
 	close(fd);

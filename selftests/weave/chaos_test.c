@@ -34,7 +34,7 @@
  * enough of everything (kills of lock holders included) happened.
  */
 #include <stdarg.h>
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -250,48 +250,11 @@ static const struct weave_slot *slot_ptr(struct worker *w, __u64 s)
 	return (const struct weave_slot *)(w->index + 64 * s);
 }
 
-static __u32 seq_begin(const __u32 *seq)
+static int slot_snap(struct worker *w, __u64 s, struct weave_slot *sn)
 {
-	unsigned int spins = 0;
-	__u32 v;
-
-	while ((v = __atomic_load_n(seq, __ATOMIC_ACQUIRE)) & 1)
-		if (++spins % 64 == 0)
-			sched_yield();
-	return v;
-}
-
-static bool seq_retry(const __u32 *seq, __u32 v)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(seq, __ATOMIC_RELAXED) != v;
-}
-
-#define RLOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
-
-struct snap {
-	__u32 flags;
-	__u64 key, gen, size, offset, birth;
-};
-
-static int slot_snap(struct worker *w, __u64 s, struct snap *sn)
-{
-	const struct weave_slot *p = slot_ptr(w, s);
-	long tries;
-	__u32 v;
-
-	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		v = seq_begin(&p->seq);
-		sn->flags = RLOAD(p->flags);
-		sn->key = RLOAD(p->key);
-		sn->gen = RLOAD(p->gen);
-		sn->size = RLOAD(p->size);
-		sn->offset = RLOAD(p->offset);
-		sn->birth = RLOAD(p->birth);
-		if (!seq_retry(&p->seq, v))
-			return 0;
-	}
-	return fail(w, "slot %llu: seq never stable", ULL(s));
+	if (wv_slot_snap(slot_ptr(w, s), sn, SEQ_TRIES))
+		return fail(w, "slot %llu: seq never stable", ULL(s));
+	return 0;
 }
 
 /* Map offset where the view of slot @s starts. */
@@ -301,7 +264,7 @@ static __u64 span_start(struct worker *w, __u64 s)
 }
 
 /* A used slot must describe a plausible entry. */
-static int check_snap(struct worker *w, __u64 s, const struct snap *sn)
+static int check_snap(struct worker *w, __u64 s, const struct weave_slot *sn)
 {
 	__u64 start = span_start(w, s);
 
@@ -319,100 +282,6 @@ static int check_snap(struct worker *w, __u64 s, const struct snap *sn)
 			    sn->flags, ULL(sn->key), ULL(sn->gen), ULL(sn->size),
 			    ULL(sn->offset), ULL(sn->birth), ULL(start));
 	return 0;
-}
-
-/* ----- faults ------------------------------------------------------------- */
-
-static sigjmp_buf fault_env;
-static volatile sig_atomic_t fault_armed;
-
-static void on_fault(int sig)
-{
-	if (fault_armed) {
-		fault_armed = 0;
-		siglongjmp(fault_env, sig);
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void fault_setup(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	/* Not blocked in the handler: we leave it by siglongjmp(). */
-	sa.sa_flags = SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-}
-
-/* Copy from a view: 0, or the signal the read raised. */
-static int safe_copy(void *dst, const unsigned char *src, size_t n)
-{
-	int sig;
-
-	fault_armed = 1;
-	sig = sigsetjmp(fault_env, 0);
-	if (!sig) {
-		if (n)
-			memcpy(dst, src, n);
-		fault_armed = 0;
-	}
-	return sig;
-}
-
-static int safe_touch(const unsigned char *p)
-{
-	unsigned char c;
-
-	return safe_copy(&c, p, 1);
-}
-
-/* ----- ioctls with flags -------------------------------------------------- */
-
-static int c_get(int fd, __u64 key, void *buf, __u64 len, __u64 off,
-		 __u32 flags, struct weave_get_args *g)
-{
-	memset(g, 0, sizeof(*g));
-	g->key = key;
-	g->buf = WV_PTR(buf);
-	g->len = len;
-	g->offset = off;
-	g->flags = flags;
-	return wv_ioctl(fd, WEAVE_IOC_GET, g);
-}
-
-static int c_write(int fd, __u64 key, __u64 off, const void *buf, __u64 len,
-		   __u32 flags, struct weave_write_args *wr)
-{
-	memset(wr, 0, sizeof(*wr));
-	wr->key = key;
-	wr->buf = WV_PTR(buf);
-	wr->len = len;
-	wr->offset = off;
-	wr->flags = flags;
-	return wv_ioctl(fd, WEAVE_IOC_WRITE, wr);
-}
-
-static int c_resize(int fd, __u64 key, __u64 size, __u32 flags, __u64 *gen)
-{
-	struct weave_resize_args r = { .key = key, .size = size, .flags = flags };
-	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
-
-	*gen = r.gen;
-	return ret;
-}
-
-static int c_delete(int fd, __u64 key, __u32 flags, __u64 *gen)
-{
-	struct weave_delete_args d = { .key = key, .flags = flags };
-	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
-
-	*gen = d.gen;
-	return ret;
 }
 
 /* ----- clears in flight ------------------------------------------------- */
@@ -520,16 +389,16 @@ static int view_read(struct worker *w, struct view *v, __u64 *sizep)
 	__u32 q;
 
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		q = seq_begin(&s->seq);
-		key = RLOAD(s->key);
-		birth = RLOAD(s->birth);
-		size = RLOAD(s->size);
-		off = RLOAD(s->offset);
+		q = wv_seq_begin(&s->seq);
+		key = WV_RLOAD(s->key);
+		birth = WV_RLOAD(s->birth);
+		size = WV_RLOAD(s->size);
+		off = WV_RLOAD(s->offset);
 		if (key != v->key || birth != v->birth) {
-			if (seq_retry(&s->seq, q))
+			if (wv_seq_retry(&s->seq, q))
 				continue;
 			/* Its life ended: the view must not show the next. */
-			sig = safe_touch(v->map);
+			sig = wv_probe(v->map, NULL);
 			if (sig != SIGBUS)
 				return fail(w, "view of key %llu (birth %llu): "
 					    "slot %llu now holds %llu (birth "
@@ -541,15 +410,15 @@ static int view_read(struct worker *w, struct view *v, __u64 *sizep)
 			return 0;
 		}
 		if (off < v->map_offset || off - v->map_offset + size > w->maplen) {
-			if (seq_retry(&s->seq, q))
+			if (wv_seq_retry(&s->seq, q))
 				continue;
 			return fail(w, "view of key %llu: offset %llu size %llu "
 				    "outside the view at %llu", ULL(key),
 				    ULL(off), ULL(size), ULL(v->map_offset));
 		}
 		doff = off - v->map_offset;
-		sig = safe_copy(w->vbuf, v->map + doff, size);
-		if (seq_retry(&s->seq, q))
+		sig = wv_probe_copy(w->vbuf, v->map + doff, size);
+		if (wv_seq_retry(&s->seq, q))
 			continue;
 		if (sig)
 			return fail(w, "view of key %llu: %s reading %llu bytes "
@@ -560,8 +429,8 @@ static int view_read(struct worker *w, struct view *v, __u64 *sizep)
 		if (p < 1)
 			p = 1;
 		if (rnd(w) % 4 == 0 && p * w->page < w->maplen) {
-			sig = safe_touch(v->map + p * w->page);
-			if (!seq_retry(&s->seq, q)) {
+			sig = wv_probe(v->map + p * w->page, NULL);
+			if (!wv_seq_retry(&s->seq, q)) {
 				if (sig != SIGBUS)
 					return fail(w, "view of key %llu size "
 						    "%llu: page %llu read "
@@ -648,12 +517,12 @@ static int drain_events(struct worker *w)
 	int n, i, rev;
 
 	for (;;) {
-		rev = wl_poll(w->fd, 0);
+		rev = wv_poll(w->fd, 0);
 		if (rev < 0)
 			return fail(w, "poll: %d", rev);
 		if (!(rev & POLLIN))
 			return 0;
-		n = wl_read(w->fd, w->ev, ARRAY_SIZE(w->ev));
+		n = wv_read_events(w->fd, w->ev, ARRAY_SIZE(w->ev));
 		if (n <= 0)
 			return fail(w, "poll said readable, read gave %d", n);
 		for (i = 0; i < n; i++) {
@@ -673,16 +542,16 @@ static int watch_setup(struct worker *w, int mode)
 	w->joined = false;
 	switch (mode) {
 	case 1:
-		ret = wl_watch(w->fd, 0, WEAVE_EV_ALL, 0);
+		ret = wv_watch(w->fd, 0, WEAVE_EV_ALL, 0);
 		/* Complete only if this file never missed a change. */
 		w->joined = true;
 		break;
 	case 2:
-		ret = wl_watch(w->fd, 0, WEAVE_EV_ALL, WEAVE_WATCH_NO_SELF);
+		ret = wv_watch(w->fd, 0, WEAVE_EV_ALL, WEAVE_WATCH_NO_SELF);
 		break;
 	case 3:
 		for (i = 0; i < 6 && !ret; i++)
-			ret = wl_watch(w->fd, 1 + rnd(w) % NKEYS,
+			ret = wv_watch(w->fd, 1 + rnd(w) % NKEYS,
 				       (__u32)(1 + rnd(w) % WEAVE_EV_ALL),
 				       rnd(w) % 2 ? WEAVE_WATCH_NO_SELF : 0);
 		break;
@@ -699,14 +568,14 @@ static int op_watch(struct worker *w)
 	if (rnd(w) % 8)
 		return drain_events(w);
 	/* Switch: stop watching, then watch again in some mode. */
-	ret = wl_unwatch(w->fd, 0);
+	ret = wv_unwatch(w->fd, 0);
 	if (ret != (w->watch_mode == 1 || w->watch_mode == 2 ? 0 : -ENOENT))
 		return fail(w, "unwatch 0 in mode %d: %d", w->watch_mode, ret);
 	if (w->watch_mode == 3) {
 		__u64 k;
 
 		for (k = 1; k <= NKEYS; k++) {
-			ret = wl_unwatch(w->fd, k);
+			ret = wv_unwatch(w->fd, k);
 			if (ret && ret != -ENOENT)
 				return fail(w, "unwatch %llu: %d", ULL(k), ret);
 		}
@@ -811,7 +680,7 @@ static int op_get(struct worker *w, __u64 key)
 	int ret;
 
 	memset(w->buf2, 0xEE, len);
-	ret = c_get(w->fd, key, w->buf2, len, off, flags, &g);
+	ret = wv_get(w->fd, key, w->buf2, len, off, flags, &g);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -838,7 +707,7 @@ static int op_write(struct worker *w, __u64 key)
 	int ret;
 
 	fill(w->buf, key, off, len);
-	ret = c_write(w->fd, key, off, w->buf, len, flags, &wr);
+	ret = wv_write(w->fd, key, off, w->buf, len, flags, &wr);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -856,7 +725,7 @@ static int op_resize(struct worker *w, __u64 key)
 	__u64 gen;
 	int ret;
 
-	ret = c_resize(w->fd, key, pick_size(w), flags, &gen);
+	ret = wv_resize(w->fd, key, pick_size(w), flags, &gen);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -870,7 +739,7 @@ static int op_delete(struct worker *w, __u64 key)
 	__u64 gen;
 	int ret;
 
-	ret = c_delete(w->fd, key, flags, &gen);
+	ret = wv_delete(w->fd, key, flags, &gen);
 	if (ret == -ENOENT || would_block(key, flags, ret))
 		return 0;
 	if (ret)
@@ -885,7 +754,7 @@ static int op_clear(struct worker *w)
 	int ret;
 
 	__atomic_fetch_add(&me->clear_started, 1, __ATOMIC_SEQ_CST);
-	ret = wv_clear(w->fd, &count, &gen);
+	ret = wv_clear(w->fd, 0, &count, &gen);
 	__atomic_fetch_add(&me->clear_done, 1, __ATOMIC_SEQ_CST);
 	if (ret)
 		return fail(w, "clear: %d", ret);
@@ -904,7 +773,7 @@ static int op_clear(struct worker *w)
 static int op_stat(struct worker *w, __u64 key)
 {
 	struct weave_stat_args st;
-	struct snap sn;
+	struct weave_slot sn;
 	int ret;
 
 	ret = wv_stat(w->fd, key, &st);
@@ -937,16 +806,16 @@ static int op_index(struct worker *w)
 {
 	const struct weave_index_header *h = (const void *)w->index;
 	__u64 count = 0, gen = 0, s;
-	struct snap sn;
+	struct weave_slot sn;
 	long tries;
 	int i;
 	__u32 q;
 
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		q = seq_begin(&h->seq);
-		count = RLOAD(h->count);
-		gen = RLOAD(h->gen);
-		if (!seq_retry(&h->seq, q))
+		q = wv_seq_begin(&h->seq);
+		count = WV_RLOAD(h->count);
+		gen = WV_RLOAD(h->gen);
+		if (!wv_seq_retry(&h->seq, q))
 			break;
 	}
 	if (h->magic != WEAVE_INDEX_MAGIC || h->slot_size != 64 ||
@@ -1004,7 +873,7 @@ static int op_wait(struct worker *w, __u64 key)
 	__u64 gen = w->last_seen[key], cur;
 	int ret;
 
-	ret = wl_wait(w->fd, key, gen, WEAVE_WAIT_TIMED,
+	ret = wv_wait(w->fd, key, gen, WEAVE_WAIT_TIMED,
 		      (1 + rnd(w) % 3) * 1000000ULL, &cur);
 	/* EINTR: the parent stopped and continued us. */
 	if (ret == -ETIMEDOUT || ret == -EINTR)
@@ -1067,7 +936,7 @@ static int hold_excl(struct worker *w, __u64 key)
 		return fail(w, "set %llu holding it: %d", ULL(key), ret);
 	if (changed(w, key, gen, "locked set"))
 		return -1;
-	ret = c_get(w->fd, key, w->buf2, MAXV + 64, 0, WEAVE_OP_NONBLOCK, &g);
+	ret = wv_get(w->fd, key, w->buf2, MAXV + 64, 0, WEAVE_OP_NONBLOCK, &g);
 	if (ret == -ENOENT && clear_since(w, &mark))
 		return 0;
 	if (ret || g.gen != gen || g.size != size ||
@@ -1125,10 +994,10 @@ static int hold_shared(struct worker *w, __u64 key)
 	int r1, r2;
 
 	clear_mark(w, &mark);
-	r1 = c_get(w->fd, key, w->buf, MAXV + 64, 0, 0, &g1);
+	r1 = wv_get(w->fd, key, w->buf, MAXV + 64, 0, 0, &g1);
 	if (rnd(w) % 2)
-		wl_sleep_ms(1);
-	r2 = c_get(w->fd, key, w->buf2, MAXV + 64, 0, 0, &g2);
+		wv_sleep_ms(1);
+	r2 = wv_get(w->fd, key, w->buf2, MAXV + 64, 0, 0, &g2);
 	if ((r1 && r1 != -ENOENT) || (r2 && r2 != -ENOENT))
 		return fail(w, "get %llu holding it shared: %d %d", ULL(key),
 			    r1, r2);
@@ -1149,7 +1018,7 @@ static int hold_shared(struct worker *w, __u64 key)
 
 static int lock_again(struct worker *w, __u64 key, bool excl)
 {
-	int ret = wl_lock(w->fd, key, excl ? 0 : WEAVE_LOCK_SHARED, 0, NULL);
+	int ret = wv_lock(w->fd, key, excl ? 0 : WEAVE_LOCK_SHARED, 0, NULL);
 
 	if (ret != -EDEADLK)
 		return fail(w, "lock %llu again: %d", ULL(key), ret);
@@ -1168,13 +1037,13 @@ static int convert(struct worker *w, __u64 key, bool *excl, bool died)
 		/* The flag stays as it is; sharers may read the model now. */
 		STORE(lk->sticky, died);
 		STORE(lk->held_by, 0);
-		ret = wl_lock(w->fd, key, WEAVE_LOCK_SHARED | WEAVE_LOCK_CONVERT,
+		ret = wv_lock(w->fd, key, WEAVE_LOCK_SHARED | WEAVE_LOCK_CONVERT,
 			      0, &result);
 		if (ret)
 			return fail(w, "downgrade %llu: %d", ULL(key), ret);
 		*excl = false;
 	} else {
-		ret = wl_lock(w->fd, key, WEAVE_LOCK_CONVERT | WEAVE_LOCK_TIMED,
+		ret = wv_lock(w->fd, key, WEAVE_LOCK_CONVERT | WEAVE_LOCK_TIMED,
 			      (1 + rnd(w) % 5) * 1000000ULL, &result);
 		if (ret == -ETIMEDOUT || ret == -EDEADLK || ret == -EINTR) {
 			set_state(w, ST_HELD, key, *excl);
@@ -1210,7 +1079,7 @@ static int op_lock(struct worker *w)
 		timeout = (1 + rnd(w) % 10) * 1000000ULL;
 	}
 	set_state(w, ST_LOCKING, key, excl);
-	ret = wl_lock(w->fd, key, flags, timeout, &result);
+	ret = wv_lock(w->fd, key, flags, timeout, &result);
 	if (ret) {
 		set_state(w, ST_IDLE, 0, 0);
 		/* EINTR: a timed lock, and the parent stopped us. */
@@ -1237,7 +1106,7 @@ static int op_lock(struct worker *w)
 	if (excl ? hold_excl(w, key) : hold_shared(w, key))
 		return -1;
 	if (rnd(w) % 3 == 0)		/* a target for the parent */
-		wl_sleep_ms(1 + (long)(rnd(w) % 2));
+		wv_sleep_ms(1 + (long)(rnd(w) % 2));
 
 	if (rnd(w) % 40 == 0) {
 		/*
@@ -1265,7 +1134,7 @@ static int op_lock(struct worker *w)
 		STORE(lk->sticky, died && !consistent);
 		STORE(lk->held_by, 0);
 	}
-	ret = wl_unlock(w->fd, key, consistent ? WEAVE_UNLOCK_CONSISTENT : 0);
+	ret = wv_unlock(w->fd, key, consistent ? WEAVE_UNLOCK_CONSISTENT : 0);
 	set_state(w, ST_IDLE, 0, 0);
 	if (ret)
 		return fail(w, "unlock %llu: %d", ULL(key), ret);
@@ -1362,7 +1231,7 @@ static int op_churn(struct worker *w)
 			return fail(w, "churn set: gen %llu after %llu",
 				    ULL(gen), ULL(w->churn_max));
 		w->churn_max = gen;
-		ret = c_get(w->churn_fd, key, w->buf2, MAXV, 0, 0, &g);
+		ret = wv_get(w->churn_fd, key, w->buf2, MAXV, 0, 0, &g);
 		if (ret || g.gen != gen || g.size != size ||
 		    memcmp(w->buf, w->buf2, size))
 			return fail(w, "churn get %llu: %d gen %llu/%llu size "
@@ -1434,7 +1303,7 @@ static int one_op(struct worker *w)
 	case O_LOCK:
 		return op_lock(w);
 	case O_EPERM:
-		r = wl_unlock(w->fd, 1 + rnd(w) % NLOCK, 0);
+		r = wv_unlock(w->fd, 1 + rnd(w) % NLOCK, 0);
 		return r == -EPERM ? 0 : fail(w, "unlock of a lock not held: %d",
 					      r);
 	case O_CHURN:
@@ -1448,7 +1317,7 @@ static int work(struct worker *w)
 {
 	struct wslot *me = &w->sh->w[w->me];
 
-	fault_setup();
+	wv_fault_setup(NULL);
 	w->fd = w->churn_fd = -1;
 	if (main_attach(w) || churn_attach(w))
 		return -1;
@@ -1506,7 +1375,7 @@ static bool drain_lock_events(struct parent *p, __u64 key, __u32 mask)
 	bool found = false;
 	int n, i;
 
-	while ((n = wl_read(p->wfd, ev, ARRAY_SIZE(ev))) > 0)
+	while ((n = wv_read_events(p->wfd, ev, ARRAY_SIZE(ev))) > 0)
 		for (i = 0; i < n; i++)
 			if (ev[i].key == key && ev[i].mask & mask)
 				found = true;
@@ -1587,7 +1456,7 @@ static int stop_or_kill(struct parent *p, int i, bool pause)
 		return -1;
 	}
 	if (pause) {
-		wl_sleep_ms(1 + (long)(prnd(p) % 5));
+		wv_sleep_ms(1 + (long)(prnd(p) % 5));
 		kill(pid, SIGCONT);
 		sh->c.pauses++;
 		return 0;
@@ -1653,7 +1522,7 @@ static int chaos(struct parent *p)
 		    (p->sh->c.holder_kills ||
 		     now >= start + SECONDS + EXTRA_SECONDS))
 			break;
-		wl_sleep_ms(10 + (long)(prnd(p) % 40));
+		wv_sleep_ms(10 + (long)(prnd(p) % 40));
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			ended(p, pid, status);
 		if (p->failed_worker >= 0)
@@ -1689,7 +1558,7 @@ static int stop_all(struct parent *p)
 			return pfail(p, "%d workers did not stop in %.0f s",
 				     left, STOP_SECONDS);
 		}
-		wl_sleep_ms(5);
+		wv_sleep_ms(5);
 	}
 	return p->failed_worker >= 0 ? -1 : 0;
 }
@@ -1716,7 +1585,7 @@ FIXTURE_SETUP(chaos)
 	p->nw = (int)(2 * cpus < 4 ? 4 : 2 * cpus > MAXW ? MAXW : 2 * cpus);
 	p->rng = 0x2545F4914F6CDD1DULL ^ (__u64)getpid() ^
 		 (__u64)(wv_now() * 1e6) << 20;
-	p->sh = wl_shared(sizeof(*p->sh));
+	p->sh = wv_shared(sizeof(*p->sh));
 	ASSERT_NE(NULL, p->sh);
 	p->sh->nworkers = p->nw;
 
@@ -1725,9 +1594,9 @@ FIXTURE_SETUP(chaos)
 	p->fd = wv_open(p->name, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL,
 			0600, CAPACITY, NULL);
 	ASSERT_GE(p->fd, 0) TH_LOG("create: %s", strerror(-p->fd));
-	p->wfd = wl_reopen(p->name, O_RDWR | O_NONBLOCK);
+	p->wfd = wv_reopen(p->name, O_RDWR | O_NONBLOCK);
 	ASSERT_GE(p->wfd, 0);
-	ASSERT_EQ(0, wl_watch(p->wfd, 0, WEAVE_EV_OWNER_DIED |
+	ASSERT_EQ(0, wv_watch(p->wfd, 0, WEAVE_EV_OWNER_DIED |
 			      WEAVE_EV_UNLOCKED, 0));
 	wv_name(p->churn, sizeof(p->churn), "chaos-churn");
 	wv_unlink_name(p->churn);
@@ -1833,7 +1702,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 			    sl->offset == st.map_offset + st.data_offset)
 			TH_LOG("key %llu: slot %u holds %llu", ULL(keys[i]),
 			       st.slot, ULL(sl->key));
-		ASSERT_EQ(0, wv_get(p->fd, keys[i], buf, MAXV + 64, 0, &g));
+		ASSERT_EQ(0, wv_get(p->fd, keys[i], buf, MAXV + 64, 0, 0, &g));
 		EXPECT_TRUE(g.size == st.size && g.gen == st.gen &&
 			    g.size <= MAXV);
 		for (j = 0; j < (long)g.copied; j++)
@@ -1852,7 +1721,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 		__u32 result = 0;
 		bool died;
 
-		ASSERT_EQ(0, wl_lock(p->fd, s, WEAVE_OP_NONBLOCK, 0, &result));
+		ASSERT_EQ(0, wv_lock(p->fd, s, WEAVE_OP_NONBLOCK, 0, &result));
 		died = result & WEAVE_LOCK_OWNER_DIED;
 		if (lk->held_by) {
 			EXPECT_TRUE(died) TH_LOG("key %llu: holder %#x died "
@@ -1862,7 +1731,7 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 		} else if (!lk->uncertain) {
 			EXPECT_EQ(lk->sticky, died) TH_LOG("key %llu", ULL(s));
 		}
-		EXPECT_EQ(0, wl_unlock(p->fd, s, WEAVE_UNLOCK_CONSISTENT));
+		EXPECT_EQ(0, wv_unlock(p->fd, s, WEAVE_UNLOCK_CONSISTENT));
 	}
 
 	/* Every registry created got an id of its own. */

@@ -39,7 +39,7 @@ TEST_F(entry, set_get)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "hello", 5, 0, &gen));
 	EXPECT_GT(gen, 0);
 	memset(out, 0, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(5, g.size);
 	EXPECT_EQ(5, g.copied);
 	EXPECT_EQ(gen, g.gen);
@@ -49,13 +49,13 @@ TEST_F(entry, set_get)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "hello, world", 12, 0, &gen2));
 	EXPECT_GT(gen2, gen);
 	memset(out, 0, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(12, g.size);
 	EXPECT_STREQ("hello, world", out);
 	ASSERT_EQ(0, wv_set(self->fd, 1, "hi", 2, 0, &gen));
 	EXPECT_GT(gen, gen2);
 	memset(out, 0, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(2, g.size);
 	EXPECT_EQ(2, g.copied);
 	EXPECT_STREQ("hi", out);
@@ -63,9 +63,9 @@ TEST_F(entry, set_get)
 	/* Keys are independent; large keys work. */
 	ASSERT_EQ(0, wv_set(self->fd, ~0ULL, "max", 3, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 1ULL << 63, "top", 3, 0, NULL));
-	ASSERT_EQ(0, wv_get(self->fd, ~0ULL, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, ~0ULL, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "max", 3));
-	ASSERT_EQ(0, wv_get(self->fd, 1ULL << 63, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1ULL << 63, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "top", 3));
 	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 	EXPECT_EQ(2, st.size);
@@ -91,7 +91,8 @@ TEST_F(entry, sizes)
 	/* Each again, after all were set: none overwrote another. */
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		memset(out, 0xCC, 70000 + 16);
-		ASSERT_EQ(0, wv_get(self->fd, 100 + i, out, 70000 + 16, 0, &g));
+		ASSERT_EQ(0, wv_get(self->fd, 100 + i, out, 70000 + 16, 0, 0,
+				    &g));
 		EXPECT_EQ(sizes[i], g.size);
 		EXPECT_EQ(sizes[i], g.copied);
 		EXPECT_TRUE(wv_check_pattern(out, sizes[i], i))
@@ -108,7 +109,7 @@ TEST_F(entry, sizes)
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		size_t j = ARRAY_SIZE(sizes) - 1 - i;
 
-		ASSERT_EQ(0, wv_get(self->fd, 100 + i, out, 70000, 0, &g));
+		ASSERT_EQ(0, wv_get(self->fd, 100 + i, out, 70000, 0, 0, &g));
 		EXPECT_EQ(sizes[j], g.size);
 		EXPECT_TRUE(wv_check_pattern(out, sizes[j], 50 + i));
 	}
@@ -125,7 +126,7 @@ TEST_F(entry, empty_value)
 	ASSERT_EQ(0, wv_set(self->fd, 5, "", 0, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 5, &st));
 	EXPECT_EQ(0, st.size);
-	ASSERT_EQ(0, wv_get(self->fd, 5, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 5, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, g.size);
 	EXPECT_EQ(0, g.copied);
 	EXPECT_EQ('z', out[0]);
@@ -140,10 +141,10 @@ TEST_F(entry, key_zero)
 	char b[4];
 
 	EXPECT_EQ(-EINVAL, wv_set(self->fd, 0, "a", 1, 0, NULL));
-	EXPECT_EQ(-EINVAL, wv_get(self->fd, 0, b, sizeof(b), 0, NULL));
-	EXPECT_EQ(-EINVAL, wv_write(self->fd, 0, 0, "a", 1, NULL));
-	EXPECT_EQ(-EINVAL, wv_resize(self->fd, 0, 1, NULL));
-	EXPECT_EQ(-EINVAL, wv_delete(self->fd, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_get(self->fd, 0, b, sizeof(b), 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_write(self->fd, 0, 0, "a", 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_resize(self->fd, 0, 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_delete(self->fd, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, wv_stat(self->fd, 0, NULL));
 	EXPECT_EQ(0, wv_count(self->fd));
 }
@@ -153,11 +154,11 @@ TEST_F(entry, missing)
 	char b[4];
 
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, NULL));
-	EXPECT_EQ(-ENOENT, wv_get(self->fd, 2, b, sizeof(b), 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_get(self->fd, 2, b, sizeof(b), 0, 0, NULL));
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 2, NULL));
-	EXPECT_EQ(-ENOENT, wv_write(self->fd, 2, 0, "a", 1, NULL));
-	EXPECT_EQ(-ENOENT, wv_resize(self->fd, 2, 1, NULL));
-	EXPECT_EQ(-ENOENT, wv_delete(self->fd, 2, NULL));
+	EXPECT_EQ(-ENOENT, wv_write(self->fd, 2, 0, "a", 1, 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_resize(self->fd, 2, 1, 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_delete(self->fd, 2, 0, NULL));
 	/* None of them created it. */
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 2, NULL));
 	EXPECT_EQ(1, wv_count(self->fd));
@@ -214,7 +215,7 @@ TEST_F(entry, short_get)
 	ASSERT_EQ(0, wv_set(self->fd, 1, in, sizeof(in), 0, &gen));
 
 	memset(out, 0xCC, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, 10, 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, 10, 0, 0, &g));
 	EXPECT_EQ(100, g.size);
 	EXPECT_EQ(10, g.copied);
 	EXPECT_EQ(gen, g.gen);
@@ -222,39 +223,39 @@ TEST_F(entry, short_get)
 	EXPECT_TRUE(wv_all_bytes(out + 10, sizeof(out) - 10, 0xCC));
 
 	/* len 0: size and gen only, no buffer needed */
-	ASSERT_EQ(0, wv_get(self->fd, 1, NULL, 0, 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, NULL, 0, 0, 0, &g));
 	EXPECT_EQ(100, g.size);
 	EXPECT_EQ(0, g.copied);
 	EXPECT_EQ(gen, g.gen);
 
 	/* offsets */
 	memset(out, 0xCC, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 50, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 50, 0, &g));
 	EXPECT_EQ(50, g.copied);
 	EXPECT_EQ(100, g.size);
 	EXPECT_EQ(0, memcmp(in + 50, out, 50));
 	EXPECT_TRUE(wv_all_bytes(out + 50, sizeof(out) - 50, 0xCC));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, 5, 95, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, 5, 95, 0, &g));
 	EXPECT_EQ(5, g.copied);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, 3, 95, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, 3, 95, 0, &g));
 	EXPECT_EQ(3, g.copied);
 	EXPECT_EQ(0, memcmp(in + 95, out, 3));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 100, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 100, 0, &g));
 	EXPECT_EQ(0, g.copied);
 	EXPECT_EQ(100, g.size);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 1000, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 1000, 0, &g));
 	EXPECT_EQ(0, g.copied);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), ~0ULL, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), ~0ULL, 0, &g));
 	EXPECT_EQ(0, g.copied);
 	EXPECT_EQ(gen, g.gen);
 
 	/* An absurd len copies only the entry. */
 	memset(out, 0xCC, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, ~0ULL, 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, ~0ULL, 0, 0, &g));
 	EXPECT_EQ(100, g.copied);
 	EXPECT_EQ(0, memcmp(in, out, 100));
 	EXPECT_TRUE(wv_all_bytes(out + 100, sizeof(out) - 100, 0xCC));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, ~0ULL, 60, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, ~0ULL, 60, 0, &g));
 	EXPECT_EQ(40, g.copied);
 }
 
@@ -277,32 +278,32 @@ TEST_F(entry, efbig)
 
 	ASSERT_EQ(0, wv_set(self->fd, 1, "abc", 3, 0, NULL));
 	EXPECT_EQ(-EFBIG, wv_set(self->fd, 1, big, max + 1, 0, NULL));
-	EXPECT_EQ(-EFBIG, wv_resize(self->fd, 1, max + 1, NULL));
-	EXPECT_EQ(-EFBIG, wv_resize(self->fd, 1, ~0ULL, NULL));
-	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, 0, big, max + 1, NULL));
-	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, max, "x", 1, NULL));
-	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, 1, big, max, NULL));
+	EXPECT_EQ(-EFBIG, wv_resize(self->fd, 1, max + 1, 0, NULL));
+	EXPECT_EQ(-EFBIG, wv_resize(self->fd, 1, ~0ULL, 0, NULL));
+	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, 0, big, max + 1, 0, NULL));
+	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, max, "x", 1, 0, NULL));
+	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, 1, big, max, 0, NULL));
 	/* offset + len overflows u64 */
-	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, ~0ULL, "xy", 2, NULL));
-	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, ~0ULL - 1, "xyz", 3, NULL));
-	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, 1ULL << 63, big, 1ULL << 63,
+	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, ~0ULL, "xy", 2, 0, NULL));
+	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, ~0ULL - 1, "xyz", 3, 0, NULL));
+	EXPECT_EQ(-EFBIG, wv_write(self->fd, 1, 1ULL << 63, big, 1ULL << 63, 0,
 				   NULL));
-	ASSERT_EQ(0, wv_get(self->fd, 1, NULL, 0, 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, NULL, 0, 0, 0, &g));
 	EXPECT_EQ(3, g.size);
 
 	/* Exactly the limit is fine, with all three operations. */
-	EXPECT_EQ(0, wv_write(self->fd, 1, max - 1, "e", 1, NULL));
+	EXPECT_EQ(0, wv_write(self->fd, 1, max - 1, "e", 1, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 	EXPECT_EQ(max, st.size);
-	EXPECT_EQ(0, wv_resize(self->fd, 1, 3, NULL));
-	EXPECT_EQ(0, wv_resize(self->fd, 1, max, NULL));
+	EXPECT_EQ(0, wv_resize(self->fd, 1, 3, 0, NULL));
+	EXPECT_EQ(0, wv_resize(self->fd, 1, max, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 	EXPECT_EQ(max, st.size);
 	EXPECT_EQ(0, wv_set(self->fd, 2, big, max, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 2, &st));
 	EXPECT_EQ(max, st.size);
-	EXPECT_EQ(0, wv_delete(self->fd, 1, NULL));
-	EXPECT_EQ(0, wv_delete(self->fd, 2, NULL));
+	EXPECT_EQ(0, wv_delete(self->fd, 1, 0, NULL));
+	EXPECT_EQ(0, wv_delete(self->fd, 2, 0, NULL));
 	munmap(big, maplen);
 }
 
@@ -318,7 +319,7 @@ TEST_F(entry, noreplace_nocreate)
 	/* ... and refuses an existing one. */
 	EXPECT_EQ(-EEXIST, wv_set(self->fd, 1, "second", 6,
 				  WEAVE_SET_NOREPLACE, NULL));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(5, g.size);
 	EXPECT_EQ(gen, g.gen);
 	EXPECT_EQ(0, memcmp(out, "first", 5));
@@ -331,7 +332,7 @@ TEST_F(entry, noreplace_nocreate)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "third", 5, WEAVE_SET_NOCREATE,
 			    &gen2));
 	EXPECT_GT(gen2, gen);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "third", 5));
 
 	/* Both at once make no sense. */
@@ -351,10 +352,10 @@ TEST_F(entry, delete)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, &gen));
 	ASSERT_EQ(0, wv_set(self->fd, 2, "b", 1, 0, NULL));
 	EXPECT_EQ(2, wv_count(self->fd));
-	ASSERT_EQ(0, wv_delete(self->fd, 1, &dgen));
+	ASSERT_EQ(0, wv_delete(self->fd, 1, 0, &dgen));
 	EXPECT_GT(dgen, gen);
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 1, NULL));
-	EXPECT_EQ(-ENOENT, wv_delete(self->fd, 1, NULL));
+	EXPECT_EQ(-ENOENT, wv_delete(self->fd, 1, 0, NULL));
 	EXPECT_EQ(1, wv_count(self->fd));
 	EXPECT_EQ(0, wv_stat(self->fd, 2, &st));
 }
@@ -364,12 +365,12 @@ TEST_F(entry, clear)
 	struct weave_info_args info;
 	__u64 count, gen, k, last = 0;
 
-	ASSERT_EQ(0, wv_clear(self->fd, &count, &gen));
+	ASSERT_EQ(0, wv_clear(self->fd, 0, &count, &gen));
 	EXPECT_EQ(0, count);
 
 	for (k = 1; k <= 5; k++)
 		ASSERT_EQ(0, wv_set(self->fd, k * 11, "v", 1, 0, &last));
-	ASSERT_EQ(0, wv_clear(self->fd, &count, &gen));
+	ASSERT_EQ(0, wv_clear(self->fd, 0, &count, &gen));
 	EXPECT_EQ(5, count);
 	/* each deleted entry consumes a gen */
 	EXPECT_GE(gen, last + 5);
@@ -402,7 +403,7 @@ TEST_F(entry, count_and_bytes)
 	ASSERT_EQ(0, wv_info(self->fd, &info));
 	EXPECT_EQ(20, info.count);
 	EXPECT_EQ(2 * 45 + 9, info.bytes);
-	ASSERT_EQ(0, wv_delete(self->fd, 5, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, 5, 0, NULL));
 	ASSERT_EQ(0, wv_info(self->fd, &info));
 	EXPECT_EQ(19, info.count);
 	EXPECT_EQ(2 * 45 + 9 - 5, info.bytes);
@@ -418,47 +419,47 @@ TEST_F(entry, write)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "abcdefghij", 10, 0, &gen));
 
 	/* in place */
-	ASSERT_EQ(0, wv_write(self->fd, 1, 2, "XYZ", 3, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 2, "XYZ", 3, 0, &w));
 	EXPECT_EQ(10, w.size);
 	EXPECT_GT(w.gen, gen);
 	gen = w.gen;
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(10, g.size);
 	EXPECT_EQ(0, memcmp(out, "abXYZfghij", 10));
 
 	/* across the end */
-	ASSERT_EQ(0, wv_write(self->fd, 1, 8, "1234", 4, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 8, "1234", 4, 0, &w));
 	EXPECT_EQ(12, w.size);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "abXYZfgh1234", 12));
 
 	/* past the end: the gap reads as zeros */
-	ASSERT_EQ(0, wv_write(self->fd, 1, 20, "END", 3, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 20, "END", 3, 0, &w));
 	EXPECT_EQ(23, w.size);
 	memset(out, 0xCC, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(23, g.copied);
 	EXPECT_EQ(0, memcmp(out, "abXYZfgh1234", 12));
 	EXPECT_TRUE(wv_all_bytes(out + 12, 8, 0));
 	EXPECT_EQ(0, memcmp(out + 20, "END", 3));
 
 	/* len 0: a new gen, no size change, even past the end */
-	ASSERT_EQ(0, wv_write(self->fd, 1, 5, "", 0, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 5, "", 0, 0, &w));
 	EXPECT_EQ(23, w.size);
 	EXPECT_GT(w.gen, gen);
 	gen = w.gen;
-	ASSERT_EQ(0, wv_write(self->fd, 1, 100, NULL, 0, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 100, NULL, 0, 0, &w));
 	EXPECT_EQ(23, w.size);
 	EXPECT_GT(w.gen, gen);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(23, g.size);
 	EXPECT_EQ(w.gen, g.gen);
 
 	/* an empty entry grows by write */
 	ASSERT_EQ(0, wv_set(self->fd, 2, "", 0, 0, NULL));
-	ASSERT_EQ(0, wv_write(self->fd, 2, 3, "Q", 1, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 2, 3, "Q", 1, 0, &w));
 	EXPECT_EQ(4, w.size);
-	ASSERT_EQ(0, wv_get(self->fd, 2, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 2, out, sizeof(out), 0, 0, &g));
 	EXPECT_EQ(0, memcmp(out, "\0\0\0Q", 4));
 }
 
@@ -475,17 +476,17 @@ TEST_F(entry, write_grows_across_pages)
 	ASSERT_NE(NULL, out);
 	wv_pattern(in, 20000, 8);
 	ASSERT_EQ(0, wv_set(self->fd, 1, in, 100, 0, NULL));
-	ASSERT_EQ(0, wv_write(self->fd, 1, 100, in + 100, 3000, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 100, in + 100, 3000, 0, &w));
 	EXPECT_EQ(3100, w.size);
-	ASSERT_EQ(0, wv_write(self->fd, 1, 3100, in + 3100, 16900, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 3100, in + 3100, 16900, 0, &w));
 	EXPECT_EQ(20000, w.size);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, 20000, 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, 20000, 0, 0, &g));
 	EXPECT_EQ(20000, g.copied);
 	EXPECT_EQ(0, memcmp(in, out, 20000));
 	/* a write straddling page boundaries */
-	ASSERT_EQ(0, wv_write(self->fd, 1, 4090, "ABCDEFGHIJKL", 12, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 4090, "ABCDEFGHIJKL", 12, 0, &w));
 	memcpy(in + 4090, "ABCDEFGHIJKL", 12);
-	ASSERT_EQ(0, wv_get(self->fd, 1, out, 20000, 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, 20000, 0, 0, &g));
 	EXPECT_EQ(0, memcmp(in, out, 20000));
 	free(in);
 	free(out);
@@ -510,14 +511,14 @@ TEST_F(entry, resize)
 		size_t from = seq[i][0], to = seq[i][1];
 		size_t keep = from < to ? from : to;
 
-		ASSERT_EQ(0, wv_resize(self->fd, 1, to, &gen2));
+		ASSERT_EQ(0, wv_resize(self->fd, 1, to, 0, &gen2));
 		EXPECT_GT(gen2, gen);
 		gen = gen2;
 		ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 		EXPECT_EQ(to, st.size);
 		EXPECT_EQ(gen, st.gen);
 		memset(out, 0xCC, sizeof(out));
-		ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+		ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 		EXPECT_EQ(to, g.copied);
 		/* old bytes stay, new bytes are zero */
 		EXPECT_EQ(0, memcmp(in, out, keep)) TH_LOG("%zu -> %zu",
@@ -530,14 +531,14 @@ TEST_F(entry, resize)
 		/* dirty it again so a later grow must clear it */
 		if (to) {
 			wv_pattern(in, to, i + 2);
-			ASSERT_EQ(0, wv_write(self->fd, 1, 0, in, to, NULL));
+			ASSERT_EQ(0, wv_write(self->fd, 1, 0, in, to, 0, NULL));
 			ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 			gen = st.gen;
 		}
 	}
 
 	/* Same size: still a change. */
-	ASSERT_EQ(0, wv_resize(self->fd, 1, 64, &gen2));
+	ASSERT_EQ(0, wv_resize(self->fd, 1, 64, 0, &gen2));
 	EXPECT_GT(gen2, gen);
 }
 
@@ -552,9 +553,9 @@ TEST_F(entry, resize_shrink_grow_zeroes)
 	for (i = 0; i < 2; i++) {
 		memset(in, 0xAB, sizeof(in));
 		ASSERT_EQ(0, wv_set(self->fd, 1, in, sizes[i], 0, NULL));
-		ASSERT_EQ(0, wv_resize(self->fd, 1, sizes[i] / 3, NULL));
-		ASSERT_EQ(0, wv_resize(self->fd, 1, sizes[i], NULL));
-		ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+		ASSERT_EQ(0, wv_resize(self->fd, 1, sizes[i] / 3, 0, NULL));
+		ASSERT_EQ(0, wv_resize(self->fd, 1, sizes[i], 0, NULL));
+		ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 		EXPECT_EQ(sizes[i], g.copied);
 		EXPECT_TRUE(wv_all_bytes(out, sizes[i] / 3, 0xAB));
 		EXPECT_TRUE(wv_all_bytes(out + sizes[i] / 3,
@@ -562,9 +563,9 @@ TEST_F(entry, resize_shrink_grow_zeroes)
 			TH_LOG("size %zu", sizes[i]);
 		/* A short set, then a write that extends with a gap. */
 		ASSERT_EQ(0, wv_set(self->fd, 1, in, 10, 0, NULL));
-		ASSERT_EQ(0, wv_write(self->fd, 1, sizes[i] - 1, "z", 1,
+		ASSERT_EQ(0, wv_write(self->fd, 1, sizes[i] - 1, "z", 1, 0,
 				      NULL));
-		ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, &g));
+		ASSERT_EQ(0, wv_get(self->fd, 1, out, sizeof(out), 0, 0, &g));
 		EXPECT_EQ(sizes[i], g.copied);
 		EXPECT_TRUE(wv_all_bytes(out, 10, 0xAB));
 		EXPECT_TRUE(wv_all_bytes(out + 10, sizes[i] - 11, 0));
@@ -587,13 +588,13 @@ TEST_F(entry, enospc_entries)
 	EXPECT_EQ(4, wv_count(fd));
 	/* replacing and growing existing entries is fine */
 	EXPECT_EQ(0, wv_set(fd, 4, "yy", 2, 0, NULL));
-	EXPECT_EQ(0, wv_resize(fd, 3, 5000, NULL));
+	EXPECT_EQ(0, wv_resize(fd, 3, 5000, 0, NULL));
 	/* a free slot lets one in */
-	ASSERT_EQ(0, wv_delete(fd, 2, NULL));
+	ASSERT_EQ(0, wv_delete(fd, 2, 0, NULL));
 	EXPECT_EQ(0, wv_set(fd, 5, "x", 1, 0, NULL));
 	EXPECT_EQ(-ENOSPC, wv_set(fd, 6, "x", 1, 0, NULL));
 	/* clear frees every slot */
-	ASSERT_EQ(0, wv_clear(fd, NULL, NULL));
+	ASSERT_EQ(0, wv_clear(fd, 0, NULL, NULL));
 	for (k = 10; k < 14; k++)
 		EXPECT_EQ(0, wv_set(fd, k, "x", 1, 0, NULL));
 	EXPECT_EQ(-ENOSPC, wv_set(fd, 20, "x", 1, 0, NULL));
@@ -638,18 +639,19 @@ TEST_F_TIMEOUT(entry, enospc_bytes, 120)
 	ASSERT_LT(n + 3, api.max_entries);
 	for (k = 1; k <= n; k++) {
 		ASSERT_EQ(0, wv_set(fd, k, "", 0, 0, NULL));
-		ASSERT_EQ(0, wv_resize(fd, k, max, NULL)) TH_LOG("entry %llu",
+		ASSERT_EQ(0, wv_resize(fd, k, max, 0,
+				       NULL)) TH_LOG("entry %llu",
 							(unsigned long long)k);
 	}
 	ASSERT_EQ(0, wv_set(fd, n + 1, "", 0, 0, NULL));
 	if (rest)
-		ASSERT_EQ(0, wv_resize(fd, n + 1, rest, NULL));
+		ASSERT_EQ(0, wv_resize(fd, n + 1, rest, 0, NULL));
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(limit, info.bytes);
 
 	/* Full: every way of adding a byte fails. */
-	EXPECT_EQ(-ENOSPC, wv_resize(fd, n + 1, rest + 1, NULL));
-	EXPECT_EQ(-ENOSPC, wv_write(fd, n + 1, rest, "x", 1, NULL));
+	EXPECT_EQ(-ENOSPC, wv_resize(fd, n + 1, rest + 1, 0, NULL));
+	EXPECT_EQ(-ENOSPC, wv_write(fd, n + 1, rest, "x", 1, 0, NULL));
 	EXPECT_EQ(-ENOSPC, wv_set(fd, n + 2, "x", 1, 0, NULL));
 	/* replacing a value by one a byte longer */
 	char *zeros = calloc(1, rest + 1);
@@ -660,16 +662,16 @@ TEST_F_TIMEOUT(entry, enospc_bytes, 120)
 	/* an empty entry costs no bytes */
 	EXPECT_EQ(0, wv_set(fd, n + 3, "", 0, 0, NULL));
 	/* writes in place and shrinking still work */
-	EXPECT_EQ(0, wv_write(fd, 1, 0, "in place", 8, NULL));
-	EXPECT_EQ(0, wv_resize(fd, 1, max - 10, NULL));
+	EXPECT_EQ(0, wv_write(fd, 1, 0, "in place", 8, 0, NULL));
+	EXPECT_EQ(0, wv_resize(fd, 1, max - 10, 0, NULL));
 	EXPECT_EQ(0, wv_set(fd, n + 2, "0123456789", 10, 0, NULL));
 	EXPECT_EQ(-ENOSPC, wv_set(fd, n + 4, "x", 1, 0, NULL));
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(limit, info.bytes);
 	/* deleting makes room */
-	ASSERT_EQ(0, wv_delete(fd, 2, NULL));
-	EXPECT_EQ(0, wv_resize(fd, n + 1, rest + 1, NULL));
-	ASSERT_EQ(0, wv_clear(fd, NULL, NULL));
+	ASSERT_EQ(0, wv_delete(fd, 2, 0, NULL));
+	EXPECT_EQ(0, wv_resize(fd, n + 1, rest + 1, 0, NULL));
+	ASSERT_EQ(0, wv_clear(fd, 0, NULL, NULL));
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(0, info.bytes);
 	close(fd);
@@ -690,20 +692,20 @@ TEST_F(entry, gens_increase)
 	EXPECT_EQ(g[0], birth1);
 	ASSERT_EQ(0, wv_set(self->fd, 2, "b", 1, 0, &g[i++]));	/* other */
 	ASSERT_EQ(0, wv_set(self->fd, 1, "aa", 2, 0, &g[i++]));	/* replace */
-	ASSERT_EQ(0, wv_write(self->fd, 1, 0, "c", 1, &w));
+	ASSERT_EQ(0, wv_write(self->fd, 1, 0, "c", 1, 0, &w));
 	g[i++] = w.gen;
-	ASSERT_EQ(0, wv_resize(self->fd, 1, 100, &g[i++]));
+	ASSERT_EQ(0, wv_resize(self->fd, 1, 100, 0, &g[i++]));
 	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 	EXPECT_EQ(birth1, st.birth);
 	EXPECT_EQ(g[i - 1], st.gen);
-	ASSERT_EQ(0, wv_delete(self->fd, 1, &g[i++]));
+	ASSERT_EQ(0, wv_delete(self->fd, 1, 0, &g[i++]));
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, &g[i++]));	/* recreate */
 	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
 	EXPECT_EQ(g[i - 1], st.birth);
 	EXPECT_GT(st.birth, birth1);
-	ASSERT_EQ(0, wv_delete(self->fd, 2, &g[i++]));
+	ASSERT_EQ(0, wv_delete(self->fd, 2, 0, &g[i++]));
 	ASSERT_EQ(0, wv_set(self->fd, 2, "b", 1, 0, &g[i++]));
-	ASSERT_EQ(0, wv_clear(self->fd, NULL, &g[i++]));
+	ASSERT_EQ(0, wv_clear(self->fd, 0, NULL, &g[i++]));
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, &g[i++]));
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, &g[i++]));	/* same */
 
@@ -724,13 +726,13 @@ TEST_F(entry, birth)
 	EXPECT_EQ(gen, st.birth);
 	EXPECT_EQ(gen, st.gen);
 	ASSERT_EQ(0, wv_set(self->fd, 7, "yy", 2, 0, NULL));
-	ASSERT_EQ(0, wv_write(self->fd, 7, 5, "z", 1, NULL));
-	ASSERT_EQ(0, wv_resize(self->fd, 7, 3, NULL));
+	ASSERT_EQ(0, wv_write(self->fd, 7, 5, "z", 1, 0, NULL));
+	ASSERT_EQ(0, wv_resize(self->fd, 7, 3, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 7, &st2));
 	EXPECT_EQ(st.birth, st2.birth);
 	EXPECT_GT(st2.gen, st2.birth);
 
-	ASSERT_EQ(0, wv_delete(self->fd, 7, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, 7, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 7, "x", 1, 0, &gen));
 	ASSERT_EQ(0, wv_stat(self->fd, 7, &st2));
 	EXPECT_EQ(gen, st2.birth);

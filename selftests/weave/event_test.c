@@ -7,7 +7,7 @@
  * the own-changes flag, the errors, blocking and non-blocking reads,
  * edge-triggered epoll and close() waking a sleeping reader.
  */
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include <sys/epoll.h>
 
@@ -32,19 +32,19 @@ FIXTURE_SETUP(event)
 {
 	struct weave_api_args api;
 
-	self->fd = wl_create(self->name, sizeof(self->name), "ev");
+	self->fd = wv_create(self->name, sizeof(self->name), "ev");
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 	ASSERT_EQ(0, wv_api(self->fd, &api));
 	ASSERT_TRUE(api.features & WEAVE_FEATURE_EVENTS);
-	self->w = wl_reopen(self->name, O_RDWR | O_NONBLOCK);
+	self->w = wv_reopen(self->name, O_RDWR | O_NONBLOCK);
 	ASSERT_GE(self->w, 0);
-	self->sh = wl_shared(4096);
+	self->sh = wv_shared(4096);
 	ASSERT_NE(NULL, self->sh);
 }
 
 FIXTURE_TEARDOWN(event)
 {
-	wl_reap(self->pids, ARRAY_SIZE(self->pids));
+	wv_reap(self->pids, ARRAY_SIZE(self->pids));
 	if (self->max_watches)
 		wv_param_set("max_watches", self->max_watches);
 	close(self->w);
@@ -58,7 +58,7 @@ static int drain(int fd)
 	struct weave_event ev[64];
 	int n, total = 0;
 
-	while ((n = wl_read(fd, ev, 64)) > 0)
+	while ((n = wv_read_events(fd, ev, 64)) > 0)
 		total += n;
 	return n == -EAGAIN ? total : n;
 }
@@ -76,39 +76,38 @@ static pid_t child_op(const char *name, struct ev_shared *sh, int op,
 		      __u64 key, __u64 arg)
 {
 	static const char data[4096];
-	struct weave_write_args w = { .key = key, .buf = WV_PTR(data), .len = 4,
-				 .offset = arg };
+	struct weave_write_args w;
 	pid_t pid = fork();
 	int fd, ret = -EINVAL;
 
 	if (pid)
 		return pid;
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (fd < 0)
 		_exit(1);
-	wl_sleep_ms(50);
+	wv_sleep_ms(50);
 	switch (op) {
 	case C_SET:
 		ret = wv_set(fd, key, data, arg, 0, &sh->gen);
 		break;
 	case C_WRITE:
-		ret = wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
+		ret = wv_write(fd, key, arg, data, 4, 0, &w);
 		sh->gen = w.gen;
 		sh->size = w.size;
 		break;
 	case C_RESIZE:
-		ret = wv_resize(fd, key, arg, &sh->gen);
+		ret = wv_resize(fd, key, arg, 0, &sh->gen);
 		break;
 	case C_DELETE:
-		ret = wv_delete(fd, key, &sh->gen);
+		ret = wv_delete(fd, key, 0, &sh->gen);
 		break;
 	case C_LOCK_UNLOCK:
-		ret = wl_lock(fd, key, 0, 0, NULL);
+		ret = wv_lock(fd, key, 0, 0, NULL);
 		if (!ret)
-			ret = wl_unlock(fd, key, 0);
+			ret = wv_unlock(fd, key, 0);
 		break;
 	case C_CLEAR:
-		ret = wv_clear(fd, NULL, &sh->gen);
+		ret = wv_clear(fd, 0, NULL, &sh->gen);
 		break;
 	case C_UNLINK:
 		ret = wv_unlink(fd, name);
@@ -130,10 +129,10 @@ static int child_event(struct __test_metadata *_metadata,
 
 	if (pid < 0)
 		return -errno;
-	revents = wl_poll(w, 5000);
-	EXPECT_EQ(0, wv_wait(pid));
+	revents = wv_poll(w, 5000);
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	EXPECT_EQ(POLLIN, revents & (POLLIN | POLLERR));
-	return wl_read(w, ev, room);
+	return wv_read_events(w, ev, room);
 }
 
 /* Expect exactly one record: @key with @mask, the gen and size given. */
@@ -152,14 +151,14 @@ TEST_F(event, new_changed_resized_deleted)
 	struct weave_stat_args st;
 	int n;
 
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
-	EXPECT_EQ(0, wl_poll(self->w, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
+	EXPECT_EQ(0, wv_poll(self->w, 0));
 
 	n = child_event(_metadata, self, self->w, C_SET, 5, 3, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_NEW, self->sh->gen, 3);
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
-	EXPECT_EQ(0, wl_poll(self->w, 0));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
+	EXPECT_EQ(0, wv_poll(self->w, 0));
 
 	n = child_event(_metadata, self, self->w, C_SET, 5, 3, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_CHANGED, self->sh->gen, 3);
@@ -188,7 +187,7 @@ TEST_F(event, new_changed_resized_deleted)
 	n = child_event(_metadata, self, self->w, C_DELETE, 5, 0, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_DELETED, self->sh->gen, 0);
 	EXPECT_GT(self->sh->gen, st.gen);
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
 }
 
 TEST_F(event, unlocked_and_owner_died)
@@ -199,7 +198,7 @@ TEST_F(event, unlocked_and_owner_died)
 
 	ASSERT_EQ(0, wv_set(self->fd, 5, "abc", 3, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 5, &st));
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 
 	/* A lock is no event; its unlock is. */
 	n = child_event(_metadata, self, self->w, C_LOCK_UNLOCK, 5, 0, ev, 8);
@@ -209,21 +208,21 @@ TEST_F(event, unlocked_and_owner_died)
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
-		fd = wl_reopen(self->name, O_RDWR);
-		if (fd < 0 || wl_lock(fd, 5, 0, 0, NULL))
+		fd = wv_reopen(self->name, O_RDWR);
+		if (fd < 0 || wv_lock(fd, 5, 0, 0, NULL))
 			_exit(1);
 		__atomic_store_n(&self->sh->ready, 1, __ATOMIC_RELEASE);
 		for (;;)
 			pause();
 	}
-	ASSERT_TRUE(wl_until(__atomic_load_n(&self->sh->ready,
+	ASSERT_TRUE(wv_until(__atomic_load_n(&self->sh->ready,
 					     __ATOMIC_ACQUIRE), 5000));
-	EXPECT_EQ(0, wl_poll(self->w, 0));
+	EXPECT_EQ(0, wv_poll(self->w, 0));
 	kill(self->pids[0], SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, wv_wait(self->pids[0]));
+	EXPECT_EQ(128 + SIGKILL, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
-	EXPECT_EQ(POLLIN, wl_poll(self->w, 5000));
-	n = wl_read(self->w, ev, 8);
+	EXPECT_EQ(POLLIN, wv_poll(self->w, 5000));
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_UNLOCKED | WEAVE_EV_OWNER_DIED,
 		   st.gen, 3);
 
@@ -232,28 +231,28 @@ TEST_F(event, unlocked_and_owner_died)
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
-		fd = wl_reopen(self->name, O_RDONLY);
-		if (fd < 0 || wl_lock(fd, 5, WEAVE_LOCK_SHARED, 0, NULL))
+		fd = wv_reopen(self->name, O_RDONLY);
+		if (fd < 0 || wv_lock(fd, 5, WEAVE_LOCK_SHARED, 0, NULL))
 			_exit(1);
 		__atomic_store_n(&self->sh->ready, 1, __ATOMIC_RELEASE);
 		for (;;)
 			pause();
 	}
-	ASSERT_TRUE(wl_until(__atomic_load_n(&self->sh->ready,
+	ASSERT_TRUE(wv_until(__atomic_load_n(&self->sh->ready,
 					     __ATOMIC_ACQUIRE), 5000));
 	kill(self->pids[0], SIGKILL);
-	wv_wait(self->pids[0]);
+	wv_wait_pid(self->pids[0]);
 	self->pids[0] = 0;
-	EXPECT_EQ(POLLIN, wl_poll(self->w, 5000));
-	n = wl_read(self->w, ev, 8);
+	EXPECT_EQ(POLLIN, wv_poll(self->w, 5000));
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_UNLOCKED, st.gen, 3);
 
 	/* Only the bits asked for: a watch of OWNER_DIED misses a plain unlock. */
-	ASSERT_EQ(0, wl_watch(self->w, 5, WEAVE_EV_OWNER_DIED, 0));
-	ASSERT_EQ(0, wl_unwatch(self->w, 0));
-	ASSERT_EQ(0, wl_lock(self->fd, 5, 0, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(self->fd, 5, 0));
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
+	ASSERT_EQ(0, wv_watch(self->w, 5, WEAVE_EV_OWNER_DIED, 0));
+	ASSERT_EQ(0, wv_unwatch(self->w, 0));
+	ASSERT_EQ(0, wv_lock(self->fd, 5, 0, 0, NULL));
+	ASSERT_EQ(0, wv_unlock(self->fd, 5, 0));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
 }
 
 TEST_F(event, cleared_and_unlinked)
@@ -262,12 +261,12 @@ TEST_F(event, cleared_and_unlinked)
 	int w2, n, i;
 	__u64 g5, g6;
 
-	w2 = wl_reopen(self->name, O_RDONLY | O_NONBLOCK);
+	w2 = wv_reopen(self->name, O_RDONLY | O_NONBLOCK);
 	ASSERT_GE(w2, 0);
 	ASSERT_EQ(0, wv_set(self->fd, 5, "a", 1, 0, &g5));
 	ASSERT_EQ(0, wv_set(self->fd, 6, "b", 1, 0, &g6));
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
-	ASSERT_EQ(0, wl_watch(w2, 5, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(w2, 5, WEAVE_EV_ALL, 0));
 
 	n = child_event(_metadata, self, self->w, C_CLEAR, 0, 0, ev, 8);
 	ASSERT_EQ(3, n);
@@ -282,7 +281,7 @@ TEST_F(event, cleared_and_unlinked)
 	EXPECT_EQ(WEAVE_EV_CLEARED, ev[2].mask);
 
 	/* A watch of key 5 gets its deletion, not the registry's CLEARED. */
-	n = wl_read(w2, ev, 8);
+	n = wv_read_events(w2, ev, 8);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(5, ev[0].key);
 	EXPECT_EQ(WEAVE_EV_DELETED, ev[0].mask);
@@ -291,7 +290,7 @@ TEST_F(event, cleared_and_unlinked)
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(0, ev[0].key);
 	EXPECT_EQ(WEAVE_EV_UNLINKED, ev[0].mask);
-	EXPECT_EQ(-EAGAIN, wl_read(w2, ev, 8));
+	EXPECT_EQ(-EAGAIN, wv_read_events(w2, ev, 8));
 	close(w2);
 }
 
@@ -303,36 +302,36 @@ TEST_F(event, coalescing_and_order)
 	int fd, i, n;
 	char buf[64] = "";
 
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 
 	/* Many changes by another process between two reads: one record. */
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		fd = wl_reopen(self->name, O_RDWR);
+		fd = wv_reopen(self->name, O_RDWR);
 		if (fd < 0)
 			_exit(1);
 		for (i = 0; i < 50; i++)
 			if (wv_set(fd, 9, buf, 8 + i % 3, 0, &gen))
 				_exit(2);
-		if (wv_resize(fd, 9, 40, &gen))
+		if (wv_resize(fd, 9, 40, 0, &gen))
 			_exit(3);
-		if (wv_write(fd, 9, 0, "xy", 2, NULL))
+		if (wv_write(fd, 9, 0, "xy", 2, 0, NULL))
 			_exit(4);
 		if (wv_set(fd, 9, buf, 12, 0, &self->sh->gen))
 			_exit(5);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wv_wait(pid));
-	EXPECT_EQ(POLLIN, wl_poll(self->w, 0));
-	n = wl_read(self->w, ev, 8);
+	ASSERT_EQ(0, wv_wait_pid(pid));
+	EXPECT_EQ(POLLIN, wv_poll(self->w, 0));
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 9, WEAVE_EV_NEW | WEAVE_EV_CHANGED |
 		   WEAVE_EV_RESIZED, self->sh->gen, 12);
 
 	/* The mask starts afresh after a read. */
 	ASSERT_EQ(0, wv_set(self->fd, 9, buf, 12, 0, &gen));
 	ASSERT_EQ(0, wv_set(self->fd, 9, buf, 12, 0, &gen));
-	n = wl_read(self->w, ev, 8);
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 9, WEAVE_EV_CHANGED, gen, 12);
 
 	/* Oldest first, by the first pending event. */
@@ -340,7 +339,7 @@ TEST_F(event, coalescing_and_order)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "1", 1, 0, &g1));
 	ASSERT_EQ(0, wv_set(self->fd, 2, "2", 1, 0, &g2));
 	ASSERT_EQ(0, wv_set(self->fd, 3, "33", 2, 0, &g3));
-	n = wl_read(self->w, ev, 8);
+	n = wv_read_events(self->w, ev, 8);
 	ASSERT_EQ(3, n);
 	EXPECT_EQ(3, ev[0].key);
 	EXPECT_EQ(g3, ev[0].gen);
@@ -358,7 +357,7 @@ TEST_F(event, coalescing_and_order)
 	ASSERT_EQ(0, wv_set(self->fd, 3, "3", 1, 0, NULL));
 	n = read(self->w, ev, 2 * sizeof(ev[0]) + 31);
 	EXPECT_EQ(2 * sizeof(ev[0]), n);
-	n = wl_read(self->w, ev, 8);
+	n = wv_read_events(self->w, ev, 8);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(3, ev[0].key);
 }
@@ -374,12 +373,12 @@ TEST_F(event, coalescing_long_queue)
 	struct weave_event ev[32];
 	int i, n, total = 0;
 
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 	for (i = 1; i <= 20; i++)
 		ASSERT_EQ(0, wv_set(self->fd, i, "v", 1, 0, &gen[i]));
 
 	/* A read with room for 5 of the 20: the oldest 5. */
-	n = wl_read(self->w, ev, 5);
+	n = wv_read_events(self->w, ev, 5);
 	ASSERT_EQ(5, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_EQ(i + 1, ev[i].key);
@@ -395,7 +394,7 @@ TEST_F(event, coalescing_long_queue)
 		ASSERT_EQ(0, wv_set(self->fd, i, "w", 1, 0, &gen[i]));
 
 	/* 8 at a time (the kernel's stack batch), then the rest. */
-	while ((n = wl_read(self->w, ev, total ? 32 : 8)) > 0) {
+	while ((n = wv_read_events(self->w, ev, total ? 32 : 8)) > 0) {
 		for (i = 0; i < n; i++) {
 			ASSERT_GE(ev[i].key, 1);
 			ASSERT_LE(ev[i].key, 20);
@@ -427,7 +426,7 @@ TEST_F(event, coalescing_long_queue)
 	ASSERT_EQ(0, wv_set(self->fd, 4, "x", 1, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 5, "x", 1, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 4, "xy", 2, 0, &g));
-	n = wl_read(self->w, ev, 32);
+	n = wv_read_events(self->w, ev, 32);
 	ASSERT_EQ(2, n);
 	EXPECT_EQ(4, ev[0].key);
 	EXPECT_EQ(g, ev[0].gen);
@@ -457,20 +456,20 @@ static int storm_watcher(const char *name, struct storm_shared *sh, int me)
 	bool done = false;
 	int fd, n, i, k;
 
-	fd = wl_reopen(name, O_RDONLY | O_NONBLOCK);
+	fd = wv_reopen(name, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return 10;
-	if (wl_watch(fd, 0, WEAVE_EV_NEW | WEAVE_EV_CHANGED, 0))
+	if (wv_watch(fd, 0, WEAVE_EV_NEW | WEAVE_EV_CHANGED, 0))
 		return 11;
 	__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		if (!done && __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE))
 			done = true;	/* every set has returned: drain */
-		n = wl_read(fd, ev, 256);
+		n = wv_read_events(fd, ev, 256);
 		if (n == -EAGAIN) {
 			if (done)
 				break;
-			wl_poll(fd, 100);
+			wv_poll(fd, 100);
 			continue;
 		}
 		if (n < 0)
@@ -500,7 +499,7 @@ static int storm_writer(const char *name, struct storm_shared *sh)
 	__u64 gen, v;
 	int fd, i, k;
 
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (fd < 0)
 		return 20;
 	while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE))
@@ -519,7 +518,7 @@ static int storm_writer(const char *name, struct storm_shared *sh)
 /* 20,000 sets to 8 watchers: ~3 s on 6.1, ~80 s under KASAN and kmemleak. */
 TEST_F_TIMEOUT(event, storm, 240)
 {
-	struct storm_shared *sh = wl_shared(sizeof(struct storm_shared));
+	struct storm_shared *sh = wv_shared(sizeof(struct storm_shared));
 	double t0;
 	long total = 0;
 	int i, max = 0;
@@ -531,7 +530,7 @@ TEST_F_TIMEOUT(event, storm, 240)
 		if (!self->pids[i])
 			_exit(storm_watcher(self->name, sh, i));
 	}
-	ASSERT_TRUE(wl_until(__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) ==
+	ASSERT_TRUE(wv_until(__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) ==
 			     STORM_WATCHERS, 10000));
 	self->pids[STORM_WATCHERS] = fork();
 	ASSERT_GE(self->pids[STORM_WATCHERS], 0);
@@ -539,11 +538,11 @@ TEST_F_TIMEOUT(event, storm, 240)
 		_exit(storm_writer(self->name, sh));
 	t0 = wv_now();
 	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, wv_wait(self->pids[STORM_WATCHERS]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[STORM_WATCHERS]));
 	self->pids[STORM_WATCHERS] = 0;
 	TH_LOG("writer: %d sets in %.2f s", STORM_SETS, wv_now() - t0);
 	for (i = 0; i < STORM_WATCHERS; i++) {
-		EXPECT_EQ(0, wv_wait(self->pids[i])) TH_LOG("watcher %d", i);
+		EXPECT_EQ(0, wv_wait_pid(self->pids[i])) TH_LOG("watcher %d", i);
 		self->pids[i] = 0;
 		total += sh->records[i];
 		if (sh->max_batch[i] > max)
@@ -564,42 +563,42 @@ TEST_F(event, single_key_and_unwatch)
 	pid_t pid;
 	int fd, n;
 
-	ASSERT_EQ(0, wl_watch(self->w, 5, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 5, WEAVE_EV_ALL, 0));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		fd = wl_reopen(self->name, O_RDWR);
+		fd = wv_reopen(self->name, O_RDWR);
 		if (fd < 0 || wv_set(fd, 6, "6", 1, 0, NULL) ||
 		    wv_set(fd, 5, "5", 1, 0, &self->sh->gen) ||
-		    wv_set(fd, 7, "7", 1, 0, NULL) || wv_delete(fd, 6, NULL))
+		    wv_set(fd, 7, "7", 1, 0, NULL) || wv_delete(fd, 6, 0, NULL))
 			_exit(1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wv_wait(pid));
-	n = wl_read(self->w, ev, 8);
+	ASSERT_EQ(0, wv_wait_pid(pid));
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_NEW, self->sh->gen, 1);
 
 	/* Unwatch: no more events; pending ones stay readable. */
 	ASSERT_EQ(0, wv_set(self->fd, 5, "55", 2, 0, NULL));
-	ASSERT_EQ(0, wl_unwatch(self->w, 5));
-	EXPECT_EQ(-ENOENT, wl_unwatch(self->w, 5));
-	EXPECT_EQ(-ENOENT, wl_unwatch(self->w, 0));
-	EXPECT_EQ(-ENOENT, wl_unwatch(self->w, 6));
-	n = wl_read(self->w, ev, 8);
+	ASSERT_EQ(0, wv_unwatch(self->w, 5));
+	EXPECT_EQ(-ENOENT, wv_unwatch(self->w, 5));
+	EXPECT_EQ(-ENOENT, wv_unwatch(self->w, 0));
+	EXPECT_EQ(-ENOENT, wv_unwatch(self->w, 6));
+	n = wv_read_events(self->w, ev, 8);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(5, ev[0].key);
 	pid = child_op(self->name, self->sh, C_SET, 5, 3);
 	ASSERT_GE(pid, 0);
-	EXPECT_EQ(0, wl_poll(self->w, 300));
-	EXPECT_EQ(0, wv_wait(pid));
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
+	EXPECT_EQ(0, wv_poll(self->w, 300));
+	EXPECT_EQ(0, wv_wait_pid(pid));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
 
 	/* A file that watches nothing gets nothing. */
-	fd = wl_reopen(self->name, O_RDONLY | O_NONBLOCK);
+	fd = wv_reopen(self->name, O_RDONLY | O_NONBLOCK);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_set(self->fd, 5, "5", 1, 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_read(fd, ev, 8));
-	EXPECT_EQ(0, wl_poll(fd, 0));
+	EXPECT_EQ(-EAGAIN, wv_read_events(fd, ev, 8));
+	EXPECT_EQ(0, wv_poll(fd, 0));
 	close(fd);
 }
 
@@ -610,32 +609,32 @@ TEST_F(event, own_changes)
 	int n;
 
 	/* Default: a file sees its own changes. */
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 	ASSERT_EQ(0, wv_set(self->w, 5, "a", 1, 0, &gen));
-	n = wl_read(self->w, ev, 8);
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_NEW, gen, 1);
 
 	/* NO_SELF (watching again replaces the flags). */
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, WEAVE_WATCH_NO_SELF));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, WEAVE_WATCH_NO_SELF));
 	ASSERT_EQ(0, wv_set(self->w, 5, "b", 1, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->w, 6, "b", 1, 0, NULL));
-	ASSERT_EQ(0, wl_lock(self->w, 5, 0, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(self->w, 5, 0));
-	ASSERT_EQ(0, wv_delete(self->w, 6, NULL));
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
-	EXPECT_EQ(0, wl_poll(self->w, 0));
+	ASSERT_EQ(0, wv_lock(self->w, 5, 0, 0, NULL));
+	ASSERT_EQ(0, wv_unlock(self->w, 5, 0));
+	ASSERT_EQ(0, wv_delete(self->w, 6, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
+	EXPECT_EQ(0, wv_poll(self->w, 0));
 	/* Others' changes still come. */
 	n = child_event(_metadata, self, self->w, C_SET, 5, 2, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_CHANGED | WEAVE_EV_RESIZED,
 		   self->sh->gen, 2);
 	ASSERT_EQ(0, wv_set(self->fd, 5, "cc", 2, 0, &gen));
-	n = wl_read(self->w, ev, 8);
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_CHANGED, gen, 2);
 
 	/* Back to the default. */
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 	ASSERT_EQ(0, wv_set(self->w, 5, "dd", 2, 0, &gen));
-	n = wl_read(self->w, ev, 8);
+	n = wv_read_events(self->w, ev, 8);
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_CHANGED, gen, 2);
 }
 
@@ -648,20 +647,20 @@ TEST_F(event, einval)
 	char small[31];
 	int fd;
 
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, 0, 0));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 0, 0, 0));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, WEAVE_EV_OVERFLOW, 0));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, 1U << 9, 0));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, ~0U, 0));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, WEAVE_EV_NEW | (1U << 31), 0));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, WEAVE_EV_ALL, 2));
-	EXPECT_EQ(-EINVAL, wl_watch(self->w, 5, WEAVE_EV_ALL,
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, 0, 0));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, WEAVE_EV_OVERFLOW, 0));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, 1U << 9, 0));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, ~0U, 0));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, WEAVE_EV_NEW | (1U << 31), 0));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, WEAVE_EV_ALL, 2));
+	EXPECT_EQ(-EINVAL, wv_watch(self->w, 5, WEAVE_EV_ALL,
 				    ~WEAVE_WATCH_VALID));
 	/* None of those made a watch. */
-	EXPECT_EQ(-ENOENT, wl_unwatch(self->w, 5));
-	EXPECT_EQ(-ENOENT, wl_unwatch(self->w, 0));
+	EXPECT_EQ(-ENOENT, wv_unwatch(self->w, 5));
+	EXPECT_EQ(-ENOENT, wv_unwatch(self->w, 0));
 
-	ASSERT_EQ(0, wl_watch(self->w, 5, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 5, WEAVE_EV_ALL, 0));
 	memset(&wa, 0, sizeof(wa));
 	wa.key = 5;
 	wa.events = WEAVE_EV_NEW;
@@ -669,26 +668,26 @@ TEST_F(event, einval)
 	wa.events = 0;
 	wa.flags = WEAVE_WATCH_NO_SELF;
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->w, WEAVE_IOC_UNWATCH, &wa));
-	EXPECT_EQ(0, wl_unwatch(self->w, 5));
+	EXPECT_EQ(0, wv_unwatch(self->w, 5));
 
 	/* A buffer smaller than one record, with and without records. */
 	EXPECT_EQ(-1, read(self->w, small, sizeof(small)));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 	ASSERT_EQ(0, wv_set(self->fd, 5, "x", 1, 0, NULL));
 	EXPECT_EQ(-1, read(self->w, small, sizeof(small)));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, read(self->w, small, 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(1, wl_read(self->w, ev, 2));
+	EXPECT_EQ(1, wv_read_events(self->w, ev, 2));
 
 	/* Unattached: EBADFD, and poll reports an error. */
 	fd = wv_dev(O_RDWR | O_NONBLOCK);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(-EBADFD, wl_watch(fd, 0, WEAVE_EV_ALL, 0));
-	EXPECT_EQ(-EBADFD, wl_unwatch(fd, 0));
-	EXPECT_EQ(-EBADFD, wl_read(fd, ev, 2));
-	EXPECT_TRUE(wl_poll(fd, 0) & POLLERR);
+	EXPECT_EQ(-EBADFD, wv_watch(fd, 0, WEAVE_EV_ALL, 0));
+	EXPECT_EQ(-EBADFD, wv_unwatch(fd, 0));
+	EXPECT_EQ(-EBADFD, wv_read_events(fd, ev, 2));
+	EXPECT_TRUE(wv_poll(fd, 0) & POLLERR);
 	close(fd);
 }
 
@@ -699,13 +698,13 @@ TEST_F(event, watch_limit)
 	ASSERT_EQ(0, wv_param("max_watches", &self->max_watches));
 	ASSERT_EQ(0, wv_param_set("max_watches", 4));
 	for (i = 1; i <= 4 && !ret; i++)
-		ret = wl_watch(self->w, i, WEAVE_EV_ALL, 0);
+		ret = wv_watch(self->w, i, WEAVE_EV_ALL, 0);
 	EXPECT_EQ(0, ret);
-	EXPECT_EQ(-ENOSPC, wl_watch(self->w, 5, WEAVE_EV_ALL, 0));
+	EXPECT_EQ(-ENOSPC, wv_watch(self->w, 5, WEAVE_EV_ALL, 0));
 	/* Watching a key again replaces: no new watch. */
-	EXPECT_EQ(0, wl_watch(self->w, 4, WEAVE_EV_NEW, 0));
-	EXPECT_EQ(0, wl_unwatch(self->w, 4));
-	EXPECT_EQ(0, wl_watch(self->w, 5, WEAVE_EV_ALL, 0));
+	EXPECT_EQ(0, wv_watch(self->w, 4, WEAVE_EV_NEW, 0));
+	EXPECT_EQ(0, wv_unwatch(self->w, 4));
+	EXPECT_EQ(0, wv_watch(self->w, 5, WEAVE_EV_ALL, 0));
 }
 
 /* --- Blocking and non-blocking reads ----------------------------------- */
@@ -719,39 +718,39 @@ static void count_sig(int sig)
 
 TEST_F(event, blocking_read)
 {
-	struct wl_timer t = { .sig = SIGUSR1, .delay_ms = 200 };
+	struct wv_timer t = { .sig = SIGUSR1, .delay_ms = 200 };
 	struct weave_event ev[8];
 	double t0, dt;
 	pid_t pid;
 	int wb, n;
 
-	wb = wl_reopen(self->name, O_RDONLY);
+	wb = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(wb, 0);
-	ASSERT_EQ(0, wl_watch(wb, 0, WEAVE_EV_ALL, 0));
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
-	EXPECT_EQ(-EAGAIN, wl_read(self->w, ev, 8));
+	ASSERT_EQ(0, wv_watch(wb, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	EXPECT_EQ(-EAGAIN, wv_read_events(self->w, ev, 8));
 	/* O_NONBLOCK set later with fcntl works as well. */
 	ASSERT_EQ(0, fcntl(wb, F_SETFL, O_NONBLOCK));
-	EXPECT_EQ(-EAGAIN, wl_read(wb, ev, 8));
+	EXPECT_EQ(-EAGAIN, wv_read_events(wb, ev, 8));
 	ASSERT_EQ(0, fcntl(wb, F_SETFL, 0));
 
 	/* Woken by a change in another process. */
 	pid = child_op(self->name, self->sh, C_SET, 5, 4);
 	ASSERT_GE(pid, 0);
 	t0 = wv_now();
-	n = wl_read(wb, ev, 8);
+	n = wv_read_events(wb, ev, 8);
 	dt = wv_now() - t0;
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	EXPECT_ONE(n, ev, 5, WEAVE_EV_NEW, self->sh->gen, 4);
 	EXPECT_GE(dt, 0.02);
 	EXPECT_LT(dt, 5.0);
 
 	/* A signal without SA_RESTART: EINTR. */
-	ASSERT_EQ(0, wl_sigaction(SIGUSR1, count_sig, false));
+	ASSERT_EQ(0, wv_sigaction(SIGUSR1, count_sig, false));
 	sig_count = 0;
-	ASSERT_EQ(0, wl_timer_start(&t));
-	EXPECT_EQ(-EINTR, wl_read(wb, ev, 8));
-	wl_timer_join(&t);
+	ASSERT_EQ(0, wv_timer_start(&t));
+	EXPECT_EQ(-EINTR, wv_read_events(wb, ev, 8));
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
 	close(wb);
 }
@@ -768,7 +767,7 @@ static void *read_fn(void *p)
 	struct closer *c = p;
 	struct weave_event ev[4];
 
-	c->ret = wl_read(c->fd, ev, 4);
+	c->ret = wv_read_events(c->fd, ev, 4);
 	c->done = wv_now();
 	return NULL;
 }
@@ -779,15 +778,15 @@ TEST_F(event, close_wakes_reader)
 	struct closer c = { 0 };
 	double t_close;
 
-	c.fd = wl_reopen(self->name, O_RDONLY);
+	c.fd = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(c.fd, 0);
-	ASSERT_EQ(0, wl_watch(c.fd, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(c.fd, 0, WEAVE_EV_ALL, 0));
 	ASSERT_EQ(0, pthread_create(&c.thread, NULL, read_fn, &c));
-	wl_sleep_ms(300);
+	wv_sleep_ms(300);
 	EXPECT_EQ(0, c.done);
 	t_close = wv_now();
 	ASSERT_EQ(0, close(c.fd));
-	EXPECT_TRUE(wl_until(c.done != 0, 3000));
+	EXPECT_TRUE(wv_until(c.done != 0, 3000));
 	if (!c.done) {
 		/* Unstick the reader so that the test can end. */
 		ASSERT_EQ(0, wv_set(self->fd, 1, "x", 1, 0, NULL));
@@ -806,7 +805,7 @@ static pid_t set_batch(const char *name, int nkeys)
 
 	if (pid)
 		return pid;
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (fd < 0)
 		_exit(1);
 	for (k = 1; k <= nkeys; k++)
@@ -825,14 +824,14 @@ TEST_F(event, epoll_edge_triggered)
 	ASSERT_GE(ep, 0);
 	ee.data.fd = self->w;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->w, &ee));
-	ASSERT_EQ(0, wl_watch(self->w, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(self->w, 0, WEAVE_EV_ALL, 0));
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
 
 	for (round = 0; round < 2; round++) {
 		/* A batch of 10 changes, made before we look. */
 		self->pids[0] = set_batch(self->name, 10);
 		ASSERT_GE(self->pids[0], 0);
-		ASSERT_EQ(0, wv_wait(self->pids[0]));
+		ASSERT_EQ(0, wv_wait_pid(self->pids[0]));
 		self->pids[0] = 0;
 
 		EXPECT_EQ(1, epoll_wait(ep, out, 4, 2000));
@@ -843,7 +842,7 @@ TEST_F(event, epoll_edge_triggered)
 		/* Drain in small reads until EAGAIN. */
 		total = 0;
 		seen = 0;
-		while ((n = wl_read(self->w, ev, 3)) > 0) {
+		while ((n = wv_read_events(self->w, ev, 3)) > 0) {
 			EXPECT_LE(n, 3);
 			for (int i = 0; i < n; i++)
 				seen |= 1 << ev[i].key;
@@ -859,7 +858,7 @@ TEST_F(event, epoll_edge_triggered)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "a", 1, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 2, "a", 1, 0, NULL));
 	EXPECT_EQ(1, epoll_wait(ep, out, 4, 1000));
-	EXPECT_EQ(1, wl_read(self->w, ev, 1));
+	EXPECT_EQ(1, wv_read_events(self->w, ev, 1));
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
 	/* ...until a new record arrives. */
 	ASSERT_EQ(0, wv_set(self->fd, 3, "a", 1, 0, NULL));

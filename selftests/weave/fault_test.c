@@ -34,7 +34,7 @@
 #include <stdarg.h>
 #include <sys/prctl.h>
 
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -195,13 +195,6 @@ static int fi_setup(int percent)
 	       fi_write(FI_PAGE "probability", val);
 }
 
-static void fi_signal(int sig)
-{
-	fi_all_off();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 /*
  * The harness runs each test in a child: a test that dies or times out
  * runs no teardown, so the main process resets the global knobs when it
@@ -210,8 +203,7 @@ static void fi_signal(int sig)
  */
 static void __attribute__((constructor)) fi_guard(void)
 {
-	signal(SIGTERM, fi_signal);
-	signal(SIGINT, fi_signal);
+	wv_on_kill(fi_all_off);
 }
 
 static void __attribute__((destructor)) fi_guard_exit(void)
@@ -324,41 +316,6 @@ static int entry_want(__u64 k, bool write)
 	return want ?: (c.k[k].live ? 0 : -ENOENT);
 }
 
-/* --- reading mappings without dying ---------------------------------------- */
-
-static sigjmp_buf copy_env;
-static volatile sig_atomic_t copy_sig;
-
-static void copy_handler(int sig)
-{
-	copy_sig = sig;
-	siglongjmp(copy_env, 1);
-}
-
-/* memcpy() from a mapping: 0, or the signal the read raised. */
-static int guarded_copy(void *dst, const volatile unsigned char *src,
-			size_t len)
-{
-	struct sigaction sa = { .sa_handler = copy_handler }, obus, osegv;
-	unsigned char *d = dst;
-	int ret = 0;
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	copy_sig = 0;
-	if (sigsetjmp(copy_env, 1) == 0) {
-		for (i = 0; i < len; i++)
-			d[i] = src[i];
-	} else {
-		ret = copy_sig;
-	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return ret;
-}
-
 /*
  * munmap() of a whole mapping can need memory too (the VMA tree), and a
  * mapping left behind would keep its file, and the file's locks, alive.
@@ -381,11 +338,6 @@ static void unmap(void *p, size_t len)
 }
 
 /* --- the operations -------------------------------------------------------- */
-
-static int nb_ioctl(unsigned long cmd, void *arg)
-{
-	return wv_ioctl(c.fd, cmd, arg);
-}
 
 /* Open and attach the registry by name; c.fd is -1 on failure. */
 static void op_open(void)
@@ -435,16 +387,13 @@ static void op_set(__u64 k, size_t len)
 
 static void op_write(__u64 k, __u64 off, size_t len)
 {
-	struct weave_write_args w = {
-		.key = k, .buf = WV_PTR(c.buf), .len = len, .offset = off,
-		.flags = WEAVE_OP_NONBLOCK,
-	};
+	struct weave_write_args w;
 	struct mkey *m = &c.k[k];
 	__u64 end = off + len;
 	int ret;
 
 	wv_pattern(c.buf, len, rnd());
-	ret = nb_ioctl(WEAVE_IOC_WRITE, &w);
+	ret = wv_write(c.fd, k, off, c.buf, len, WEAVE_OP_NONBLOCK, &w);
 	if (!judge("write", k, ret, entry_want(k, true)) || ret)
 		return;
 	took_gen("write", k, w.gen);
@@ -460,32 +409,27 @@ static void op_write(__u64 k, __u64 off, size_t len)
 
 static void op_resize(__u64 k, __u64 size)
 {
-	struct weave_resize_args r = {
-		.key = k, .size = size, .flags = WEAVE_OP_NONBLOCK,
-	};
 	struct mkey *m = &c.k[k];
+	__u64 gen;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_RESIZE, &r);
+	ret = wv_resize(c.fd, k, size, WEAVE_OP_NONBLOCK, &gen);
 	if (!judge("resize", k, ret, entry_want(k, true)) || ret)
 		return;
-	took_gen("resize", k, r.gen);
+	took_gen("resize", k, gen);
 	if (size < m->size)
 		memset(m->val + size, 0, m->size - size);
 	m->size = size;
-	m->gen = r.gen;
+	m->gen = gen;
 }
 
 static void op_get(__u64 k)
 {
-	struct weave_get_args g = {
-		.key = k, .buf = WV_PTR(c.buf2), .len = VMAX,
-		.flags = WEAVE_OP_NONBLOCK,
-	};
+	struct weave_get_args g;
 	struct mkey *m = &c.k[k];
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_GET, &g);
+	ret = wv_get(c.fd, k, c.buf2, VMAX, 0, WEAVE_OP_NONBLOCK, &g);
 	if (!judge("get", k, ret, entry_want(k, false)) || ret)
 		return;
 	if (g.size != m->size || g.gen != m->gen || g.copied != m->size ||
@@ -499,11 +443,11 @@ static void op_get(__u64 k)
 
 static void op_stat(__u64 k, struct weave_stat_args *out)
 {
-	struct weave_stat_args st = { .key = k };
+	struct weave_stat_args st;
 	struct mkey *m = &c.k[k];
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_STAT, &st);
+	ret = wv_stat(c.fd, k, &st);
 	if (out)
 		*out = st;
 	if (!judge("stat", k, ret, m->live ? 0 : -ENOENT) || ret)
@@ -518,14 +462,14 @@ static void op_stat(__u64 k, struct weave_stat_args *out)
 
 static void op_delete(__u64 k)
 {
-	struct weave_delete_args d = { .key = k, .flags = WEAVE_OP_NONBLOCK };
 	struct mkey *m = &c.k[k];
+	__u64 gen;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_DELETE, &d);
+	ret = wv_delete(c.fd, k, WEAVE_OP_NONBLOCK, &gen);
 	if (!judge("delete", k, ret, entry_want(k, true)) || ret)
 		return;
-	took_gen("delete", k, d.gen);
+	took_gen("delete", k, gen);
 	memset(m->val, 0, m->size);
 	m->live = false;
 	m->size = 0;
@@ -534,19 +478,18 @@ static void op_delete(__u64 k)
 
 static void op_clear(void)
 {
-	struct weave_clear_args cl = { .flags = WEAVE_OP_NONBLOCK };
 	unsigned long n = nlive();
-	__u64 before = c.rgen, k;
+	__u64 before = c.rgen, count = 0, gen = 0, k;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_CLEAR, &cl);
+	ret = wv_clear(c.fd, WEAVE_OP_NONBLOCK, &count, &gen);
 	if (!judge("clear", 0, ret, 0))
 		return;
-	if (cl.count != n || cl.gen < before + n)
+	if (count != n || gen < before + n)
 		failf("clear: %llu removed, gen %llu; expected %lu, gen >= %llu",
-		      (unsigned long long)cl.count, (unsigned long long)cl.gen,
+		      (unsigned long long)count, (unsigned long long)gen,
 		      n, (unsigned long long)(before + n));
-	c.rgen = cl.gen;
+	c.rgen = gen;
 	for (k = 1; k <= NKEYS; k++) {
 		struct mkey *m = &c.k[k];
 
@@ -564,21 +507,18 @@ static void op_clear(void)
 /* A whole LIST walk in small batches must give exactly the live keys. */
 static void op_list(void)
 {
-	struct weave_list_args l = { 0 };
 	unsigned long n = 0, i;
 	bool seen[NKEYS + 1] = { false };
+	__u64 cursor = 0;
 	int ret, calls = 0;
 
 	do {
-		l.keys = WV_PTR(c.batch);
-		l.count = ARRAY_SIZE(c.batch);
-		l.flags = 0;
-		ret = nb_ioctl(WEAVE_IOC_LIST, &l);
-		if (!judge("list", 0, ret, 0))
+		ret = wv_list(c.fd, &cursor, c.batch, ARRAY_SIZE(c.batch));
+		if (!judge("list", 0, ret < 0 ? ret : 0, 0))
 			return;
-		for (i = 0; i < l.count && n <= NSLOTS; i++)
+		for (i = 0; i < (unsigned long)ret && n <= NSLOTS; i++)
 			c.keys[n++] = c.batch[i];
-	} while (l.cursor && ++calls < NSLOTS);
+	} while (cursor && ++calls < NSLOTS);
 
 	for (i = 0; i < n; i++) {
 		__u64 k = c.keys[i];
@@ -608,30 +548,27 @@ static int lock_want(__u64 k, unsigned char mode)
 
 static void op_lock(__u64 k, unsigned char mode)
 {
-	struct weave_lock_args l = {
-		.key = k,
-		.flags = WEAVE_OP_NONBLOCK |
-			 (mode == LK_S ? WEAVE_LOCK_SHARED : 0),
-	};
+	__u32 flags = WEAVE_OP_NONBLOCK |
+		      (mode == LK_S ? WEAVE_LOCK_SHARED : 0);
 	struct mkey *m = &c.k[k];
+	__u32 result = 0;
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_LOCK, &l);
+	ret = wv_lock(c.fd, k, flags, 0, &result);
 	if (!judge("lock", k, ret, lock_want(k, mode)) || ret)
 		return;
 	m->mine = mode;
-	if (!!(l.result & WEAVE_LOCK_OWNER_DIED) != m->owner_died)
+	if (!!(result & WEAVE_LOCK_OWNER_DIED) != m->owner_died)
 		failf("lock key %llu: owner-died %u, expected %u",
-		      (unsigned long long)k, l.result, m->owner_died);
+		      (unsigned long long)k, result, m->owner_died);
 }
 
 static void op_unlock(__u64 k)
 {
-	struct weave_unlock_args u = { .key = k, .flags = WEAVE_UNLOCK_CONSISTENT };
 	struct mkey *m = &c.k[k];
 	int ret;
 
-	ret = nb_ioctl(WEAVE_IOC_UNLOCK, &u);
+	ret = wv_unlock(c.fd, k, WEAVE_UNLOCK_CONSISTENT);
 	if (!judge("unlock", k, ret, m->mine ? 0 : -EPERM) || ret)
 		return;
 	m->mine = LK_NONE;
@@ -640,8 +577,7 @@ static void op_unlock(__u64 k)
 
 static void op_watch(__u64 k)
 {
-	struct weave_watch_args w = { .key = k, .events = WEAVE_EV_ALL };
-	int ret = wv_ioctl(c.wfd, WEAVE_IOC_WATCH, &w);
+	int ret = wv_watch(c.wfd, k, WEAVE_EV_ALL, 0);
 
 	if (judge("watch", k, ret, 0))
 		c.k[k].watched = true;
@@ -649,8 +585,7 @@ static void op_watch(__u64 k)
 
 static void op_unwatch(__u64 k)
 {
-	struct weave_watch_args w = { .key = k };
-	int ret = wv_ioctl(c.wfd, WEAVE_IOC_UNWATCH, &w);
+	int ret = wv_unwatch(c.wfd, k);
 
 	if (judge("unwatch", k, ret, c.k[k].watched ? 0 : -ENOENT) && !ret)
 		c.k[k].watched = false;
@@ -700,17 +635,14 @@ static void op_read(void)
 
 static void op_wait(__u64 k, bool differ)
 {
-	__u64 cur = c.k[k].live ? c.k[k].gen : 0;
-	struct weave_wait_args w = {
-		.key = k, .gen = differ ? cur + 1 : cur,
-		.timeout_ns = 1000000, .flags = WEAVE_WAIT_TIMED,
-	};
-	int ret = nb_ioctl(WEAVE_IOC_WAIT, &w);
+	__u64 cur = c.k[k].live ? c.k[k].gen : 0, cur_gen = 0;
+	int ret = wv_wait(c.fd, k, differ ? cur + 1 : cur, WEAVE_WAIT_TIMED,
+			  1000000, &cur_gen);
 
 	if (judge("wait", k, ret, differ ? 0 : -ETIMEDOUT) && !ret &&
-	    w.cur_gen != cur)
+	    cur_gen != cur)
 		failf("wait key %llu: gen %llu, expected %llu",
-		      (unsigned long long)k, (unsigned long long)w.cur_gen,
+		      (unsigned long long)k, (unsigned long long)cur_gen,
 		      (unsigned long long)cur);
 }
 
@@ -726,7 +658,7 @@ static void op_map_index(void)
 	p = mmap(NULL, c.index_size, PROT_READ, MAP_SHARED, c.fd, 0);
 	if (!judge("mmap index", 0, p == MAP_FAILED ? -errno : 0, 0))
 		return;
-	sig = guarded_copy(c.idx, p, c.index_size);
+	sig = wv_probe_copy(c.idx, p, c.index_size);
 	unmap(p, c.index_size);
 	if (sig) {
 		failf("reading the index map: signal %d", sig);
@@ -760,8 +692,8 @@ static void op_map_view(__u64 k)
 	p = mmap(NULL, len, PROT_READ, MAP_SHARED, c.fd, st.map_offset);
 	if (!judge("mmap view", k, p == MAP_FAILED ? -errno : 0, 0))
 		return;
-	sig = guarded_copy(c.buf2, (unsigned char *)p + st.data_offset,
-			   st.size);
+	sig = wv_probe_copy(c.buf2, (unsigned char *)p + st.data_offset,
+			    st.size);
 	unmap(p, len);
 	if (sig)
 		failf("reading the view of key %llu (%llu bytes): signal %d",
@@ -794,7 +726,7 @@ static void op_map_fresh_index(void)
 	}
 	p = mmap(NULL, a.index_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (judge("mmap new index", 0, p == MAP_FAILED ? -errno : 0, 0)) {
-		sig = guarded_copy(c.idx, p, a.index_size);
+		sig = wv_probe_copy(c.idx, p, a.index_size);
 		unmap(p, a.index_size);
 		if (sig)
 			failf("reading a new index map: signal %d", sig);
@@ -993,8 +925,6 @@ FIXTURE(fault) {
 
 FIXTURE_SETUP(fault)
 {
-	struct weave_lock_args l = { .key = KEY_OTHER_X };
-	struct weave_watch_args w = { .events = WEAVE_EV_ALL };
 	struct weave_info_args info;
 	__u64 k;
 
@@ -1029,14 +959,12 @@ FIXTURE_SETUP(fault)
 	ASSERT_LE(0, c.fd) TH_LOG("create %s: %s", c.name, strerror(-c.fd));
 	c.wfd = wv_open(c.name, O_RDONLY | O_NONBLOCK, 0, 0, 0, NULL);
 	ASSERT_LE(0, c.wfd);
-	ASSERT_EQ(0, wv_ioctl(c.wfd, WEAVE_IOC_WATCH, &w));
+	ASSERT_EQ(0, wv_watch(c.wfd, 0, WEAVE_EV_ALL, 0));
 	c.ofd = wv_open(c.name, O_RDWR, 0, 0, 0, NULL);
 	ASSERT_LE(0, c.ofd);
-	ASSERT_EQ(0, wv_ioctl(c.ofd, WEAVE_IOC_LOCK, &l));
+	ASSERT_EQ(0, wv_lock(c.ofd, KEY_OTHER_X, 0, 0, NULL));
 	c.k[KEY_OTHER_X].other = LK_X;
-	l.key = KEY_OTHER_S;
-	l.flags = WEAVE_LOCK_SHARED;
-	ASSERT_EQ(0, wv_ioctl(c.ofd, WEAVE_IOC_LOCK, &l));
+	ASSERT_EQ(0, wv_lock(c.ofd, KEY_OTHER_S, WEAVE_LOCK_SHARED, 0, NULL));
 	c.k[KEY_OTHER_S].other = LK_S;
 	ASSERT_EQ(0, wv_info(c.fd, &info));
 	c.index_size = info.index_size;

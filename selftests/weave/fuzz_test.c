@@ -57,7 +57,7 @@
  * just past the operation it names, with WEAVE_FUZZ_THREAD=0 to take the
  * second thread out, and with WEAVE_FUZZ_TRACE=1 to see each operation.
  */
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -1106,25 +1106,19 @@ place:
 
 /*
  * Reads through mappings fault (SIGBUS past an entry's end, SIGSEGV where
- * the other thread unmapped), thousands of times a run: one handler for
- * the whole run, SA_NODEFER so that jumping out of it leaves the signal
- * unblocked, and no system call per read. A fault outside a read names
- * the operation it happened in, then kills the process with the signal.
+ * the other thread unmapped), thousands of times a run: wv_fault_setup()
+ * once, so that no read makes a system call. A fault outside a read
+ * names the operation it happened in, then kills the process with the
+ * signal.
  */
 static struct fz *fz_cur;
-static __thread sigjmp_buf fz_probe_env;
-static __thread volatile sig_atomic_t fz_probing;
 static __thread bool fz_second;	/* the second thread */
 
-static void fz_signal(int sig, siginfo_t *si, void *uc)
+static void fz_report(int sig, const siginfo_t *si)
 {
 	char msg[200];
 	int n;
 
-	if (fz_probing) {
-		fz_probing = 0;
-		siglongjmp(fz_probe_env, sig);
-	}
 	n = snprintf(msg, sizeof(msg),
 		     "# fuzz: signal %d (code %d, address %p) in %s at op %lu; WEAVE_FUZZ_SEED=%llu\n",
 		     sig, si->si_code, si->si_addr,
@@ -1133,32 +1127,6 @@ static void fz_signal(int sig, siginfo_t *si, void *uc)
 		     fz_cur->op, (unsigned long long)fz_cur->seed);
 	if (write(2, msg, (size_t)n) < 0)
 		n = 0;
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void fz_signals(void)
-{
-	struct sigaction sa = { .sa_sigaction = fz_signal,
-				.sa_flags = SA_NODEFER | SA_SIGINFO };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGABRT, &sa, NULL);
-}
-
-/* Read one byte: 0, or the signal the read raised. */
-static int fz_probe(const volatile unsigned char *p)
-{
-	int sig = sigsetjmp(fz_probe_env, 0);
-
-	if (sig)
-		return sig;
-	fz_probing = 1;
-	(void)*p;
-	fz_probing = 0;
-	return 0;
 }
 
 /* Touch a few bytes of a mapping: SIGBUS past an entry's end is fine. */
@@ -1169,7 +1137,7 @@ static void probe(struct fz *f, void *p, size_t len, int n)
 
 	for (i = 0; i < n && len; i++) {
 		off = pct(60) ? rn(len < 65536 ? len : 65536) : rn(len);
-		result(f, ST_PROBE, fz_probe((unsigned char *)p + off));
+		result(f, ST_PROBE, wv_probe((unsigned char *)p + off, NULL));
 	}
 }
 
@@ -1326,7 +1294,7 @@ static void op_read(struct fz *f)
 
 	/* so that there is something to read now and then */
 	if (pct(30))
-		wl_watch(fd, 0, WEAVE_EV_ALL, 0);
+		wv_watch(fd, 0, WEAVE_EV_ALL, 0);
 	r = read(fd, (void *)(uintptr_t)buf, n);
 
 	if (r < 0) {
@@ -1410,7 +1378,7 @@ static void op_timed(struct fz *f)
 	for (i = 0; i < 3; i++) {
 		key = 1 + rn(NKEYS);
 		if (pct(60)) {
-			ret = wl_lock(fd, key, WEAVE_LOCK_TIMED |
+			ret = wv_lock(fd, key, WEAVE_LOCK_TIMED |
 				      (pct(40) ? WEAVE_LOCK_SHARED : 0),
 				      rn(TIMEOUT_NS), &res);
 			result(f, ST_TIMED, -ret);
@@ -1419,7 +1387,7 @@ static void op_timed(struct fz *f)
 				      "timed LOCK result");
 			if (!ret && pct(30)) {
 				/* convert, maybe waiting for other sharers */
-				ret = wl_lock(fd, key, WEAVE_LOCK_TIMED |
+				ret = wv_lock(fd, key, WEAVE_LOCK_TIMED |
 					      WEAVE_LOCK_CONVERT |
 					      (pct(50) ? WEAVE_LOCK_SHARED : 0),
 					      rn(TIMEOUT_NS), NULL);
@@ -1428,7 +1396,7 @@ static void op_timed(struct fz *f)
 		} else {
 			/* wait on the gen the key has: sleeps till timeout */
 			gen = wv_stat(fd, key, &st) ? 0 : st.gen;
-			ret = wl_wait(fd, key, gen, WEAVE_WAIT_TIMED,
+			ret = wv_wait(fd, key, gen, WEAVE_WAIT_TIMED,
 				      rn(TIMEOUT_NS), NULL);
 			result(f, ST_TIMED, -ret);
 		}
@@ -1489,11 +1457,11 @@ static void child_main(struct fz *f, __u64 cseed)
 		fd = wv_open(f->names[rn(NNAMES)], O_RDWR | O_NONBLOCK,
 			     WEAVE_ATTACH_CREATE, 0666, 0, NULL);
 		for (i = 0; fd >= 0 && i < 3; i++)
-			wl_lock(fd, 1 + rn(NKEYS), WEAVE_OP_NONBLOCK, 0, NULL);
+			wv_lock(fd, 1 + rn(NKEYS), WEAVE_OP_NONBLOCK, 0, NULL);
 		if (fd >= 0) {
 			p = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
 			if (p != MAP_FAILED)
-				fz_probe(p);
+				wv_probe(p, NULL);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -1523,7 +1491,7 @@ static void op_fork(struct fz *f)
 	}
 	/* some live locks to inherit */
 	for (n = 0; n < 2; n++)
-		wl_lock(pick_fd(f), 1 + rn(NKEYS),
+		wv_lock(pick_fd(f), 1 + rn(NKEYS),
 			WEAVE_OP_NONBLOCK | (pct(50) ? WEAVE_LOCK_SHARED : 0),
 			0, NULL);
 	cseed = rnd();
@@ -1859,7 +1827,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 24 * 3600)
 	fflush(stdout);
 
 	fz_cur = f;
-	fz_signals();
+	wv_fault_setup(fz_report);
 	/* A fatal signal loses a full buffer: line by line, it shows where. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pthread_mutex_init(&f->mu, NULL);

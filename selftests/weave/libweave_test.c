@@ -4,7 +4,7 @@
  * iteration, views, and one handle shared by threads.
  */
 #include <pthread.h>
-#include "weave_util.h"
+#include "weave_proc.h"
 #include <weave.h>
 
 #include "kselftest_harness.h"
@@ -413,7 +413,7 @@ TEST_F(lib, seed_example)
 		weave_close(cw);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	weave_close(w);
 }
 

@@ -20,7 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -139,18 +139,15 @@ static bool path_exists(const char *path)
  * main process loads the module again on its way out, or when the
  * runner's timeout stops it.
  */
-static void mod_signal(int sig)
+static void mod_reload(void)
 {
 	/* No stdio here: a load that finds the module loaded gets EEXIST. */
 	mod_load();
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 static void __attribute__((constructor)) mod_guard(void)
 {
-	signal(SIGTERM, mod_signal);
-	signal(SIGINT, mod_signal);
+	wv_on_kill(mod_reload);
 }
 
 static void __attribute__((destructor)) mod_guard_exit(void)
@@ -390,7 +387,7 @@ TEST_F(life, persistent_freed)
 	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(-fd));
 	ASSERT_EQ(0, wv_set(fd, 1, "persist", 7, 0, NULL));
 	ASSERT_EQ(0, wv_set(fd, 2, NULL, 0, 0, NULL));
-	ASSERT_EQ(0, wv_resize(fd, 2, 50000, NULL));
+	ASSERT_EQ(0, wv_resize(fd, 2, 50000, 0, NULL));
 	close(fd);
 
 	/* No file: the registry lives on, and does not pin the module. */
@@ -408,11 +405,6 @@ TEST_F(life, persistent_freed)
 static void use(struct __test_metadata *_metadata, const char *name,
 		unsigned int round)
 {
-	struct weave_lock_args l = { .key = 2 };
-	struct weave_watch_args w = { .key = 0, .events = WEAVE_EV_ALL };
-	struct weave_wait_args wt = {
-		.key = 1, .timeout_ns = 1000, .flags = WEAVE_WAIT_TIMED,
-	};
 	unsigned char val[6000];
 	struct weave_info_args info;
 	struct weave_stat_args st;
@@ -428,13 +420,13 @@ static void use(struct __test_metadata *_metadata, const char *name,
 	ASSERT_LE(0, fd) TH_LOG("round %u: create: %s", round, strerror(-fd));
 	fd2 = wv_open(name, O_RDONLY | O_NONBLOCK, 0, 0, 0, NULL);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, wv_ioctl(fd2, WEAVE_IOC_WATCH, &w));
+	ASSERT_EQ(0, wv_watch(fd2, 0, WEAVE_EV_ALL, 0));
 
 	wv_pattern(val, sizeof(val), round);
 	ASSERT_EQ(0, wv_set(fd, 1, val, 100, 0, &gen));
 	ASSERT_EQ(0, wv_set(fd, 2, val, sizeof(val), 0, NULL));
-	ASSERT_EQ(0, wv_ioctl(fd, WEAVE_IOC_LOCK, &l));
-	ASSERT_EQ(0, wv_write(fd, 2, 10, "abc", 3, NULL));
+	ASSERT_EQ(0, wv_lock(fd, 2, 0, 0, NULL));
+	ASSERT_EQ(0, wv_write(fd, 2, 10, "abc", 3, 0, NULL));
 
 	ASSERT_EQ(0, wv_info(fd, &info));
 	ASSERT_EQ(0, wv_stat(fd, 2, &st));
@@ -448,8 +440,8 @@ static void use(struct __test_metadata *_metadata, const char *name,
 	EXPECT_EQ(0, memcmp((const char *)view + 10, "abc", 3));
 	EXPECT_TRUE(wv_check_pattern(view, 10, round));
 
-	wt.gen = gen;
-	EXPECT_EQ(-ETIMEDOUT, wv_ioctl(fd2, WEAVE_IOC_WAIT, &wt));
+	EXPECT_EQ(-ETIMEDOUT, wv_wait(fd2, 1, gen, WEAVE_WAIT_TIMED, 1000,
+				      NULL));
 	/* Key 1 new, key 2 new and changed: one record each. */
 	EXPECT_EQ(2 * (ssize_t)sizeof(ev[0]), read(fd2, ev, sizeof(ev)));
 

@@ -141,7 +141,7 @@ TEST_F(list, empty)
 	EXPECT_EQ(1, wv_list(fd, &cursor, buf, 4));
 	EXPECT_EQ(42, buf[0]);
 	EXPECT_EQ(0, cursor);
-	ASSERT_EQ(0, wv_clear(fd, NULL, NULL));
+	ASSERT_EQ(0, wv_clear(fd, 0, NULL, NULL));
 	cursor = 0;
 	EXPECT_EQ(0, wv_list(fd, &cursor, buf, 4));
 	EXPECT_EQ(0, cursor);
@@ -192,7 +192,7 @@ TEST_F(list, delete_during_walk)
 		/* delete every 5th key, spread over the walk */
 		for (i = step; i < NKEYS; i += 97) {
 			if (i % 5 == 0 && !deleted[i]) {
-				ASSERT_EQ(0, wv_delete(self->fd, key_of(i),
+				ASSERT_EQ(0, wv_delete(self->fd, key_of(i), 0,
 						       NULL));
 				deleted[i] = true;
 			}
@@ -234,7 +234,7 @@ TEST_F_TIMEOUT(list, concurrent_walk, 120)
 
 	/* Holes between the stable keys for the inserts to land in. */
 	for (i = 0; i < NKEYS; i += 2)
-		ASSERT_EQ(0, wv_delete(self->fd, key_of(i), NULL));
+		ASSERT_EQ(0, wv_delete(self->fd, key_of(i), 0, NULL));
 
 	ops = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -256,7 +256,7 @@ TEST_F_TIMEOUT(list, concurrent_walk, 120)
 				   WEAVE_SET_NOREPLACE, NULL))
 				_exit(1);
 			if (k >= 200 && wv_delete(self->fd,
-						  VOLATILE_BASE + k - 200,
+						  VOLATILE_BASE + k - 200, 0,
 						  NULL))
 				_exit(2);
 			k++;

@@ -10,7 +10,7 @@
  * party) that must be excluded opens and attaches its own fd by name;
  * fork()ed children that keep the parent's fd are the same owner.
  */
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -32,18 +32,18 @@ FIXTURE_SETUP(lock)
 	struct weave_api_args api;
 	__u64 v = 0;
 
-	self->fd = wl_create(self->name, sizeof(self->name), "lock");
+	self->fd = wv_create(self->name, sizeof(self->name), "lock");
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 	ASSERT_EQ(0, wv_api(self->fd, &api));
 	ASSERT_TRUE(api.features & WEAVE_FEATURE_LOCKS);
-	self->index = wl_map_index(self->fd, &self->index_size);
+	self->index = wv_map_index(self->fd, &self->index_size);
 	ASSERT_NE(NULL, self->index);
 	ASSERT_EQ(0, wv_set(self->fd, KEY, &v, sizeof(v), 0, NULL));
 }
 
 FIXTURE_TEARDOWN(lock)
 {
-	wl_reap(self->pids, ARRAY_SIZE(self->pids));
+	wv_reap(self->pids, ARRAY_SIZE(self->pids));
 	if (self->param)
 		wv_param_set(self->param, self->param_val);
 	if (self->index)
@@ -76,19 +76,19 @@ static int counter_child(const char *name, volatile int *go, bool locked)
 	__u64 v;
 	int fd, i;
 
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (fd < 0)
 		return 10;
 	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
 		sched_yield();
 	for (i = 0; i < COUNTER_ITERS; i++) {
-		if (locked && wl_lock(fd, KEY, 0, 0, NULL))
+		if (locked && wv_lock(fd, KEY, 0, 0, NULL))
 			return 11;
-		if (wl_get_u64(fd, KEY, &v))
+		if (wv_get_u64(fd, KEY, &v))
 			return 12;
-		if (wl_set_u64(fd, KEY, v + 1))
+		if (wv_set_u64(fd, KEY, v + 1))
 			return 13;
-		if (locked && wl_unlock(fd, KEY, 0))
+		if (locked && wv_unlock(fd, KEY, 0))
 			return 14;
 	}
 	close(fd);
@@ -98,13 +98,13 @@ static int counter_child(const char *name, volatile int *go, bool locked)
 static __u64 run_counter(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(lock) *self, bool locked)
 {
-	volatile int *go = wl_shared(4096);
+	volatile int *go = wv_shared(4096);
 	double t0;
 	__u64 v;
 	int i;
 
 	ASSERT_NE(NULL, go);
-	ASSERT_EQ(0, wl_set_u64(self->fd, KEY, 0));
+	ASSERT_EQ(0, wv_set_u64(self->fd, KEY, 0));
 	for (i = 0; i < COUNTER_PROCS; i++) {
 		self->pids[i] = fork();
 		ASSERT_GE(self->pids[i], 0);
@@ -114,10 +114,10 @@ static __u64 run_counter(struct __test_metadata *_metadata,
 	t0 = wv_now();
 	__atomic_store_n(go, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < COUNTER_PROCS; i++) {
-		EXPECT_EQ(0, wv_wait(self->pids[i]));
+		EXPECT_EQ(0, wv_wait_pid(self->pids[i]));
 		self->pids[i] = 0;
 	}
-	ASSERT_EQ(0, wl_get_u64(self->fd, KEY, &v));
+	ASSERT_EQ(0, wv_get_u64(self->fd, KEY, &v));
 	TH_LOG("%s: %llu of %d in %.2f s", locked ? "locked" : "unlocked",
 	       (unsigned long long)v, COUNTER_PROCS * COUNTER_ITERS,
 	       wv_now() - t0);
@@ -154,66 +154,66 @@ struct died_shared {
 TEST_F(lock, owner_died)
 {
 	const volatile struct weave_slot *slot;
-	struct died_shared *sh = wl_shared(4096);
+	struct died_shared *sh = wv_shared(4096);
 	struct weave_event ev[8];
 	double t_kill;
 	__u32 result;
 	int wfd, fd, n;
 
 	ASSERT_NE(NULL, sh);
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	wfd = wl_reopen(self->name, O_RDONLY | O_NONBLOCK);
+	wfd = wv_reopen(self->name, O_RDONLY | O_NONBLOCK);
 	ASSERT_GE(wfd, 0);
-	ASSERT_EQ(0, wl_watch(wfd, KEY, WEAVE_EV_UNLOCKED |
+	ASSERT_EQ(0, wv_watch(wfd, KEY, WEAVE_EV_UNLOCKED |
 			      WEAVE_EV_OWNER_DIED, 0));
 
 	/* A holds the lock and is killed; B waits for it. */
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
-		fd = wl_reopen(self->name, O_RDWR);
-		if (fd < 0 || wl_lock(fd, KEY, 0, 0, NULL))
+		fd = wv_reopen(self->name, O_RDWR);
+		if (fd < 0 || wv_lock(fd, KEY, 0, 0, NULL))
 			_exit(1);
 		__atomic_store_n(&sh->a_ready, 1, __ATOMIC_RELEASE);
 		for (;;)
 			pause();
 	}
-	ASSERT_TRUE(wl_until(__atomic_load_n(&sh->a_ready, __ATOMIC_ACQUIRE),
+	ASSERT_TRUE(wv_until(__atomic_load_n(&sh->a_ready, __ATOMIC_ACQUIRE),
 			     5000));
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
 
 	self->pids[1] = fork();
 	ASSERT_GE(self->pids[1], 0);
 	if (!self->pids[1]) {
-		fd = wl_reopen(self->name, O_RDWR);
+		fd = wv_reopen(self->name, O_RDWR);
 		if (fd < 0)
 			_exit(1);
-		sh->b_ret = wl_lock(fd, KEY, 0, 0, &sh->b_result);
-		wl_put_time(&sh->b_time, wv_now());
+		sh->b_ret = wv_lock(fd, KEY, 0, 0, &sh->b_result);
+		wv_put_time(&sh->b_time, wv_now());
 		while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE))
-			wl_sleep_ms(1);
+			wv_sleep_ms(1);
 		/* Unlocked without CONSISTENT: still owner-died. */
-		if (wl_unlock(fd, KEY, 0))
+		if (wv_unlock(fd, KEY, 0))
 			_exit(2);
-		sh->b_ret2 = wl_lock(fd, KEY, 0, 0, &sh->b_result2);
-		if (wl_unlock(fd, KEY, WEAVE_UNLOCK_CONSISTENT))
+		sh->b_ret2 = wv_lock(fd, KEY, 0, 0, &sh->b_result2);
+		if (wv_unlock(fd, KEY, WEAVE_UNLOCK_CONSISTENT))
 			_exit(3);
-		sh->b_ret3 = wl_lock(fd, KEY, 0, 0, &sh->b_result3);
-		if (wl_unlock(fd, KEY, 0))
+		sh->b_ret3 = wv_lock(fd, KEY, 0, 0, &sh->b_result3);
+		if (wv_unlock(fd, KEY, 0))
 			_exit(4);
 		_exit(0);
 	}
-	ASSERT_TRUE(wl_until(slot->waiters == 1, 5000));
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
 	/* Nothing was unlocked yet. */
-	EXPECT_EQ(-EAGAIN, wl_read(wfd, ev, 8));
-	EXPECT_EQ(0, wl_poll(wfd, 0));
+	EXPECT_EQ(-EAGAIN, wv_read_events(wfd, ev, 8));
+	EXPECT_EQ(0, wv_poll(wfd, 0));
 
 	t_kill = wv_now();
 	ASSERT_EQ(0, kill(self->pids[0], SIGKILL));
-	EXPECT_EQ(128 + SIGKILL, wv_wait(self->pids[0]));
+	EXPECT_EQ(128 + SIGKILL, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
-	ASSERT_TRUE(wl_until(wl_get_time(&sh->b_time),
+	ASSERT_TRUE(wv_until(wv_get_time(&sh->b_time),
 			     3000));
 	EXPECT_EQ(0, sh->b_ret);
 	EXPECT_EQ(WEAVE_LOCK_OWNER_DIED, sh->b_result);
@@ -222,15 +222,15 @@ TEST_F(lock, owner_died)
 	EXPECT_TRUE(slot->flags & WEAVE_SLOT_OWNER_DIED);
 
 	/* The watcher was told, with one record. */
-	EXPECT_TRUE(wl_poll(wfd, 1000) & POLLIN);
-	n = wl_read(wfd, ev, 8);
+	EXPECT_TRUE(wv_poll(wfd, 1000) & POLLIN);
+	n = wv_read_events(wfd, ev, 8);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(KEY, ev[0].key);
 	EXPECT_EQ(WEAVE_EV_UNLOCKED | WEAVE_EV_OWNER_DIED, ev[0].mask);
 
 	/* Owner-died sticks until an unlock with CONSISTENT. */
 	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, wv_wait(self->pids[1]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[1]));
 	self->pids[1] = 0;
 	EXPECT_EQ(0, sh->b_ret2);
 	EXPECT_EQ(WEAVE_LOCK_OWNER_DIED, sh->b_result2);
@@ -238,9 +238,9 @@ TEST_F(lock, owner_died)
 	EXPECT_EQ(0, sh->b_result3);
 	EXPECT_FALSE(slot->flags & WEAVE_SLOT_OWNER_DIED);
 	EXPECT_EQ(0, slot->lock);
-	EXPECT_EQ(0, wl_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0, &result));
+	EXPECT_EQ(0, wv_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0, &result));
 	EXPECT_EQ(0, result);
-	EXPECT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	close(wfd);
 	munmap(sh, 4096);
 }
@@ -249,30 +249,30 @@ TEST_F(lock, owner_died)
 TEST_F(lock, shared_holder_dies)
 {
 	const volatile struct weave_slot *slot;
-	volatile int *ready = wl_shared(4096);
+	volatile int *ready = wv_shared(4096);
 	__u32 result = 1;
 	int fd;
 
 	ASSERT_NE(NULL, ready);
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
-		fd = wl_reopen(self->name, O_RDONLY);
-		if (fd < 0 || wl_lock(fd, KEY, WEAVE_LOCK_SHARED, 0, NULL))
+		fd = wv_reopen(self->name, O_RDONLY);
+		if (fd < 0 || wv_lock(fd, KEY, WEAVE_LOCK_SHARED, 0, NULL))
 			_exit(1);
 		*ready = 1;
 		for (;;)
 			pause();
 	}
-	ASSERT_TRUE(wl_until(*ready, 5000));
+	ASSERT_TRUE(wv_until(*ready, 5000));
 	EXPECT_EQ(1, slot->lock);
 	kill(self->pids[0], SIGKILL);
-	wv_wait(self->pids[0]);
+	wv_wait_pid(self->pids[0]);
 	self->pids[0] = 0;
 	EXPECT_EQ(0, slot->lock);
-	EXPECT_EQ(0, wl_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0, &result));
+	EXPECT_EQ(0, wv_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0, &result));
 	EXPECT_EQ(0, result);
 	EXPECT_FALSE(slot->flags & WEAVE_SLOT_OWNER_DIED);
 }
@@ -288,76 +288,76 @@ struct fifo_shared {
 TEST_F(lock, shared_and_fifo)
 {
 	const volatile struct weave_slot *slot;
-	struct fifo_shared *sh = wl_shared(4096);
+	struct fifo_shared *sh = wv_shared(4096);
 	int fd1, fd2, fd3, fd;
 	double t2;
 	char buf[8];
 
 	ASSERT_NE(NULL, sh);
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	fd1 = wl_reopen(self->name, O_RDONLY);
-	fd2 = wl_reopen(self->name, O_RDWR);
-	fd3 = wl_reopen(self->name, O_RDWR);
+	fd1 = wv_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDWR);
+	fd3 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd1, 0);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fd3, 0);
 
 	/* Shared holders coexist; readers go on; writers are refused. */
-	ASSERT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
-	ASSERT_EQ(0, wl_lock(fd2, KEY, WEAVE_LOCK_SHARED | WEAVE_OP_NONBLOCK,
+	ASSERT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd2, KEY, WEAVE_LOCK_SHARED | WEAVE_OP_NONBLOCK,
 			     0, NULL));
 	EXPECT_EQ(2, slot->lock);
-	EXPECT_EQ(0, wv_get(fd3, KEY, buf, sizeof(buf), 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_lock(fd3, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	EXPECT_EQ(0, wv_get(fd3, KEY, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_lock(fd3, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
 
 	/* A writer queues behind them. */
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
-		fd = wl_reopen(self->name, O_RDWR);
+		fd = wv_reopen(self->name, O_RDWR);
 		if (fd < 0)
 			_exit(1);
-		sh->w_ret = wl_lock(fd, KEY, 0, 0, NULL);
+		sh->w_ret = wv_lock(fd, KEY, 0, 0, NULL);
 		sh->w_got = wv_now();
 		sh->w_seq = __atomic_add_fetch(&sh->seq, 1, __ATOMIC_SEQ_CST);
-		wl_sleep_ms(200);
+		wv_sleep_ms(200);
 		sh->w_rel = wv_now();
-		_exit(wl_unlock(fd, KEY, 0) ? 2 : 0);
+		_exit(wv_unlock(fd, KEY, 0) ? 2 : 0);
 	}
-	ASSERT_TRUE(wl_until(slot->waiters == 1, 5000));
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
 	/* A new reader may not jump the queue. */
-	EXPECT_EQ(-EAGAIN, wl_lock(fd3, KEY, WEAVE_LOCK_SHARED |
+	EXPECT_EQ(-EAGAIN, wv_lock(fd3, KEY, WEAVE_LOCK_SHARED |
 				   WEAVE_OP_NONBLOCK, 0, NULL));
 
 	/* A reader arriving after the writer waits behind it. */
 	self->pids[1] = fork();
 	ASSERT_GE(self->pids[1], 0);
 	if (!self->pids[1]) {
-		fd = wl_reopen(self->name, O_RDONLY);
+		fd = wv_reopen(self->name, O_RDONLY);
 		if (fd < 0)
 			_exit(1);
-		sh->r_ret = wl_lock(fd, KEY, WEAVE_LOCK_SHARED, 0, NULL);
+		sh->r_ret = wv_lock(fd, KEY, WEAVE_LOCK_SHARED, 0, NULL);
 		sh->r_got = wv_now();
 		sh->r_seq = __atomic_add_fetch(&sh->seq, 1, __ATOMIC_SEQ_CST);
-		_exit(wl_unlock(fd, KEY, 0) ? 2 : 0);
+		_exit(wv_unlock(fd, KEY, 0) ? 2 : 0);
 	}
-	ASSERT_TRUE(wl_until(slot->waiters == 2, 5000));
-	wl_sleep_ms(100);
+	ASSERT_TRUE(wv_until(slot->waiters == 2, 5000));
+	wv_sleep_ms(100);
 	EXPECT_EQ(0, __atomic_load_n(&sh->seq, __ATOMIC_SEQ_CST));
 	EXPECT_EQ(2, slot->lock);
 
 	/* One sharer left: the writer still waits. */
-	ASSERT_EQ(0, wl_unlock(fd1, KEY, 0));
-	wl_sleep_ms(100);
+	ASSERT_EQ(0, wv_unlock(fd1, KEY, 0));
+	wv_sleep_ms(100);
 	EXPECT_EQ(0, __atomic_load_n(&sh->seq, __ATOMIC_SEQ_CST));
 	EXPECT_EQ(1, slot->lock);
 	EXPECT_EQ(2, slot->waiters);
 
 	t2 = wv_now();
-	ASSERT_EQ(0, wl_unlock(fd2, KEY, 0));
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
-	EXPECT_EQ(0, wv_wait(self->pids[1]));
+	ASSERT_EQ(0, wv_unlock(fd2, KEY, 0));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[1]));
 	self->pids[0] = self->pids[1] = 0;
 	EXPECT_EQ(0, sh->w_ret);
 	EXPECT_EQ(0, sh->r_ret);
@@ -381,20 +381,20 @@ TEST_F(lock, timeout)
 	double t0, dt;
 	int fd2;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
 
 	/* Free: a timed lock is granted at once. */
 	t0 = wv_now();
-	ASSERT_EQ(0, wl_lock(fd2, KEY, WEAVE_LOCK_TIMED, 1000 * NS, NULL));
+	ASSERT_EQ(0, wv_lock(fd2, KEY, WEAVE_LOCK_TIMED, 1000 * NS, NULL));
 	EXPECT_LT(wv_now() - t0, 0.5);
-	ASSERT_EQ(0, wl_unlock(fd2, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(fd2, KEY, 0));
 
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	t0 = wv_now();
-	EXPECT_EQ(-ETIMEDOUT, wl_lock(fd2, KEY, WEAVE_LOCK_TIMED, 300 * NS,
+	EXPECT_EQ(-ETIMEDOUT, wv_lock(fd2, KEY, WEAVE_LOCK_TIMED, 300 * NS,
 				      NULL));
 	dt = wv_now() - t0;
 	EXPECT_GE(dt, 0.29);
@@ -402,7 +402,7 @@ TEST_F(lock, timeout)
 	TH_LOG("300 ms exclusive timeout took %.3f s", dt);
 
 	t0 = wv_now();
-	EXPECT_EQ(-ETIMEDOUT, wl_lock(fd2, KEY, WEAVE_LOCK_TIMED |
+	EXPECT_EQ(-ETIMEDOUT, wv_lock(fd2, KEY, WEAVE_LOCK_TIMED |
 				      WEAVE_LOCK_SHARED, 100 * NS, NULL));
 	dt = wv_now() - t0;
 	EXPECT_GE(dt, 0.09);
@@ -411,9 +411,9 @@ TEST_F(lock, timeout)
 	/* A timed-out waiter is gone from the queue; no lock was taken. */
 	EXPECT_EQ(0, slot->waiters);
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
-	EXPECT_EQ(-EPERM, wl_unlock(fd2, KEY, 0));
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
-	EXPECT_EQ(0, wl_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EPERM, wv_unlock(fd2, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(0, wv_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
 	close(fd2);
 }
 
@@ -427,25 +427,25 @@ static void count_sig(int sig)
 TEST_F(lock, eintr)
 {
 	const volatile struct weave_slot *slot;
-	struct wl_timer t = { .sig = SIGUSR1, .delay_ms = 200 };
+	struct wv_timer t = { .sig = SIGUSR1, .delay_ms = 200 };
 	double t0, dt;
 	int fd2;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, wl_sigaction(SIGUSR1, count_sig, false));
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_sigaction(SIGUSR1, count_sig, false));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 
 	/* Timed: EINTR. */
 	sig_count = 0;
-	ASSERT_EQ(0, wl_timer_start(&t));
+	ASSERT_EQ(0, wv_timer_start(&t));
 	t0 = wv_now();
-	EXPECT_EQ(-EINTR, wl_lock(fd2, KEY, WEAVE_LOCK_TIMED, 10000 * NS,
+	EXPECT_EQ(-EINTR, wv_lock(fd2, KEY, WEAVE_LOCK_TIMED, 10000 * NS,
 				  NULL));
 	dt = wv_now() - t0;
-	wl_timer_join(&t);
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
 	EXPECT_GE(dt, 0.15);
 	EXPECT_LT(dt, 5.0);
@@ -453,12 +453,12 @@ TEST_F(lock, eintr)
 
 	/* Untimed, without SA_RESTART: EINTR too. */
 	sig_count = 0;
-	ASSERT_EQ(0, wl_timer_start(&t));
-	EXPECT_EQ(-EINTR, wl_lock(fd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
-	wl_timer_join(&t);
+	ASSERT_EQ(0, wv_timer_start(&t));
+	EXPECT_EQ(-EINTR, wv_lock(fd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
 	EXPECT_EQ(0, slot->waiters);
-	EXPECT_EQ(-EPERM, wl_unlock(fd2, KEY, 0));
+	EXPECT_EQ(-EPERM, wv_unlock(fd2, KEY, 0));
 	close(fd2);
 }
 
@@ -466,33 +466,33 @@ static int restart_fd;
 
 static void unlock_restart_fd(void *arg)
 {
-	wl_unlock(restart_fd, KEY, 0);
+	wv_unlock(restart_fd, KEY, 0);
 }
 
 /* Untimed under SA_RESTART: the signal is handled and the wait goes on. */
 TEST_F(lock, sa_restart)
 {
-	struct wl_timer t = {
+	struct wv_timer t = {
 		.sig = SIGUSR1, .delay_ms = 200,
 		.action = unlock_restart_fd, .action_ms = 300,
 	};
 	double t_done;
 	int fd2;
 
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, wl_sigaction(SIGUSR1, count_sig, true));
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_sigaction(SIGUSR1, count_sig, true));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	restart_fd = self->fd;
 	sig_count = 0;
-	ASSERT_EQ(0, wl_timer_start(&t));
-	EXPECT_EQ(0, wl_lock(fd2, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_timer_start(&t));
+	EXPECT_EQ(0, wv_lock(fd2, KEY, 0, 0, NULL));
 	t_done = wv_now();
-	wl_timer_join(&t);
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
 	EXPECT_NE(0, t.acted);
 	EXPECT_GE(t_done, t.acted);
-	EXPECT_EQ(0, wl_unlock(fd2, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(fd2, KEY, 0));
 	close(fd2);
 }
 
@@ -502,26 +502,26 @@ TEST_F(lock, nonblock)
 	int fd2, fdnb;
 	double t0;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	fd2 = wl_reopen(self->name, O_RDWR);
-	fdnb = wl_reopen(self->name, O_RDWR | O_NONBLOCK);
+	fd2 = wv_reopen(self->name, O_RDWR);
+	fdnb = wv_reopen(self->name, O_RDWR | O_NONBLOCK);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fdnb, 0);
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	t0 = wv_now();
-	EXPECT_EQ(-EAGAIN, wl_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_lock(fd2, KEY, WEAVE_OP_NONBLOCK |
+	EXPECT_EQ(-EAGAIN, wv_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_lock(fd2, KEY, WEAVE_OP_NONBLOCK |
 				   WEAVE_LOCK_SHARED, 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_lock(fdnb, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_lock(fdnb, KEY, WEAVE_LOCK_SHARED, 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_lock(fdnb, KEY, WEAVE_LOCK_TIMED, 5000 * NS,
+	EXPECT_EQ(-EAGAIN, wv_lock(fdnb, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_lock(fdnb, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_lock(fdnb, KEY, WEAVE_LOCK_TIMED, 5000 * NS,
 				   NULL));
 	EXPECT_LT(wv_now() - t0, 2.0);
 	EXPECT_EQ(0, slot->waiters);
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
-	EXPECT_EQ(0, wl_lock(fdnb, KEY, 0, 0, NULL));
-	EXPECT_EQ(0, wl_unlock(fdnb, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(0, wv_lock(fdnb, KEY, 0, 0, NULL));
+	EXPECT_EQ(0, wv_unlock(fdnb, KEY, 0));
 	close(fd2);
 	close(fdnb);
 }
@@ -534,37 +534,37 @@ TEST_F(lock, edeadlk)
 	pid_t pid;
 	int fd2;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
 
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0,
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0,
 				    NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0,
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0,
 				    NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, WEAVE_LOCK_TIMED, NS,
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, WEAVE_LOCK_TIMED, NS,
 				    NULL));
 
 	/* A fork()ed child shares the description: the same owner. */
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
-		_exit(wl_lock(self->fd, KEY, 0, 0, NULL) == -EDEADLK ? 0 : 1);
-	EXPECT_EQ(0, wv_wait(pid));
+		_exit(wv_lock(self->fd, KEY, 0, 0, NULL) == -EDEADLK ? 0 : 1);
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	/* Its exit closed no description: the lock is still held. */
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
-	EXPECT_EQ(-EAGAIN, wl_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(-EAGAIN, wv_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
 
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0, NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0,
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0,
 				    NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, 0, 0, NULL));
 	EXPECT_EQ(1, slot->lock);
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	close(fd2);
 }
 
@@ -572,23 +572,23 @@ TEST_F(lock, eperm)
 {
 	int fd2;
 
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	EXPECT_EQ(-EPERM, wl_unlock(self->fd, KEY, 0));
-	EXPECT_EQ(-EPERM, wl_unlock(self->fd, 12345, 0));
-	EXPECT_EQ(-EPERM, wl_lock(self->fd, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
-	EXPECT_EQ(-EPERM, wl_lock(self->fd, KEY, WEAVE_LOCK_CONVERT |
+	EXPECT_EQ(-EPERM, wv_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(-EPERM, wv_unlock(self->fd, 12345, 0));
+	EXPECT_EQ(-EPERM, wv_lock(self->fd, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
+	EXPECT_EQ(-EPERM, wv_lock(self->fd, KEY, WEAVE_LOCK_CONVERT |
 				  WEAVE_LOCK_SHARED, 0, NULL));
 
 	/* Held by another file. */
-	ASSERT_EQ(0, wl_lock(fd2, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EPERM, wl_unlock(self->fd, KEY, 0));
-	EXPECT_EQ(-EPERM, wl_unlock(self->fd, KEY, WEAVE_UNLOCK_CONSISTENT));
-	EXPECT_EQ(-EPERM, wl_lock(self->fd, KEY, WEAVE_LOCK_CONVERT |
+	ASSERT_EQ(0, wv_lock(fd2, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EPERM, wv_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(-EPERM, wv_unlock(self->fd, KEY, WEAVE_UNLOCK_CONSISTENT));
+	EXPECT_EQ(-EPERM, wv_lock(self->fd, KEY, WEAVE_LOCK_CONVERT |
 				  WEAVE_OP_NONBLOCK, 0, NULL));
-	EXPECT_EQ(0, wl_unlock(fd2, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(fd2, KEY, 0));
 	/* Twice. */
-	EXPECT_EQ(-EPERM, wl_unlock(fd2, KEY, 0));
+	EXPECT_EQ(-EPERM, wv_unlock(fd2, KEY, 0));
 	close(fd2);
 }
 
@@ -597,32 +597,32 @@ TEST_F(lock, einval)
 	struct weave_lock_args l;
 	struct weave_unlock_args u;
 
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, 0, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, 0, WEAVE_LOCK_SHARED, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, KEY, 1U << 4, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, KEY, ~WEAVE_LOCK_VALID, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, KEY, 1U << 31, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, KEY, 0, 1000, NULL));
-	EXPECT_EQ(-EINVAL, wl_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 1, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, 0, WEAVE_LOCK_SHARED, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, KEY, 1U << 4, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, KEY, ~WEAVE_LOCK_VALID, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, KEY, 1U << 31, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, KEY, 0, 1000, NULL));
+	EXPECT_EQ(-EINVAL, wv_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 1, NULL));
 	memset(&l, 0, sizeof(l));
 	l.key = KEY;
 	l.result = WEAVE_LOCK_OWNER_DIED;	/* out field */
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->fd, WEAVE_IOC_LOCK, &l));
 
 	/* Nothing was locked by those. */
-	EXPECT_EQ(-EPERM, wl_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(-EPERM, wv_unlock(self->fd, KEY, 0));
 
-	EXPECT_EQ(-EINVAL, wl_unlock(self->fd, 0, 0));
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_unlock(self->fd, KEY, 2));
-	EXPECT_EQ(-EINVAL, wl_unlock(self->fd, KEY, ~WEAVE_UNLOCK_VALID));
+	EXPECT_EQ(-EINVAL, wv_unlock(self->fd, 0, 0));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_unlock(self->fd, KEY, 2));
+	EXPECT_EQ(-EINVAL, wv_unlock(self->fd, KEY, ~WEAVE_UNLOCK_VALID));
 	memset(&u, 0, sizeof(u));
 	u.key = KEY;
 	u.reserved = 1;
 	EXPECT_EQ(-EINVAL, wv_ioctl(self->fd, WEAVE_IOC_UNLOCK, &u));
 	/* Still held after the refused unlocks. */
-	EXPECT_EQ(-EDEADLK, wl_lock(self->fd, KEY, 0, 0, NULL));
-	EXPECT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(-EDEADLK, wv_lock(self->fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(0, wv_unlock(self->fd, KEY, 0));
 }
 
 TEST_F(lock, unattached)
@@ -630,8 +630,8 @@ TEST_F(lock, unattached)
 	int fd = wv_dev(O_RDWR);
 
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(-EBADFD, wl_lock(fd, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EBADFD, wl_unlock(fd, KEY, 0));
+	EXPECT_EQ(-EBADFD, wv_lock(fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EBADFD, wv_unlock(fd, KEY, 0));
 	close(fd);
 }
 
@@ -660,26 +660,17 @@ static const char *op_name(int op)
 /* One entry operation on @key with @flags: 0 or -errno. */
 static int do_op(int fd, int op, __u64 key, __u32 flags, char *buf)
 {
-	struct weave_set_args s = { .key = key, .buf = WV_PTR("12345678"),
-			       .len = 8, .flags = flags };
-	struct weave_write_args w = { .key = key, .buf = WV_PTR("ab"), .len = 2,
-				 .offset = 1, .flags = flags };
-	struct weave_resize_args r = { .key = key, .size = 16, .flags = flags };
-	struct weave_get_args g = { .key = key, .buf = WV_PTR(buf), .len = 16,
-			       .flags = flags };
-	struct weave_delete_args d = { .key = key, .flags = flags };
-
 	switch (op) {
 	case OP_SET:
-		return wv_ioctl(fd, WEAVE_IOC_SET, &s);
+		return wv_set(fd, key, "12345678", 8, flags, NULL);
 	case OP_WRITE:
-		return wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
+		return wv_write(fd, key, 1, "ab", 2, flags, NULL);
 	case OP_RESIZE:
-		return wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
+		return wv_resize(fd, key, 16, flags, NULL);
 	case OP_GET:
-		return wv_ioctl(fd, WEAVE_IOC_GET, &g);
+		return wv_get(fd, key, buf, 16, 0, flags, NULL);
 	case OP_DELETE:
-		return wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
+		return wv_delete(fd, key, flags, NULL);
 	}
 	return -ENOSYS;
 }
@@ -709,44 +700,44 @@ TEST_F(lock, missing_key)
 	char buf[16];
 	int fd2;
 
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, wv_delete(self->fd, KEY, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, KEY, 0, NULL));
 	ASSERT_EQ(0, wv_count(self->fd));
 
 	/* Locking a missing key reserves it without creating it. */
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	EXPECT_EQ(0, wv_count(self->fd));
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, KEY, NULL));
 	EXPECT_EQ(-ENOENT, wv_stat(fd2, KEY, NULL));
-	EXPECT_EQ(-ENOENT, wv_get(self->fd, KEY, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_get(self->fd, KEY, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(-EAGAIN, do_op(fd2, OP_GET, KEY, WEAVE_OP_NONBLOCK, buf));
-	EXPECT_EQ(-EAGAIN, wl_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_lock(fd2, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
 
 	/* A get from another file waits, then finds nothing. */
 	ASSERT_EQ(0, op_start(&t, fd2, OP_GET));
-	wl_sleep_ms(300);
+	wv_sleep_ms(300);
 	EXPECT_EQ(0, t.done);
 	t_unlock = wv_now();
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	pthread_join(t.thread, NULL);
 	EXPECT_EQ(-ENOENT, t.ret);
 	EXPECT_GE(t.done, t_unlock);
 
 	/* The holder creates it; the waiting get then sees the value. */
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	ASSERT_EQ(0, op_start(&t, fd2, OP_GET));
-	wl_sleep_ms(200);
+	wv_sleep_ms(200);
 	EXPECT_EQ(0, t.done);
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "held", 5, 0, NULL));
 	EXPECT_EQ(1, wv_count(self->fd));
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL,
-		  wl_slot_of(self->fd, self->index, KEY)->lock);
-	EXPECT_EQ(0, wv_get(self->fd, KEY, buf, sizeof(buf), 0, &g));
-	wl_sleep_ms(100);
+		  wv_slot_of(self->fd, self->index, KEY)->lock);
+	EXPECT_EQ(0, wv_get(self->fd, KEY, buf, sizeof(buf), 0, 0, &g));
+	wv_sleep_ms(100);
 	EXPECT_EQ(0, t.done);
 	t_unlock = wv_now();
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	pthread_join(t.thread, NULL);
 	EXPECT_EQ(0, t.ret);
 	EXPECT_STREQ("held", t.buf);
@@ -759,24 +750,24 @@ TEST_F(lock, read_only)
 	const volatile struct weave_slot *slot;
 	int rfd, rfd2;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	rfd = wl_reopen(self->name, O_RDONLY);
-	rfd2 = wl_reopen(self->name, O_RDONLY);
+	rfd = wv_reopen(self->name, O_RDONLY);
+	rfd2 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(rfd, 0);
 	ASSERT_GE(rfd2, 0);
-	EXPECT_EQ(-EBADF, wl_lock(rfd, KEY, 0, 0, NULL));
-	EXPECT_EQ(-EBADF, wl_lock(rfd, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
-	EXPECT_EQ(-EBADF, wl_lock(rfd, 999, WEAVE_LOCK_TIMED, NS, NULL));
+	EXPECT_EQ(-EBADF, wv_lock(rfd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_lock(rfd, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EBADF, wv_lock(rfd, 999, WEAVE_LOCK_TIMED, NS, NULL));
 	EXPECT_EQ(0, slot->lock);
-	ASSERT_EQ(0, wl_lock(rfd, KEY, WEAVE_LOCK_SHARED, 0, NULL));
-	ASSERT_EQ(0, wl_lock(rfd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(rfd, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(rfd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
 	EXPECT_EQ(2, slot->lock);
 	/* No upgrade to exclusive on a read-only handle either. */
-	EXPECT_EQ(-EBADF, wl_lock(rfd, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
-	EXPECT_EQ(-EAGAIN, wl_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
-	EXPECT_EQ(0, wl_unlock(rfd, KEY, 0));
-	EXPECT_EQ(0, wl_unlock(rfd2, KEY, 0));
+	EXPECT_EQ(-EBADF, wv_lock(rfd, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
+	EXPECT_EQ(-EAGAIN, wv_lock(self->fd, KEY, WEAVE_OP_NONBLOCK, 0, NULL));
+	EXPECT_EQ(0, wv_unlock(rfd, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(rfd2, KEY, 0));
 	EXPECT_EQ(0, slot->lock);
 	close(rfd);
 	close(rfd2);
@@ -794,7 +785,7 @@ static void *upgrade_fn(void *p)
 {
 	struct op_thread *t = p;
 
-	t->ret = wl_lock(t->fd, KEY, WEAVE_LOCK_CONVERT, 0, NULL);
+	t->ret = wv_lock(t->fd, KEY, WEAVE_LOCK_CONVERT, 0, NULL);
 	t->done = wv_now();
 	return NULL;
 }
@@ -808,67 +799,67 @@ static pid_t lock_child(const char *name, bool shared, int *ret,
 
 	if (pid)
 		return pid;
-	fd = wl_reopen(name, shared ? O_RDONLY : O_RDWR);
+	fd = wv_reopen(name, shared ? O_RDONLY : O_RDWR);
 	if (fd < 0)
 		_exit(1);
-	*ret = wl_lock(fd, KEY, shared ? WEAVE_LOCK_SHARED : 0, 0, NULL);
-	wl_put_time(got, wv_now());
+	*ret = wv_lock(fd, KEY, shared ? WEAVE_LOCK_SHARED : 0, 0, NULL);
+	wv_put_time(got, wv_now());
 	while (!__atomic_load_n(release, __ATOMIC_ACQUIRE))
-		wl_sleep_ms(1);
-	_exit(wl_unlock(fd, KEY, 0) ? 2 : 0);
+		wv_sleep_ms(1);
+	_exit(wv_unlock(fd, KEY, 0) ? 2 : 0);
 }
 
 TEST_F(lock, convert)
 {
 	const volatile struct weave_slot *slot;
-	struct conv_shared *sh = wl_shared(4096);
+	struct conv_shared *sh = wv_shared(4096);
 	struct op_thread up;
 	int fd1, fd2, fd3;
 	double t0;
 
 	ASSERT_NE(NULL, sh);
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
 	fd1 = self->fd;
-	fd2 = wl_reopen(self->name, O_RDWR);
-	fd3 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
+	fd3 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fd3, 0);
 
 	/* Downgrade lets a waiting reader in. */
-	ASSERT_EQ(0, wl_lock(fd1, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd1, KEY, 0, 0, NULL));
 	self->pids[0] = lock_child(self->name, true, &sh->s_ret, &sh->s_got,
 				   &sh->release);
 	ASSERT_GE(self->pids[0], 0);
-	ASSERT_TRUE(wl_until(slot->waiters == 1, 5000));
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
 	EXPECT_EQ(0, sh->s_got);
-	ASSERT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_CONVERT | WEAVE_LOCK_SHARED,
+	ASSERT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_CONVERT | WEAVE_LOCK_SHARED,
 			     0, NULL));
-	EXPECT_TRUE(wl_until(wl_get_time(&sh->s_got),
+	EXPECT_TRUE(wv_until(wv_get_time(&sh->s_got),
 			     2000));
 	EXPECT_EQ(0, sh->s_ret);
 	EXPECT_EQ(2, slot->lock);
 	EXPECT_EQ(0, slot->waiters);
 
 	/* Upgrade with another sharer: EAGAIN, or a timeout. */
-	EXPECT_EQ(-EAGAIN, wl_lock(fd1, KEY, WEAVE_LOCK_CONVERT |
+	EXPECT_EQ(-EAGAIN, wv_lock(fd1, KEY, WEAVE_LOCK_CONVERT |
 				   WEAVE_OP_NONBLOCK, 0, NULL));
 	t0 = wv_now();
-	EXPECT_EQ(-ETIMEDOUT, wl_lock(fd1, KEY, WEAVE_LOCK_CONVERT |
+	EXPECT_EQ(-ETIMEDOUT, wv_lock(fd1, KEY, WEAVE_LOCK_CONVERT |
 				      WEAVE_LOCK_TIMED, 200 * NS, NULL));
 	EXPECT_GE(wv_now() - t0, 0.19);
 	EXPECT_EQ(2, slot->lock);	/* still shared by both */
 	EXPECT_EQ(0, slot->waiters);
 	__atomic_store_n(&sh->release, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 	EXPECT_EQ(1, slot->lock);
 
 	/* The sole sharer upgrades at once. */
-	EXPECT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_CONVERT | WEAVE_OP_NONBLOCK,
+	EXPECT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_CONVERT | WEAVE_OP_NONBLOCK,
 			     0, NULL));
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
-	EXPECT_EQ(-EAGAIN, wl_lock(fd2, KEY, WEAVE_LOCK_SHARED |
+	EXPECT_EQ(-EAGAIN, wv_lock(fd2, KEY, WEAVE_LOCK_SHARED |
 				   WEAVE_OP_NONBLOCK, 0, NULL));
 
 	/* Downgrade with a writer waiting: the writer keeps waiting. */
@@ -877,23 +868,23 @@ TEST_F(lock, convert)
 	self->pids[0] = lock_child(self->name, false, &sh->w_ret, &sh->w_got,
 				   &sh->release);
 	ASSERT_GE(self->pids[0], 0);
-	ASSERT_TRUE(wl_until(slot->waiters == 1, 5000));
-	ASSERT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_CONVERT | WEAVE_LOCK_SHARED,
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
+	ASSERT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_CONVERT | WEAVE_LOCK_SHARED,
 			     0, NULL));
-	wl_sleep_ms(100);
+	wv_sleep_ms(100);
 	EXPECT_EQ(0, sh->w_got);
 	EXPECT_EQ(1, slot->lock);
 	EXPECT_EQ(1, slot->waiters);
 	/* A new reader queues behind the writer. */
-	EXPECT_EQ(-EAGAIN, wl_lock(fd3, KEY, WEAVE_LOCK_SHARED |
+	EXPECT_EQ(-EAGAIN, wv_lock(fd3, KEY, WEAVE_LOCK_SHARED |
 				   WEAVE_OP_NONBLOCK, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(fd1, KEY, 0));
-	EXPECT_TRUE(wl_until(wl_get_time(&sh->w_got),
+	ASSERT_EQ(0, wv_unlock(fd1, KEY, 0));
+	EXPECT_TRUE(wv_until(wv_get_time(&sh->w_got),
 			     2000));
 	EXPECT_EQ(0, sh->w_ret);
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
 	__atomic_store_n(&sh->release, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 
 	/*
@@ -901,40 +892,40 @@ TEST_F(lock, convert)
 	 * head of the queue, a second upgrader gets EDEADLK; when the other
 	 * sharer leaves, the upgrade wins over the writer.
 	 */
-	ASSERT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
-	ASSERT_EQ(0, wl_lock(fd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
 	sh->release = 0;
 	sh->w_got = 0;
 	self->pids[0] = lock_child(self->name, false, &sh->w_ret, &sh->w_got,
 				   &sh->release);
 	ASSERT_GE(self->pids[0], 0);
-	ASSERT_TRUE(wl_until(slot->waiters == 1, 5000));
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
 	memset(&up, 0, sizeof(up));
 	up.fd = fd1;
 	ASSERT_EQ(0, pthread_create(&up.thread, NULL, upgrade_fn, &up));
-	EXPECT_TRUE(wl_until(slot->waiters == 2, 5000));
-	wl_sleep_ms(50);
+	EXPECT_TRUE(wv_until(slot->waiters == 2, 5000));
+	wv_sleep_ms(50);
 	EXPECT_EQ(0, up.done);
-	EXPECT_EQ(-EDEADLK, wl_lock(fd2, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
-	EXPECT_EQ(-EDEADLK, wl_lock(fd2, KEY, WEAVE_LOCK_CONVERT |
+	EXPECT_EQ(-EDEADLK, wv_lock(fd2, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
+	EXPECT_EQ(-EDEADLK, wv_lock(fd2, KEY, WEAVE_LOCK_CONVERT |
 				    WEAVE_OP_NONBLOCK, 0, NULL));
 	EXPECT_EQ(0, up.done);
-	ASSERT_EQ(0, wl_unlock(fd2, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(fd2, KEY, 0));
 	pthread_join(up.thread, NULL);
 	EXPECT_EQ(0, up.ret);
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
-	wl_sleep_ms(50);
+	wv_sleep_ms(50);
 	EXPECT_EQ(0, sh->w_got);
 	EXPECT_EQ(1, slot->waiters);
-	ASSERT_EQ(0, wl_unlock(fd1, KEY, 0));
-	EXPECT_TRUE(wl_until(wl_get_time(&sh->w_got),
+	ASSERT_EQ(0, wv_unlock(fd1, KEY, 0));
+	EXPECT_TRUE(wv_until(wv_get_time(&sh->w_got),
 			     2000));
 	__atomic_store_n(&sh->release, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 
 	/* Convert without a hold. */
-	EXPECT_EQ(-EPERM, wl_lock(fd3, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
+	EXPECT_EQ(-EPERM, wv_lock(fd3, KEY, WEAVE_LOCK_CONVERT, 0, NULL));
 	close(fd2);
 	close(fd3);
 	munmap(sh, 4096);
@@ -951,14 +942,14 @@ TEST_F(lock, exclusive_blocks_others)
 	char buf[16];
 	int fd2, fdnb, op;
 
-	fd2 = wl_reopen(self->name, O_RDWR);
-	fdnb = wl_reopen(self->name, O_RDWR | O_NONBLOCK);
+	fd2 = wv_reopen(self->name, O_RDWR);
+	fdnb = wv_reopen(self->name, O_RDWR | O_NONBLOCK);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fdnb, 0);
 
 	for (op = 0; op < OP_NR; op++) {
 		ASSERT_EQ(0, wv_set(self->fd, KEY, "abcdefgh", 8, 0, NULL));
-		ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+		ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 		EXPECT_EQ(-EAGAIN, do_op(fd2, op, KEY, WEAVE_OP_NONBLOCK, buf))
 			TH_LOG("%s", op_name(op));
 		EXPECT_EQ(-EAGAIN, do_op(fdnb, op, KEY, 0, buf))
@@ -969,10 +960,10 @@ TEST_F(lock, exclusive_blocks_others)
 		EXPECT_EQ(1, wv_list(fd2, &count, keys, 4));
 
 		ASSERT_EQ(0, op_start(&t, fd2, op));
-		wl_sleep_ms(200);
+		wv_sleep_ms(200);
 		EXPECT_EQ(0, t.done) TH_LOG("%s did not wait", op_name(op));
 		t_unlock = wv_now();
-		ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
+		ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
 		pthread_join(t.thread, NULL);
 		EXPECT_EQ(0, t.ret) TH_LOG("%s", op_name(op));
 		EXPECT_GE(t.done, t_unlock) TH_LOG("%s", op_name(op));
@@ -980,16 +971,16 @@ TEST_F(lock, exclusive_blocks_others)
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, KEY, NULL));
 
 	/* The holder's own operations go on. */
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	for (op = 0; op < OP_NR; op++)
 		EXPECT_EQ(0, do_op(self->fd, op, KEY, WEAVE_OP_NONBLOCK, buf))
 			TH_LOG("holder's %s", op_name(op));
 
 	/* CLEAR ignores locks. */
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "x", 1, 0, NULL));
-	EXPECT_EQ(0, wv_clear(fdnb, &count, NULL));
+	EXPECT_EQ(0, wv_clear(fdnb, 0, &count, NULL));
 	EXPECT_EQ(1, count);
-	EXPECT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	close(fd2);
 	close(fdnb);
 }
@@ -1001,12 +992,12 @@ TEST_F(lock, shared_blocks_writers)
 	char buf[16];
 	int fd1, fd2, op;
 
-	fd1 = wl_reopen(self->name, O_RDWR);
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd1 = wv_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd1, 0);
 	ASSERT_GE(fd2, 0);
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "abcdefgh", 8, 0, NULL));
-	ASSERT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
 
 	/* Readers go on. */
 	EXPECT_EQ(0, do_op(fd2, OP_GET, KEY, WEAVE_OP_NONBLOCK, buf));
@@ -1018,23 +1009,23 @@ TEST_F(lock, shared_blocks_writers)
 			TH_LOG("%s", op_name(op));
 	}
 	ASSERT_EQ(0, op_start(&t, fd2, OP_SET));
-	wl_sleep_ms(200);
+	wv_sleep_ms(200);
 	EXPECT_EQ(0, t.done);
 	t_unlock = wv_now();
-	ASSERT_EQ(0, wl_unlock(fd1, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(fd1, KEY, 0));
 	pthread_join(t.thread, NULL);
 	EXPECT_EQ(0, t.ret);
 	EXPECT_GE(t.done, t_unlock);
 
 	/* The sole sharer may write; one of several gets EDEADLK. */
-	ASSERT_EQ(0, wl_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd1, KEY, WEAVE_LOCK_SHARED, 0, NULL));
 	EXPECT_EQ(0, do_op(fd1, OP_WRITE, KEY, 0, buf));
-	ASSERT_EQ(0, wl_lock(fd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd2, KEY, WEAVE_LOCK_SHARED, 0, NULL));
 	EXPECT_EQ(-EDEADLK, do_op(fd1, OP_SET, KEY, 0, buf));
 	EXPECT_EQ(-EDEADLK, do_op(fd2, OP_WRITE, KEY, 0, buf));
 	EXPECT_EQ(0, do_op(fd1, OP_GET, KEY, 0, buf));
-	EXPECT_EQ(0, wl_unlock(fd1, KEY, 0));
-	EXPECT_EQ(0, wl_unlock(fd2, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(fd1, KEY, 0));
+	EXPECT_EQ(0, wv_unlock(fd2, KEY, 0));
 	close(fd1);
 	close(fd2);
 }
@@ -1047,27 +1038,27 @@ TEST_F(lock, index_state)
 	struct op_thread t;
 	int fds[4], i;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
 	for (i = 0; i < 4; i++) {
-		fds[i] = wl_reopen(self->name, O_RDWR);
+		fds[i] = wv_reopen(self->name, O_RDWR);
 		ASSERT_GE(fds[i], 0);
 	}
 	EXPECT_EQ(0, slot->lock);
 	EXPECT_EQ(0, slot->waiters);
-	ASSERT_EQ(0, wl_lock(fds[0], KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fds[0], KEY, 0, 0, NULL));
 	EXPECT_EQ(WEAVE_SLOT_LOCK_EXCL, slot->lock);
-	ASSERT_EQ(0, wl_unlock(fds[0], KEY, 0));
+	ASSERT_EQ(0, wv_unlock(fds[0], KEY, 0));
 	EXPECT_EQ(0, slot->lock);
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, wl_lock(fds[i], KEY, WEAVE_LOCK_SHARED, 0, NULL));
+		ASSERT_EQ(0, wv_lock(fds[i], KEY, WEAVE_LOCK_SHARED, 0, NULL));
 		EXPECT_EQ(i + 1, slot->lock);
 	}
 	ASSERT_EQ(0, op_start(&t, fds[3], OP_SET));
-	EXPECT_TRUE(wl_until(slot->waiters == 1, 5000));
+	EXPECT_TRUE(wv_until(slot->waiters == 1, 5000));
 	EXPECT_EQ(3, slot->lock);
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, wl_unlock(fds[i], KEY, 0));
+		ASSERT_EQ(0, wv_unlock(fds[i], KEY, 0));
 	pthread_join(t.thread, NULL);
 	EXPECT_EQ(0, t.ret);
 	EXPECT_EQ(0, slot->lock);
@@ -1083,18 +1074,18 @@ TEST_F(lock, enolck_locks)
 {
 	int fd2, i;
 
-	fd2 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
 	ASSERT_EQ(0, set_param(self, "max_locks", 3));
 	for (i = 1; i <= 3; i++)
-		ASSERT_EQ(0, wl_lock(self->fd, i, 0, 0, NULL));
-	EXPECT_EQ(-ENOLCK, wl_lock(self->fd, 4, 0, 0, NULL));
-	EXPECT_EQ(-ENOLCK, wl_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0, NULL));
+		ASSERT_EQ(0, wv_lock(self->fd, i, 0, 0, NULL));
+	EXPECT_EQ(-ENOLCK, wv_lock(self->fd, 4, 0, 0, NULL));
+	EXPECT_EQ(-ENOLCK, wv_lock(self->fd, KEY, WEAVE_LOCK_SHARED, 0, NULL));
 	/* The limit is per file. */
-	EXPECT_EQ(0, wl_lock(fd2, 4, 0, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(self->fd, 2, 0));
-	EXPECT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
-	EXPECT_EQ(-ENOLCK, wl_lock(self->fd, 5, 0, 0, NULL));
+	EXPECT_EQ(0, wv_lock(fd2, 4, 0, 0, NULL));
+	ASSERT_EQ(0, wv_unlock(self->fd, 2, 0));
+	EXPECT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
+	EXPECT_EQ(-ENOLCK, wv_lock(self->fd, 5, 0, 0, NULL));
 	close(fd2);
 }
 
@@ -1105,22 +1096,22 @@ TEST_F(lock, enolck_waiters)
 	int fd2, fd3;
 	double t0;
 
-	slot = wl_slot_of(self->fd, self->index, KEY);
+	slot = wv_slot_of(self->fd, self->index, KEY);
 	ASSERT_NE(NULL, slot);
-	fd2 = wl_reopen(self->name, O_RDWR);
-	fd3 = wl_reopen(self->name, O_RDWR);
+	fd2 = wv_reopen(self->name, O_RDWR);
+	fd3 = wv_reopen(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fd3, 0);
 	ASSERT_EQ(0, set_param(self, "max_waiters", 1));
-	ASSERT_EQ(0, wl_lock(self->fd, KEY, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, KEY, 0, 0, NULL));
 	ASSERT_EQ(0, op_start(&t, fd2, OP_GET));
-	ASSERT_TRUE(wl_until(slot->waiters == 1, 5000));
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
 	t0 = wv_now();
-	EXPECT_EQ(-ENOLCK, wl_lock(fd3, KEY, WEAVE_LOCK_TIMED, 5000 * NS,
+	EXPECT_EQ(-ENOLCK, wv_lock(fd3, KEY, WEAVE_LOCK_TIMED, 5000 * NS,
 				   NULL));
 	EXPECT_LT(wv_now() - t0, 2.0);
 	EXPECT_EQ(1, slot->waiters);
-	ASSERT_EQ(0, wl_unlock(self->fd, KEY, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, KEY, 0));
 	pthread_join(t.thread, NULL);
 	EXPECT_EQ(0, t.ret);
 	close(fd2);
@@ -1133,7 +1124,7 @@ TEST_F(lock, enolck_waiters)
 
 TEST_F_TIMEOUT(lock, exit_releases_all, 60)
 {
-	volatile int *sh = wl_shared(4096);
+	volatile int *sh = wv_shared(4096);
 	int i, fd, held = 0, unlocked = 0, died = 0;
 	__u32 result;
 
@@ -1143,32 +1134,32 @@ TEST_F_TIMEOUT(lock, exit_releases_all, 60)
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
-		fd = wl_reopen(self->name, O_RDWR);
+		fd = wv_reopen(self->name, O_RDWR);
 		if (fd < 0)
 			_exit(1);
 		for (i = 1; i <= MANY; i++)
-			if (wl_lock(fd, i, 0, 0, NULL))
+			if (wv_lock(fd, i, 0, 0, NULL))
 				_exit(2);
 		sh[0] = 1;
 		while (!sh[1])
-			wl_sleep_ms(1);
+			wv_sleep_ms(1);
 		_exit(0);	/* holding them all */
 	}
-	ASSERT_TRUE(wl_until(sh[0], 30000));
+	ASSERT_TRUE(wv_until(sh[0], 30000));
 	for (i = 1; i <= MANY; i++)
-		if (wl_slot_of(self->fd, self->index, i)->lock ==
+		if (wv_slot_of(self->fd, self->index, i)->lock ==
 		    WEAVE_SLOT_LOCK_EXCL)
 			held++;
 	EXPECT_EQ(MANY, held);
-	EXPECT_EQ(-EAGAIN, wl_lock(self->fd, MANY / 2, WEAVE_OP_NONBLOCK, 0,
+	EXPECT_EQ(-EAGAIN, wv_lock(self->fd, MANY / 2, WEAVE_OP_NONBLOCK, 0,
 				   NULL));
 	sh[1] = 1;
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 
 	for (i = 1; i <= MANY; i++) {
 		result = 0;
-		if (!wl_lock(self->fd, i, WEAVE_OP_NONBLOCK, 0, &result))
+		if (!wv_lock(self->fd, i, WEAVE_OP_NONBLOCK, 0, &result))
 			unlocked++;
 		if (result & WEAVE_LOCK_OWNER_DIED)
 			died++;
@@ -1193,7 +1184,7 @@ static int dl_bump(int fd, __u64 key)
 {
 	__u64 v;
 
-	if (wl_get_u64(fd, key, &v) || wl_set_u64(fd, key, v + 1))
+	if (wv_get_u64(fd, key, &v) || wv_set_u64(fd, key, v + 1))
 		return -1;
 	return 0;
 }
@@ -1204,7 +1195,7 @@ static int dl_child(const char *name, struct dl_shared *sh, int me)
 	unsigned int seed = getpid();
 	int fd, a, b, ret;
 
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (fd < 0)
 		return 10;
 	while (wv_now() < end) {
@@ -1212,7 +1203,7 @@ static int dl_child(const char *name, struct dl_shared *sh, int me)
 		do
 			b = rand_r(&seed) % DL_KEYS;
 		while (b == a);
-		ret = wl_lock(fd, a + 1, WEAVE_LOCK_TIMED,
+		ret = wv_lock(fd, a + 1, WEAVE_LOCK_TIMED,
 			      (1 + rand_r(&seed) % 20) * NS, NULL);
 		if (ret == -ETIMEDOUT) {
 			sh->timeouts[me]++;
@@ -1220,11 +1211,11 @@ static int dl_child(const char *name, struct dl_shared *sh, int me)
 		}
 		if (ret)
 			return 11;
-		ret = wl_lock(fd, b + 1, WEAVE_LOCK_TIMED,
+		ret = wv_lock(fd, b + 1, WEAVE_LOCK_TIMED,
 			      (1 + rand_r(&seed) % 20) * NS, NULL);
 		if (ret == -ETIMEDOUT) {
 			sh->timeouts[me]++;
-			if (wl_unlock(fd, a + 1, 0))
+			if (wv_unlock(fd, a + 1, 0))
 				return 12;
 			continue;
 		}
@@ -1234,7 +1225,7 @@ static int dl_child(const char *name, struct dl_shared *sh, int me)
 			return 14;
 		sh->incs[me][a]++;
 		sh->incs[me][b]++;
-		if (wl_unlock(fd, b + 1, 0) || wl_unlock(fd, a + 1, 0))
+		if (wv_unlock(fd, b + 1, 0) || wv_unlock(fd, a + 1, 0))
 			return 15;
 	}
 	close(fd);
@@ -1243,14 +1234,14 @@ static int dl_child(const char *name, struct dl_shared *sh, int me)
 
 TEST_F_TIMEOUT(lock, deadlock_safety, 60)
 {
-	struct dl_shared *sh = wl_shared(sizeof(*sh));
+	struct dl_shared *sh = wv_shared(sizeof(*sh));
 	__u64 v, sum, total = 0, timeouts = 0;
 	double t0 = wv_now();
 	int i, k;
 
 	ASSERT_NE(NULL, sh);
 	for (k = 0; k < DL_KEYS; k++)
-		ASSERT_EQ(0, wl_set_u64(self->fd, k + 1, 0));
+		ASSERT_EQ(0, wv_set_u64(self->fd, k + 1, 0));
 	for (i = 0; i < DL_PROCS; i++) {
 		self->pids[i] = fork();
 		ASSERT_GE(self->pids[i], 0);
@@ -1258,7 +1249,7 @@ TEST_F_TIMEOUT(lock, deadlock_safety, 60)
 			_exit(dl_child(self->name, sh, i));
 	}
 	for (i = 0; i < DL_PROCS; i++) {
-		EXPECT_EQ(0, wv_wait(self->pids[i]));
+		EXPECT_EQ(0, wv_wait_pid(self->pids[i]));
 		self->pids[i] = 0;
 		timeouts += sh->timeouts[i];
 	}
@@ -1267,11 +1258,11 @@ TEST_F_TIMEOUT(lock, deadlock_safety, 60)
 		sum = 0;
 		for (i = 0; i < DL_PROCS; i++)
 			sum += sh->incs[i][k];
-		ASSERT_EQ(0, wl_get_u64(self->fd, k + 1, &v));
+		ASSERT_EQ(0, wv_get_u64(self->fd, k + 1, &v));
 		EXPECT_EQ(sum, v) TH_LOG("key %d", k + 1);
 		total += sum;
 		/* Nothing left locked. */
-		EXPECT_EQ(0, wl_slot_of(self->fd, self->index, k + 1)->lock);
+		EXPECT_EQ(0, wv_slot_of(self->fd, self->index, k + 1)->lock);
 	}
 	EXPECT_GT(total, 0);
 	TH_LOG("%llu increments, %llu timeouts in %.2f s",

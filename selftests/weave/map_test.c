@@ -4,7 +4,7 @@
  * write, grow, shrink and delete, what mmap() and mprotect() refuse, and
  * lock-free consistent reads with the slot sequence counter.
  */
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -75,7 +75,7 @@ TEST_F(map, index_header)
 	ASSERT_EQ(0, wv_set(self->fd, 2, "b", 1, 0, &gen));
 	EXPECT_EQ(2, h->count);
 	EXPECT_EQ(gen, h->gen);
-	ASSERT_EQ(0, wv_delete(self->fd, 1, &gen));
+	ASSERT_EQ(0, wv_delete(self->fd, 1, 0, &gen));
 	EXPECT_EQ(1, h->count);
 	EXPECT_EQ(gen, h->gen);
 	ASSERT_EQ(0, wv_info(self->fd, &info));
@@ -97,7 +97,7 @@ TEST_F(map, index_slots)
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		ASSERT_EQ(0, wv_set(self->fd, 1000 + i, buf, sizes[i], 0,
 				    NULL));
-	ASSERT_EQ(0, wv_write(self->fd, 1001, 10, "w", 1, NULL));
+	ASSERT_EQ(0, wv_write(self->fd, 1001, 10, "w", 1, 0, NULL));
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		const struct weave_slot *sl;
@@ -128,7 +128,7 @@ TEST_F(map, index_slots)
 	}
 	/* Delete frees the slot. */
 	ASSERT_EQ(0, wv_stat(self->fd, 1003, &st));
-	ASSERT_EQ(0, wv_delete(self->fd, 1003, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, 1003, 0, NULL));
 	EXPECT_EQ(0, wv_slot(self->index, st.slot)->key);
 	EXPECT_FALSE(wv_slot(self->index, st.slot)->flags & WEAVE_SLOT_USED);
 }
@@ -207,7 +207,7 @@ TEST_F(map, view_follows_set_and_write)
 
 	ASSERT_EQ(0, wv_set(self->fd, 7, "HELLO WORLD", 11, 0, NULL));
 	EXPECT_EQ(0, memcmp(v + st.data_offset, "HELLO WORLD", 11));
-	ASSERT_EQ(0, wv_write(self->fd, 7, 6, "there", 5, NULL));
+	ASSERT_EQ(0, wv_write(self->fd, 7, 6, "there", 5, 0, NULL));
 	EXPECT_EQ(0, memcmp(v + st.data_offset, "HELLO there", 11));
 	ASSERT_EQ(0, wv_set(self->fd, 7, "bye", 3, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 7, &st2));
@@ -255,7 +255,7 @@ TEST_F(map, big_value_grows_in_place)
 	EXPECT_EQ(SIGBUS, wv_probe(v3 + 16384, NULL));
 	EXPECT_EQ(0, wv_probe(v3 + 12287, NULL));
 
-	ASSERT_EQ(0, wv_resize(self->fd, 3, 20000, NULL));
+	ASSERT_EQ(0, wv_resize(self->fd, 3, 20000, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 3, &st2));
 	EXPECT_EQ(st.map_offset, st2.map_offset);
 	EXPECT_EQ(0, st2.data_offset);
@@ -277,8 +277,8 @@ TEST_F(map, big_value_grows_in_place)
 	EXPECT_TRUE(wv_all_bytes(v2 + 10000, 10000, 0));
 
 	/* the same pages: a write shows in every view */
-	ASSERT_EQ(0, wv_write(self->fd, 3, 100, "SAME", 4, NULL));
-	ASSERT_EQ(0, wv_write(self->fd, 3, 19000, "PAGE", 4, NULL));
+	ASSERT_EQ(0, wv_write(self->fd, 3, 100, "SAME", 4, 0, NULL));
+	ASSERT_EQ(0, wv_write(self->fd, 3, 19000, "PAGE", 4, 0, NULL));
 	EXPECT_EQ(0, memcmp(v2 + 100, "SAME", 4));
 	EXPECT_EQ(0, memcmp(v3 + 100, "SAME", 4));
 	EXPECT_EQ(0, memcmp(v2 + 19000, "PAGE", 4));
@@ -301,7 +301,7 @@ TEST_F(map, shrink_sigbus)
 	ASSERT_NE(MAP_FAILED, v) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, memcmp(v, in, sizeof(in)));
 
-	ASSERT_EQ(0, wv_resize(self->fd, 4, 5000, NULL));
+	ASSERT_EQ(0, wv_resize(self->fd, 4, 5000, 0, NULL));
 	ASSERT_EQ(0, wv_stat(self->fd, 4, &st2));
 	EXPECT_EQ(0, st2.data_offset);
 	EXPECT_EQ(SIGBUS, wv_probe(v + 8192, NULL));
@@ -320,10 +320,10 @@ TEST_F(map, shrink_sigbus)
 		(void)x;
 		_exit(0);
 	}
-	EXPECT_EQ(128 + SIGBUS, wv_wait(pid));
+	EXPECT_EQ(128 + SIGBUS, wv_wait_pid(pid));
 
 	/* Growing again brings zeros, not the old bytes. */
-	ASSERT_EQ(0, wv_resize(self->fd, 4, sizeof(in), NULL));
+	ASSERT_EQ(0, wv_resize(self->fd, 4, sizeof(in), 0, NULL));
 	EXPECT_EQ(0, wv_probe(v + 9000, &c));
 	EXPECT_EQ(0, c);
 	EXPECT_TRUE(wv_all_bytes(v + 5000, sizeof(in) - 5000, 0));
@@ -347,7 +347,7 @@ TEST_F(map, delete_sigbus)
 		v = map_view(self->fd, 5, len, &st);
 		ASSERT_NE(MAP_FAILED, v);
 		EXPECT_EQ(0, memcmp(v + st.data_offset, in, sizes[i]));
-		ASSERT_EQ(0, wv_delete(self->fd, 5, NULL));
+		ASSERT_EQ(0, wv_delete(self->fd, 5, 0, NULL));
 		EXPECT_EQ(SIGBUS, wv_probe(v + st.data_offset, NULL))
 			TH_LOG("size %zu", sizes[i]);
 		EXPECT_EQ(SIGBUS, wv_probe(v, NULL));
@@ -356,7 +356,7 @@ TEST_F(map, delete_sigbus)
 		EXPECT_EQ(SIGBUS, wv_probe(v + st.data_offset, NULL))
 			TH_LOG("size %zu after recreate", sizes[i]);
 		munmap(v, len);
-		ASSERT_EQ(0, wv_delete(self->fd, 5, NULL));
+		ASSERT_EQ(0, wv_delete(self->fd, 5, 0, NULL));
 	}
 	/* A deleted entry's slot cannot be mapped. */
 	vi = mmap(NULL, self->ps, PROT_READ, MAP_SHARED, self->fd,
@@ -390,7 +390,7 @@ TEST_F(map, slot_reuse)
 		va = map_view(fd, 1, len, &sa);
 		ASSERT_NE(MAP_FAILED, va);
 		EXPECT_EQ(0xAA, va[sa.data_offset]);
-		ASSERT_EQ(0, wv_delete(fd, 1, NULL));
+		ASSERT_EQ(0, wv_delete(fd, 1, 0, NULL));
 		ASSERT_EQ(0, wv_set(fd, 2, b, sizes[i], 0, NULL));
 		ASSERT_EQ(0, wv_stat(fd, 2, &sb));
 		EXPECT_EQ(sa.slot, sb.slot);
@@ -408,7 +408,7 @@ TEST_F(map, slot_reuse)
 		EXPECT_EQ(SIGBUS, wv_probe(va + sb.data_offset, NULL));
 		munmap(va, len);
 		munmap(vb, len);
-		ASSERT_EQ(0, wv_delete(fd, 2, NULL));
+		ASSERT_EQ(0, wv_delete(fd, 2, 0, NULL));
 	}
 	close(fd);
 }
@@ -585,22 +585,19 @@ static void seq_reader(const void *index, __u64 slot, __u64 map_offset,
 
 	ss->started = 1;
 	while (!ss->stop) {
-		__u32 s1, s2;
 		__u64 off, size;
+		__u32 s1;
 
-		s1 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
+		s1 = wv_seq_read(&sl->seq);
 		if (s1 & 1) {
 			ss->retries++;
 			continue;
 		}
-		off = __atomic_load_n(&sl->offset, __ATOMIC_RELAXED) -
-		      map_offset;
-		size = __atomic_load_n(&sl->size, __ATOMIC_RELAXED);
+		off = WV_RLOAD(sl->offset) - map_offset;
+		size = WV_RLOAD(sl->size);
 		if (size == SEQ_LEN && off + size <= viewlen)
 			memcpy(buf, view + off, SEQ_LEN);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		s2 = __atomic_load_n(&sl->seq, __ATOMIC_RELAXED);
-		if (s1 != s2) {
+		if (wv_seq_retry(&sl->seq, s1)) {
 			ss->retries++;
 			continue;
 		}
@@ -657,7 +654,7 @@ TEST_F_TIMEOUT(map, seqcount, 90)
 		int ret;
 
 		if (ops & 1)
-			ret = wv_write(self->fd, 11, 0, x55, SEQ_LEN, NULL);
+			ret = wv_write(self->fd, 11, 0, x55, SEQ_LEN, 0, NULL);
 		else
 			ret = wv_set(self->fd, 11, aa, SEQ_LEN, 0, NULL);
 		ASSERT_EQ(0, ret);
@@ -666,7 +663,7 @@ TEST_F_TIMEOUT(map, seqcount, 90)
 	/* let the reader see the last value a few times */
 	usleep(100000);
 	ss->stop = 1;
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	seq1 = sl->seq;
 
 	EXPECT_EQ(0, ss->mixed) TH_LOG("%llu mixed copies of %llu",

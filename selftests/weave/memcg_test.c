@@ -21,7 +21,7 @@
  * VM mounts it) and root.
  */
 #include <stdarg.h>
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -153,7 +153,7 @@ static long long current_below(const char *cg, long long target)
 {
 	long long cur;
 
-	wl_until((cur = current_of(cg)) <= target, 2000);
+	wv_until((cur = current_of(cg)) <= target, 2000);
 	return cur;
 }
 
@@ -211,10 +211,10 @@ FIXTURE_SETUP(memcg)
 
 	ASSERT_EQ(0, cg_create(self->a, sizeof(self->a), "memcg-a", LIMIT));
 	ASSERT_EQ(0, cg_create(self->b, sizeof(self->b), "memcg-b", 2 * LIMIT));
-	self->r = wl_shared(sizeof(*self->r));
+	self->r = wv_shared(sizeof(*self->r));
 	ASSERT_NE(NULL, self->r);
 	/* Created here: its index and metadata are charged to the test. */
-	self->fd = wl_create(self->name, sizeof(self->name), "memcg");
+	self->fd = wv_create(self->name, sizeof(self->name), "memcg");
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
 
@@ -265,7 +265,7 @@ static void charge_child(struct report *r, const char *cg, long value)
 	for (k = 1; k <= 4; k++)
 		wv_set(fd, 1000000 + k, buf, value, 0, NULL);
 	for (k = 1; k <= 4; k++)
-		wv_delete(fd, 1000000 + k, NULL);
+		wv_delete(fd, 1000000 + k, 0, NULL);
 
 	r->cur[0] = current_of(cg);
 	for (k = 1; k <= n; k++) {
@@ -275,7 +275,7 @@ static void charge_child(struct report *r, const char *cg, long value)
 	}
 	r->cur[1] = current_of(cg);
 	for (k = 1; k <= n; k++)
-		if (wv_delete(fd, k, NULL))
+		if (wv_delete(fd, k, 0, NULL))
 			child_fail(r, "delete %ld", k);
 	r->cur[2] = current_below(cg, r->cur[1] - 7 * MiB);
 	for (k = 1; k <= n; k++) {
@@ -299,7 +299,7 @@ TEST_F_TIMEOUT(memcg, charge_follows_the_storer, 60)
 	ASSERT_GE(pid, 0);
 	if (pid == 0)
 		charge_child(r, self->a, variant->value);
-	ASSERT_EQ(0, wv_wait(pid)) TH_LOG("child: %s", r->why);
+	ASSERT_EQ(0, wv_wait_pid(pid)) TH_LOG("child: %s", r->why);
 	TH_LOG("memory.current: %lld, stored %lld, deleted %lld, stored %lld, "
 	       "closed %lld KiB", c[0] >> 10, c[1] >> 10, c[2] >> 10,
 	       c[3] >> 10, c[4] >> 10);
@@ -317,7 +317,7 @@ static void child_step(struct report *r, int step)
 {
 	__atomic_store_n(&r->step, step, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&r->go, __ATOMIC_SEQ_CST) < step)
-		wl_sleep_ms(1);
+		wv_sleep_ms(1);
 }
 
 /*
@@ -336,7 +336,7 @@ static void fill_child(struct report *r, const char *cg, const char *name,
 	if (cg_enter(cg))
 		child_fail(r, "enter %s: %s", cg, strerror(errno));
 	buf = value_buf(value);
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (!buf || fd < 0)
 		child_fail(r, "setup: %d", fd);
 	child_step(r, 1);
@@ -348,10 +348,10 @@ static void fill_child(struct report *r, const char *cg, const char *name,
 
 	/* Room for a value and its staging buffer: store again. */
 	for (k = r->stored; k > r->stored - 3 * (MiB / value + 1) && k > 0; k--)
-		wv_delete(fd, k, NULL);
+		wv_delete(fd, k, 0, NULL);
 	r->retry_err = wv_set(fd, 1, buf, value, 0, NULL);
 	for (k = 1; k <= r->stored; k++)
-		wv_delete(fd, k, NULL);
+		wv_delete(fd, k, 0, NULL);
 	close(fd);
 	_exit(0);
 }
@@ -361,7 +361,7 @@ static bool wait_step(struct report *r, int step, pid_t pid, int *status)
 {
 	pid_t ended = 0;
 
-	if (!wl_until(__atomic_load_n(&r->step, __ATOMIC_SEQ_CST) >= step ||
+	if (!wv_until(__atomic_load_n(&r->step, __ATOMIC_SEQ_CST) >= step ||
 		      (ended = waitpid(pid, status, WNOHANG)) == pid, 90000)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, status, 0);
@@ -381,7 +381,7 @@ static void other_child(struct report *r, const char *cg, const char *name,
 	if (cg_enter(cg))
 		child_fail(r, "enter %s: %s", cg, strerror(errno));
 	buf = value_buf(value);
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (!buf || fd < 0)
 		child_fail(r, "setup: %d", fd);
 	r->base = current_of(cg);
@@ -428,25 +428,25 @@ TEST_F_TIMEOUT(memcg, enomem_not_oom_kill, 120)
 	EXPECT_LE(a_full, LIMIT);
 
 	/* Another cgroup stores, and is charged for it. */
-	r2 = wl_shared(sizeof(*r2));
+	r2 = wv_shared(sizeof(*r2));
 	ASSERT_NE(NULL, r2);
 	pid2 = fork();
 	ASSERT_GE(pid2, 0);
 	if (pid2 == 0)
 		other_child(r2, self->b, self->name, value, other);
-	ASSERT_EQ(0, wv_wait(pid2)) TH_LOG("other child: %s", r2->why);
+	ASSERT_EQ(0, wv_wait_pid(pid2)) TH_LOG("other child: %s", r2->why);
 	EXPECT_GE(r2->full - r2->base, other * value - SLACK);
 	EXPECT_LE(current_of(self->a), a_full + SLACK);
 	/* Deleted by us, uncharged from the cgroup that paid. */
 	b_before = current_of(self->b);
 	for (k = 0; k < other; k++)
-		EXPECT_EQ(0, wv_delete(self->fd, 1000000 + k, NULL));
+		EXPECT_EQ(0, wv_delete(self->fd, 1000000 + k, 0, NULL));
 	EXPECT_LE(current_below(self->b, b_before - other * value + SLACK),
 		  b_before - other * value + SLACK);
 	munmap(r2, sizeof(*r2));
 
 	__atomic_store_n(&r->go, 2, __ATOMIC_SEQ_CST);
-	EXPECT_EQ(0, wv_wait(pid)) TH_LOG("child: %s", r->why);
+	EXPECT_EQ(0, wv_wait_pid(pid)) TH_LOG("child: %s", r->why);
 	EXPECT_EQ(0, r->retry_err) TH_LOG("store after deleting: %s",
 					  strerror((int)-r->retry_err));
 	/*

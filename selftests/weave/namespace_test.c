@@ -21,8 +21,8 @@
  */
 #include <sched.h>
 
-#include "ctl_util.h"
-#include "lock_util.h"
+#include "weave_ctl.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -54,13 +54,13 @@ static void param_restore(struct saved_param *p)
 }
 
 /* @field of `weavectl show --json NAME`, or -1. */
-static long long show_field(struct ctl *c, char *name,
+static long long show_field(struct wv_ctl *c, char *name,
 			    const char *field)
 {
 	char key[64];
 	const char *at;
 
-	if (CTL(c, "show", "--json", name))
+	if (WV_CTL(c, "show", "--json", name))
 		return -1;
 	snprintf(key, sizeof(key), "\"%s\":", field);
 	at = strstr(c->out, key);
@@ -130,7 +130,7 @@ TEST_F(ns, names_die_with_namespace)
 	struct weave_event ev[4];
 	struct weave_info_args info;
 	struct weave_get_args g;
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	long long before, during = -1, after = -1;
 	int sv[2], held, n, i;
 	bool unlinked = false;
@@ -148,20 +148,20 @@ TEST_F(ns, names_die_with_namespace)
 		_exit(make_two(sv[1]));
 	held = wv_recv_fd(sv[0]);
 	ASSERT_GE(held, 0);
-	ASSERT_EQ(0, wl_watch(held, 0, WEAVE_EV_UNLINKED, 0));
+	ASSERT_EQ(0, wv_watch(held, 0, WEAVE_EV_UNLINKED, 0));
 	/* Both registries count against us while the child lives. */
 	during = show_field(c, self->t.name, "user_registries");
 	EXPECT_EQ(before + 2, during);
 	ASSERT_EQ(1, write(sv[0], "", 1));
-	ASSERT_EQ(0, wv_wait(pid));
+	ASSERT_EQ(0, wv_wait_pid(pid));
 	close(sv[0]);
 	close(sv[1]);
 
 	/* The namespace is freed by a work item: give it a few seconds. */
 	for (i = 0; i < 100 && !unlinked; i++) {
-		if (wl_poll(held, 100) <= 0)
+		if (wv_poll(held, 100) <= 0)
 			continue;
-		n = wl_read(held, ev, ARRAY_SIZE(ev));
+		n = wv_read_events(held, ev, ARRAY_SIZE(ev));
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(0, ev[0].key);
 		unlinked = ev[0].mask & WEAVE_EV_UNLINKED;
@@ -172,7 +172,7 @@ TEST_F(ns, names_die_with_namespace)
 	/* "free" is gone; "held" still works for its holder. */
 	after = show_field(c, self->t.name, "user_registries");
 	EXPECT_EQ(before + 1, after);
-	ASSERT_EQ(0, wv_get(held, 1, buf, sizeof(buf), 0, &g));
+	ASSERT_EQ(0, wv_get(held, 1, buf, sizeof(buf), 0, 0, &g));
 	EXPECT_EQ(4, g.size);
 	EXPECT_EQ(0, memcmp(buf, "kept", 4));
 	EXPECT_EQ(0, wv_set(held, 2, "more", 4, 0, NULL));
@@ -206,7 +206,7 @@ static int recycle_round(void)
  */
 TEST_F_TIMEOUT(ns, recycled_namespace_starts_empty, 120)
 {
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	long long before, now = -1;
 	pid_t pid;
 	int i;
@@ -219,14 +219,14 @@ TEST_F_TIMEOUT(ns, recycled_namespace_starts_empty, 120)
 		ASSERT_GE(pid, 0);
 		if (!pid)
 			_exit(recycle_round());
-		ASSERT_EQ(0, wv_wait(pid)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, wv_wait_pid(pid)) TH_LOG("round %d", i);
 	}
 	/* The last namespaces may still be on their way out. */
 	for (i = 0; i < 100; i++) {
 		now = show_field(c, self->t.name, "user_registries");
 		if (now == before)
 			break;
-		wl_sleep_ms(100);
+		wv_sleep_ms(100);
 	}
 	EXPECT_EQ(before, now);
 	free(c);
@@ -282,7 +282,7 @@ static int ns_limit_child(void)
 
 TEST_F(ns, namespace_limit)
 {
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	int fds[8], n, err;
 	pid_t pid;
 
@@ -292,7 +292,7 @@ TEST_F(ns, namespace_limit)
 	ASSERT_GE(pid, 0);
 	if (!pid)
 		_exit(ns_limit_child());
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* Our namespace has its own count, shown by weavectl. */
 	EXPECT_EQ(4, show_field(c, self->t.name, "ns_max_registries"));
@@ -327,7 +327,7 @@ static int user_limit_child(void)
 
 TEST_F(ns, user_limit)
 {
-	struct ctl *c = malloc(sizeof(*c));
+	struct wv_ctl *c = malloc(sizeof(*c));
 	long long mine;
 	int fd;
 	pid_t pid;
@@ -338,7 +338,7 @@ TEST_F(ns, user_limit)
 	ASSERT_GE(pid, 0);
 	if (!pid)
 		_exit(user_limit_child());
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	EXPECT_EQ(3, show_field(c, self->t.name, "user_max_registries"));
 	EXPECT_EQ(getuid(), show_field(c, self->t.name, "creator"));
 
@@ -448,7 +448,7 @@ TEST_F_TIMEOUT(ns, first_create_fails_cleanly, 120)
 		ASSERT_GE(pid, 0);
 		if (!pid)
 			_exit(fail_nth_child(nth));
-		st = wv_wait(pid);
+		st = wv_wait_pid(pid);
 		if (st)
 			break;
 	}

@@ -7,15 +7,15 @@
  * monitor's escaping of names; and every weavectl command's success path
  * and main error.
  *
- * weavectl runs as a child (ctl_util.h). The direct netlink checks use
+ * weavectl runs as a child (weave_ctl.h). The direct netlink checks use
  * a raw socket, so the test needs no libmnl.
  */
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
-#include "lock_util.h"
-#include "ctl_util.h"
+#include "weave_proc.h"
+#include "weave_ctl.h"
 
 #include "kselftest_harness.h"
 
@@ -141,12 +141,12 @@ static int nobody_nl(__u8 cmd, __u16 flags, const char *name)
 	int ret;
 
 	if (!pid) {
-		if (drop_to_nobody() || gnl_open(&s))
+		if (wv_become(WV_NOBODY, WV_NOBODY) || gnl_open(&s))
 			_exit(100);
 		ret = gnl_name_cmd(&s, cmd, flags, name, NULL);
 		_exit(ret > 0 ? 101 : -ret);
 	}
-	return wv_wait(pid);
+	return wv_wait_pid(pid);
 }
 
 /* ---- the fixture ---------------------------------------------------------- */
@@ -155,7 +155,7 @@ FIXTURE(nl) {
 	char name[64];		/* persistent, 0644, made by the fixture */
 	int fd;
 	__u64 id;
-	struct ctl c;
+	struct wv_ctl c;
 };
 
 FIXTURE_SETUP(nl)
@@ -173,7 +173,7 @@ FIXTURE_SETUP(nl)
 	ASSERT_EQ(0, wv_api(self->fd, &api));
 	if (!(api.features & WEAVE_FEATURE_NETLINK))
 		SKIP(return, "no netlink family");
-	ASSERT_EQ(0, access(ctl_path(), X_OK)) TH_LOG("%s", ctl_path());
+	ASSERT_EQ(0, access(wv_ctl_path(), X_OK)) TH_LOG("%s", wv_ctl_path());
 }
 
 FIXTURE_TEARDOWN(nl)
@@ -184,7 +184,7 @@ FIXTURE_TEARDOWN(nl)
 }
 
 /* The `list -p` line of the fixture's registry, checked field by field. */
-static void expect_list(struct __test_metadata *_metadata, struct ctl *c,
+static void expect_list(struct __test_metadata *_metadata, struct wv_ctl *c,
 			const char *name, __u64 id, const char *mode,
 			const char *flags, __u64 entries, __u64 bytes,
 			__u32 files, __u32 maps, __u32 watchers,
@@ -195,8 +195,8 @@ static void expect_list(struct __test_metadata *_metadata, struct ctl *c,
 	const char *p;
 	int i;
 
-	ASSERT_EQ(0, CTL(c, "list", "-p")) TH_LOG("%s", c->err);
-	ASSERT_NE(NULL, list_line(c->out, name, line, sizeof(line)))
+	ASSERT_EQ(0, WV_CTL(c, "list", "-p")) TH_LOG("%s", c->err);
+	ASSERT_NE(NULL, wv_list_line(c->out, name, line, sizeof(line)))
 		TH_LOG("no %s in:\n%s", name, c->out);
 	/* The charged column (9th) is the kernel's; take it as it is. */
 	for (p = line, i = 0; i < 8 && p; i++)
@@ -232,17 +232,17 @@ TEST_F(nl, list_reflects)
 		    "persistent", 2, 3005, 1, 0, 0, NULL);
 
 	/* One more file, one mapping, one watcher. */
-	fd2 = wl_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
-	idx = wl_map_index(self->fd, &isize);
+	idx = wv_map_index(self->fd, &isize);
 	ASSERT_NE(NULL, idx);
-	ASSERT_EQ(0, wl_watch(fd2, 0, WEAVE_EV_ALL, 0));
+	ASSERT_EQ(0, wv_watch(fd2, 0, WEAVE_EV_ALL, 0));
 	expect_list(_metadata, &self->c, self->name, self->id, "0644",
 		    "persistent", 2, 3005, 2, 1, 1, &charged);
 
 	/* JSON: the same numbers. */
 	ASSERT_EQ(0, wv_info(self->fd, &info));
-	ASSERT_EQ(0, CTL(&self->c, "list", "--json"));
+	ASSERT_EQ(0, WV_CTL(&self->c, "list", "--json"));
 	snprintf(want, sizeof(want),
 		 "{\"name\":\"%s\",\"id\":%llu,\"uid\":%u,\"gid\":%u,"
 		 "\"mode\":\"0644\",\"flags\":[\"persistent\"],\"entries\":2,"
@@ -257,7 +257,7 @@ TEST_F(nl, list_reflects)
 	EXPECT_EQ(0, strcmp(self->c.out + strlen(self->c.out) - 3, "]}\n"));
 
 	/* Text: a header, then human-readable sizes (3005 -> 2.9K). */
-	ASSERT_EQ(0, CTL(&self->c, "list"));
+	ASSERT_EQ(0, WV_CTL(&self->c, "list"));
 	EXPECT_EQ(0, strncmp(self->c.out, "NAME ", 5));
 	snprintf(want, sizeof(want), "%-20s %6llu %6u %6u 0644 persistent "
 		 "%8d %8s", self->name, (unsigned long long)self->id, getuid(),
@@ -265,16 +265,16 @@ TEST_F(nl, list_reflects)
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 
 	/* Delete, unmap, close: back down. */
-	ASSERT_EQ(0, wv_delete(self->fd, 2, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, 2, 0, NULL));
 	munmap(idx, isize);
 	close(fd2);
 	expect_list(_metadata, &self->c, self->name, self->id, "0644",
 		    "persistent", 1, 5, 1, 0, 0, NULL);
 
 	/* Extra operands and unknown options are usage errors. */
-	EXPECT_EQ(2, CTL(&self->c, "list", "extra"));
-	EXPECT_EQ(2, CTL(&self->c, "list", "--bogus"));
-	EXPECT_EQ(0, CTL(&self->c, "list", "--help"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "list", "extra"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "list", "--bogus"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "list", "--help"));
 	EXPECT_EQ(0, strncmp(self->c.out, "usage: weavectl list", 20));
 	(void)line;
 }
@@ -292,7 +292,7 @@ TEST_F(nl, show_reflects)
 	ASSERT_EQ(0, wv_set(self->fd, 1, "0123456789", 10, 0, &g2));
 	ASSERT_EQ(0, wv_info(self->fd, &info));
 
-	ASSERT_EQ(0, CTL(&self->c, "show", "-p", self->name))
+	ASSERT_EQ(0, WV_CTL(&self->c, "show", "-p", self->name))
 		TH_LOG("%s", self->c.err);
 	snprintf(want, sizeof(want),
 		 "name:        %s\nid:          %llu\nowner:       %u:%u\n"
@@ -319,24 +319,24 @@ TEST_F(nl, show_reflects)
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 
 	/* Exclusive lock held here, one waiter in a child. */
-	ASSERT_EQ(0, wl_lock(self->fd, 7, 0, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, 7, 0, 0, NULL));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		int fd = wl_reopen(self->name, O_RDWR);
+		int fd = wv_reopen(self->name, O_RDWR);
 
-		_exit(fd < 0 || wl_lock(fd, 7, 0, 0, NULL) ? 1 : 0);
+		_exit(fd < 0 || wv_lock(fd, 7, 0, 0, NULL) ? 1 : 0);
 	}
 	snprintf(line, sizeof(line), "%-20d %10llu %8d %-12s %-16d %7d\n", 7,
 		 (unsigned long long)g1, 3, "exclusive", (int)getpid(), 1);
 	for (st = 0; st < 200; st++) {
-		ASSERT_EQ(0, CTL(&self->c, "show", self->name));
+		ASSERT_EQ(0, WV_CTL(&self->c, "show", self->name));
 		if (strstr(self->c.out, line))
 			break;
-		wl_sleep_ms(10);
+		wv_sleep_ms(10);
 	}
 	EXPECT_NE(NULL, strstr(self->c.out, line)) TH_LOG("%s", self->c.out);
-	ASSERT_EQ(0, CTL(&self->c, "show", "--json", self->name));
+	ASSERT_EQ(0, WV_CTL(&self->c, "show", "--json", self->name));
 	snprintf(want, sizeof(want),
 		 "{\"key\":7,\"gen\":%llu,\"size\":3,\"lock\":\"exclusive\","
 		 "\"lock_count\":1,\"holders\":[%d],\"waiters\":1}",
@@ -346,31 +346,31 @@ TEST_F(nl, show_reflects)
 		 "{\"registry\":{\"name\":\"%s\",\"id\":%llu,", self->name,
 		 (unsigned long long)self->id);
 	EXPECT_EQ(0, strncmp(self->c.out, want, strlen(want)));
-	ASSERT_EQ(0, wl_unlock(self->fd, 7, 0));
-	EXPECT_EQ(0, wv_wait(pid));
+	ASSERT_EQ(0, wv_unlock(self->fd, 7, 0));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* Shared by two files of this process. */
-	fd2 = wl_reopen(self->name, O_RDONLY);
-	fd3 = wl_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDONLY);
+	fd3 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
 	ASSERT_GE(fd3, 0);
-	ASSERT_EQ(0, wl_lock(fd2, 1, WEAVE_LOCK_SHARED, 0, NULL));
-	ASSERT_EQ(0, wl_lock(fd3, 1, WEAVE_LOCK_SHARED, 0, NULL));
-	ASSERT_EQ(0, CTL(&self->c, "show", self->name));
+	ASSERT_EQ(0, wv_lock(fd2, 1, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, wv_lock(fd3, 1, WEAVE_LOCK_SHARED, 0, NULL));
+	ASSERT_EQ(0, WV_CTL(&self->c, "show", self->name));
 	snprintf(line, sizeof(line), "%-20d %10llu %8d %-12s %d,%d", 1,
 		 (unsigned long long)g2, 10, "shared 2", (int)getpid(),
 		 (int)getpid());
 	EXPECT_NE(NULL, strstr(self->c.out, line)) TH_LOG("%s", self->c.out);
 	EXPECT_NE(NULL, strstr(self->c.out, "files:       3\n"));
-	ASSERT_EQ(0, CTL(&self->c, "show", "-j", self->name));
+	ASSERT_EQ(0, WV_CTL(&self->c, "show", "-j", self->name));
 	EXPECT_NE(NULL, strstr(self->c.out,
 			       "\"lock\":\"shared\",\"lock_count\":2"));
 	close(fd2);
 	close(fd3);
 
 	/* A deleted key is gone from the listing. */
-	ASSERT_EQ(0, wv_delete(self->fd, 7, NULL));
-	ASSERT_EQ(0, CTL(&self->c, "show", "-p", self->name));
+	ASSERT_EQ(0, wv_delete(self->fd, 7, 0, NULL));
+	ASSERT_EQ(0, WV_CTL(&self->c, "show", "-p", self->name));
 	EXPECT_NE(NULL, strstr(self->c.out, "entries:     1\n"));
 	snprintf(line, sizeof(line), "\n%-20d ", 7);
 	EXPECT_EQ(NULL, strstr(self->c.out, line));
@@ -382,16 +382,16 @@ TEST_F(nl, show_errors)
 	char missing[64], want[128];
 
 	wv_name(missing, sizeof(missing), "nl-missing");
-	EXPECT_EQ(1, CTL(&self->c, "show", missing));
+	EXPECT_EQ(1, WV_CTL(&self->c, "show", missing));
 	snprintf(want, sizeof(want), "weavectl: show %s: No such registry\n",
 		 missing);
 	EXPECT_STREQ(want, self->c.err);
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(2, CTL(&self->c, "show"));
-	EXPECT_EQ(2, CTL(&self->c, "show", "a", "b"));
-	EXPECT_EQ(2, CTL(&self->c, "show", "a/b"));
-	EXPECT_EQ(2, CTL(&self->c, "show", "-x", self->name));
-	EXPECT_EQ(0, CTL(&self->c, "show", "--help"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "show"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "show", "a", "b"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "show", "a/b"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "show", "-x", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "show", "--help"));
 	EXPECT_EQ(0, strncmp(self->c.out, "usage: weavectl show", 20));
 }
 
@@ -402,17 +402,20 @@ TEST_F(nl, rm_persistent)
 
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, CTL(&self->c, "list", "-p"));
-	ASSERT_NE(NULL, list_line(self->c.out, self->name, line, sizeof(line)));
-	ASSERT_EQ(0, CTL(&self->c, "rm", self->name)) TH_LOG("%s", self->c.err);
-	ASSERT_EQ(0, CTL(&self->c, "list", "-p"));
-	EXPECT_EQ(NULL, list_line(self->c.out, self->name, line, sizeof(line)));
-	EXPECT_EQ(1, CTL(&self->c, "show", self->name));
-	EXPECT_EQ(1, CTL(&self->c, "rm", self->name));
+	ASSERT_EQ(0, WV_CTL(&self->c, "list", "-p"));
+	ASSERT_NE(NULL, wv_list_line(self->c.out, self->name, line,
+				     sizeof(line)));
+	ASSERT_EQ(0, WV_CTL(&self->c, "rm", self->name)) TH_LOG("%s",
+								self->c.err);
+	ASSERT_EQ(0, WV_CTL(&self->c, "list", "-p"));
+	EXPECT_EQ(NULL, wv_list_line(self->c.out, self->name, line,
+				     sizeof(line)));
+	EXPECT_EQ(1, WV_CTL(&self->c, "show", self->name));
+	EXPECT_EQ(1, WV_CTL(&self->c, "rm", self->name));
 	snprintf(want, sizeof(want), "weavectl: rm %s: No such file or directory\n",
 		 self->name);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(2, CTL(&self->c, "rm"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "rm"));
 }
 
 /*
@@ -432,17 +435,18 @@ TEST_F(nl, other_uid)
 		     0600, 0, NULL);
 	ASSERT_GE(fd, 0);
 
-	ASSERT_EQ(0, CTL_AS(&self->c, AS_NOBODY, "list", "-p"))
+	ASSERT_EQ(0, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "list", "-p"))
 		TH_LOG("%s", self->c.err);
-	EXPECT_NE(NULL, list_line(self->c.out, self->name, line, sizeof(line)));
-	EXPECT_EQ(NULL, list_line(self->c.out, priv, line, sizeof(line)));
-	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "show", priv));
+	EXPECT_NE(NULL, wv_list_line(self->c.out, self->name, line,
+				     sizeof(line)));
+	EXPECT_EQ(NULL, wv_list_line(self->c.out, priv, line, sizeof(line)));
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "show", priv));
 	EXPECT_NE(NULL, strstr(self->c.err, "Permission denied"))
 		TH_LOG("%s", self->c.err);
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(0, CTL_AS(&self->c, AS_NOBODY, "show", self->name));
+	EXPECT_EQ(0, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "show", self->name));
 	/* weavectl get attaches: the same answer by ioctl. */
-	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "get", priv, "1"));
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "get", priv, "1"));
 	EXPECT_NE(NULL, strstr(self->c.err, "Permission denied"))
 		TH_LOG("%s", self->c.err);
 
@@ -455,7 +459,7 @@ TEST_F(nl, other_uid)
 	EXPECT_EQ(0, nobody_nl(WEAVE_CMD_REG_GET, NLM_F_ACK, self->name));
 	EXPECT_EQ(0, nobody_nl(WEAVE_CMD_ENTRY_GET, NLM_F_DUMP, self->name));
 	/* And by ioctl, through weavectl rm. */
-	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "rm", priv));
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "rm", priv));
 	EXPECT_NE(NULL, strstr(self->c.err, "Permission denied"));
 
 	/* Both are still there for their owner. */
@@ -476,13 +480,13 @@ TEST_F(nl, other_uid)
 /* A new IPC namespace sees none of this one's registries. */
 TEST_F(nl, ipc_namespace)
 {
-	EXPECT_EQ(0, CTL_AS(&self->c, NEW_IPC, "list", "-p"))
+	EXPECT_EQ(0, WV_CTL_AS(&self->c, WV_CTL_NEWIPC, "list", "-p"))
 		TH_LOG("%s", self->c.err);
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(1, CTL_AS(&self->c, NEW_IPC, "show", self->name));
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NEWIPC, "show", self->name));
 	EXPECT_NE(NULL, strstr(self->c.err, "No such registry"))
 		TH_LOG("%s", self->c.err);
-	EXPECT_EQ(0, CTL(&self->c, "show", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "show", self->name));
 }
 
 /* Direct requests: dumps, missing attributes, entry dump errors. */
@@ -652,7 +656,7 @@ TEST_F(nl, name_dies_with_last_user)
 
 	load[0].stop = 1;
 	for (i = 0; i < 2; i++)
-		EXPECT_EQ(0, wv_wait(pid[i])) TH_LOG("worker %d", i);
+		EXPECT_EQ(0, wv_wait_pid(pid[i])) TH_LOG("worker %d", i);
 	TH_LOG("%u rounds; netlink requests %lu and %lu, found %lu and %lu",
 	       round, load[0].requests, load[1].requests, load[0].found,
 	       load[1].found);
@@ -673,7 +677,7 @@ TEST_F(nl, name_dies_with_last_user)
 struct mon {
 	pid_t pid;
 	int out, err;
-	char buf[CTL_OUT_MAX];
+	char buf[WV_CTL_OUT_MAX];
 	char errbuf[4096];
 };
 
@@ -682,7 +686,7 @@ static int mon_start(struct mon *m, char *const argv[])
 	int in;
 
 	m->buf[0] = m->errbuf[0] = '\0';
-	m->pid = ctl_start(0, argv, &in, &m->out, &m->err);
+	m->pid = wv_ctl_start(0, argv, &in, &m->out, &m->err);
 	if (m->pid < 0)
 		return -1;
 	close(in);	/* monitor does not read it */
@@ -693,8 +697,8 @@ static int mon_start(struct mon *m, char *const argv[])
 
 static void mon_poll(struct mon *m)
 {
-	drain(m->out, m->buf, sizeof(m->buf));
-	drain(m->err, m->errbuf, sizeof(m->errbuf));
+	wv_ctl_drain(m->out, m->buf, sizeof(m->buf));
+	wv_ctl_drain(m->err, m->errbuf, sizeof(m->errbuf));
 }
 
 /* Until @needle shows in the output, running @step between looks. */
@@ -706,7 +710,7 @@ static bool mon_until(struct mon *m, const char *needle,
 	for (i = 0; i < 500; i++) {
 		if (step)
 			step(arg);
-		wl_sleep_ms(10);
+		wv_sleep_ms(10);
 		mon_poll(m);
 		if (strstr(m->buf, needle))
 			return true;
@@ -719,7 +723,7 @@ static int mon_stop(struct mon *m)
 	int st, i;
 
 	kill(m->pid, SIGINT);
-	st = wv_wait(m->pid);
+	st = wv_wait_pid(m->pid);
 	for (i = 0; i < 3; i++)
 		mon_poll(m);
 	close(m->out);
@@ -789,15 +793,15 @@ TEST_F(nl, monitor_sequence)
 		     0644, 0, &a);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_set(fd, 1, "hello", 5, 0, &g1));
-	ASSERT_EQ(0, wv_write(fd, 1, 5, "!!", 2, &w));
+	ASSERT_EQ(0, wv_write(fd, 1, 5, "!!", 2, 0, &w));
 	g2 = w.gen;
 	ASSERT_EQ(0, wv_set(fd, 2, "12345678", 8, 0, &g3));
-	ASSERT_EQ(0, wv_resize(fd, 2, sizeof(big), &g4));
-	ASSERT_EQ(0, wv_delete(fd, 1, &g5));
-	fd2 = wl_reopen(reg, O_RDWR);
+	ASSERT_EQ(0, wv_resize(fd, 2, sizeof(big), 0, &g4));
+	ASSERT_EQ(0, wv_delete(fd, 1, 0, &g5));
+	fd2 = wv_reopen(reg, O_RDWR);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, wl_lock(fd2, 2, 0, 0, NULL));
-	ASSERT_EQ(0, wl_unlock(fd2, 2, 0));
+	ASSERT_EQ(0, wv_lock(fd2, 2, 0, 0, NULL));
+	ASSERT_EQ(0, wv_unlock(fd2, 2, 0));
 	close(fd2);
 	ASSERT_EQ(0, wv_unlink(fd, reg));
 	close(fd);
@@ -890,9 +894,9 @@ TEST_F(nl, monitor_odd_name)
 	mj = calloc(1, sizeof(*mj));
 	ASSERT_TRUE(m && mj);
 	wv_name(base, sizeof(base), "nl-odd");
-	snprintf(reg, sizeof(reg), "%s" ODD_TAIL, base);
-	snprintf(text, sizeof(text), "%s" ODD_TEXT, base);
-	ctl_hex(reg, hex, sizeof(hex));
+	snprintf(reg, sizeof(reg), "%s" WV_ODD_TAIL, base);
+	snprintf(text, sizeof(text), "%s" WV_ODD_TEXT, base);
+	wv_hex(reg, hex, sizeof(hex));
 	wv_unlink_name(reg);
 	/* The filter, given raw, matches the registry. */
 	ASSERT_TRUE(mon_listening(m, argv, " created\n", reg))
@@ -913,14 +917,14 @@ TEST_F(nl, monitor_odd_name)
 	EXPECT_TRUE(mon_until(m, want, NULL, NULL)) TH_LOG("%s", m->buf);
 
 	snprintf(want, sizeof(want),
-		 "\"event\":\"created\",\"name\":\"%s" ODD_JSON "\","
+		 "\"event\":\"created\",\"name\":\"%s" WV_ODD_JSON "\","
 		 "\"name_hex\":\"%s\",\"id\":%llu,", base, hex,
 		 (unsigned long long)a.id);
 	EXPECT_TRUE(mon_until(mj, want, NULL, NULL)) TH_LOG("%s", mj->buf);
 	snprintf(want, sizeof(want),
-		 "\"event\":\"entry\",\"id\":%llu,\"name\":\"%s" ODD_JSON "\","
-		 "\"name_hex\":\"%s\",\"key\":7,", (unsigned long long)a.id,
-		 base, hex);
+		 "\"event\":\"entry\",\"id\":%llu,\"name\":\"%s"
+		 WV_ODD_JSON "\",\"name_hex\":\"%s\",\"key\":7,",
+		 (unsigned long long)a.id, base, hex);
 	EXPECT_TRUE(mon_until(mj, want, NULL, NULL)) TH_LOG("%s", mj->buf);
 
 	ASSERT_EQ(0, wv_unlink(fd, reg));
@@ -962,7 +966,7 @@ TEST_F(nl, monitor_lost_events)
 				    NULL));
 	ASSERT_EQ(0, kill(m->pid, SIGCONT));
 	for (i = 0; i < 500 && !strstr(m->errbuf, "resynchronising"); i++) {
-		wl_sleep_ms(10);
+		wv_sleep_ms(10);
 		mon_poll(m);
 	}
 	EXPECT_NE(NULL, strstr(m->errbuf, "resynchronising")) TH_LOG("%s",
@@ -986,14 +990,14 @@ TEST_F(nl, monitor_lost_events)
 /* Without CAP_SYS_ADMIN the subscription fails, clearly, with status 1. */
 TEST_F(nl, monitor_unprivileged)
 {
-	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "monitor"));
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "monitor"));
 	EXPECT_NE(NULL, strstr(self->c.err, "CAP_SYS_ADMIN")) TH_LOG("%s",
 								      self->c.err);
 	EXPECT_NE(NULL, strstr(self->c.err, "weave_watch"));
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(2, CTL(&self->c, "monitor", "a", "b"));
-	EXPECT_EQ(2, CTL(&self->c, "monitor", "-p"));
-	EXPECT_EQ(0, CTL(&self->c, "monitor", "--help"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "monitor", "a", "b"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "monitor", "-p"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "monitor", "--help"));
 	EXPECT_EQ(0, strncmp(self->c.out, "usage: weavectl monitor", 23));
 }
 
@@ -1010,24 +1014,24 @@ TEST_F(nl, data_commands)
 	ASSERT_EQ(5, write(fd, "value", 5));
 	close(fd);
 
-	EXPECT_EQ(0, CTL(&self->c, "set", self->name, "9", path));
-	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "9"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "set", self->name, "9", path));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", self->name, "9"));
 	EXPECT_STREQ("value", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "keys", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", self->name));
 	EXPECT_STREQ("9\n", self->c.out);
-	EXPECT_EQ(1, CTL(&self->c, "get", self->name, "10"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "get", self->name, "10"));
 	snprintf(want, sizeof(want), "weavectl: get %s 10: No such file or directory\n",
 		 self->name);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(1, CTL(&self->c, "get", missing, "1"));
-	EXPECT_EQ(1, CTL(&self->c, "keys", missing));
-	EXPECT_EQ(2, CTL(&self->c, "get", self->name, "0"));
-	EXPECT_EQ(2, CTL(&self->c, "set", self->name, "x", path));
-	EXPECT_EQ(2, CTL(&self->c, "keys"));
-	EXPECT_EQ(0, CTL(&self->c, "del", self->name, "9"));
-	EXPECT_EQ(1, CTL(&self->c, "del", self->name, "9"));
-	EXPECT_EQ(2, CTL(&self->c, "del", self->name));
-	EXPECT_EQ(2, CTL(&self->c, "frobnicate"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "get", missing, "1"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "keys", missing));
+	EXPECT_EQ(2, WV_CTL(&self->c, "get", self->name, "0"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "set", self->name, "x", path));
+	EXPECT_EQ(2, WV_CTL(&self->c, "keys"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "del", self->name, "9"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "del", self->name, "9"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "del", self->name));
+	EXPECT_EQ(2, WV_CTL(&self->c, "frobnicate"));
 	unlink(path);
 }
 

@@ -8,7 +8,7 @@
  *
  * and its Map-like iteration: keys(), values(), entries().
  */
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -55,7 +55,7 @@ TEST_F(seed, set_here_get_there)
 		if (fd < 0)
 			_exit(10);
 		memset(out, 0, sizeof(out));
-		if (wv_get(fd, 1, out, sizeof(out), 0, &g))
+		if (wv_get(fd, 1, out, sizeof(out), 0, 0, &g))
 			_exit(11);
 		if (g.size != 3 || strcmp(out, "suh"))
 			_exit(12);
@@ -64,12 +64,12 @@ TEST_F(seed, set_here_get_there)
 			_exit(13);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	struct weave_get_args g;
 
 	memset(out, 0, sizeof(out));
-	ASSERT_EQ(0, wv_get(self->fd, 2, out, sizeof(out), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 2, out, sizeof(out), 0, 0, &g));
 	EXPECT_STREQ("yo", out);
 }
 
@@ -135,6 +135,7 @@ TEST_F(seed, iteration)
 
 		memset(value, 0, sizeof(value));
 		ASSERT_EQ(0, wv_get(self->fd, keys[i], value, sizeof(value), 0,
+				    0,
 				    &g));
 		EXPECT_EQ(strlen(fruit[f].value), g.size);
 		EXPECT_STREQ(fruit[f].value, value);
@@ -143,7 +144,7 @@ TEST_F(seed, iteration)
 	/* map.has(), map.delete(), map.clear() */
 	EXPECT_EQ(0, wv_stat(self->fd, 3, NULL));
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 4, NULL));
-	EXPECT_EQ(0, wv_delete(self->fd, 3, NULL));
+	EXPECT_EQ(0, wv_delete(self->fd, 3, 0, NULL));
 	EXPECT_EQ(-ENOENT, wv_stat(self->fd, 3, NULL));
 	n = wv_list_all(self->fd, keys, NFRUIT + 8, 64);
 	EXPECT_EQ(NFRUIT - 1, n);
@@ -151,7 +152,7 @@ TEST_F(seed, iteration)
 		EXPECT_NE(3, keys[i]);
 	__u64 removed;
 
-	EXPECT_EQ(0, wv_clear(self->fd, &removed, NULL));
+	EXPECT_EQ(0, wv_clear(self->fd, 0, &removed, NULL));
 	EXPECT_EQ(NFRUIT - 1, removed);
 	EXPECT_EQ(0, wv_list_all(self->fd, keys, NFRUIT + 8, 64));
 	EXPECT_EQ(0, wv_count(self->fd));

@@ -4,21 +4,9 @@
  * mode, owner and group; later attaches are checked against them, files
  * already attached keep their access.
  */
-#include <grp.h>
 
-#include "weave_util.h"
+#include "weave_proc.h"
 #include "kselftest_harness.h"
-
-#define NOBODY	65534
-
-static int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid, __u32 gid)
-{
-	struct weave_setattr_args a = {
-		.flags = flags, .mode = mode, .uid = uid, .gid = gid,
-	};
-
-	return wv_ioctl(fd, WEAVE_IOC_SETATTR, &a);
-}
 
 /* Become nobody (dropping every capability) and exit with @fn's -errno. */
 static int as_nobody(int (*fn)(const char *name, int fd), const char *name,
@@ -29,14 +17,11 @@ static int as_nobody(int (*fn)(const char *name, int fd), const char *name,
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		gid_t g = NOBODY;
-
-		if (setgroups(1, &g) || setresgid(NOBODY, NOBODY, NOBODY) ||
-		    setresuid(NOBODY, NOBODY, NOBODY))
+		if (wv_become(WV_NOBODY, WV_NOBODY))
 			_exit(255);
 		_exit(-fn(name, fd));
 	}
-	return -wv_wait(pid);
+	return -wv_wait_pid(pid);
 }
 
 static int attach_rdonly(const char *name, int fd)
@@ -99,10 +84,10 @@ TEST_F(setattr, chown)
 	struct weave_info_args info;
 
 	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID | WEAVE_SETATTR_GID,
-				0, NOBODY, NOBODY));
+				0, WV_NOBODY, WV_NOBODY));
 	ASSERT_EQ(0, wv_info(self->fd, &info));
-	EXPECT_EQ(NOBODY, info.uid);
-	EXPECT_EQ(NOBODY, info.gid);
+	EXPECT_EQ(WV_NOBODY, info.uid);
+	EXPECT_EQ(WV_NOBODY, info.gid);
 	EXPECT_EQ(0600, info.mode);
 	/* The new owner's bits now apply to nobody. */
 	EXPECT_EQ(0, as_nobody(attach_rdonly, self->name, -1));
@@ -125,7 +110,7 @@ TEST_F(setattr, only_the_owner)
 	close(fd);
 
 	/* Once nobody owns it, nobody may. */
-	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID, 0, NOBODY, 0));
+	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_UID, 0, WV_NOBODY, 0));
 	fd = wv_open(self->name, O_RDONLY, 0, 0, 0, NULL);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, as_nobody(chmod_0666, self->name, fd));
@@ -141,15 +126,14 @@ TEST_F(setattr, attached_files_keep_access)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, wv_setattr(self->fd, WEAVE_SETATTR_MODE, 0, 0, 0));
 	/* Like an open file after chmod 0: it still reads. */
-	EXPECT_EQ(-ENOENT, wv_get(fd, 1, NULL, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, wv_get(fd, 1, NULL, 0, 0, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 1, "x", 1, 0, NULL));
-	EXPECT_EQ(0, wv_get(fd, 1, NULL, 0, 0, NULL));
+	EXPECT_EQ(0, wv_get(fd, 1, NULL, 0, 0, 0, NULL));
 	close(fd);
 }
 
 TEST_F(setattr, errors)
 {
-	struct weave_setattr_args a;
 	int fd;
 
 	EXPECT_EQ(-EINVAL, wv_setattr(self->fd, 0, 0, 0, 0));
@@ -164,9 +148,7 @@ TEST_F(setattr, errors)
 
 	fd = wv_dev(O_RDWR);
 	ASSERT_LE(0, fd);
-	memset(&a, 0, sizeof(a));
-	a.flags = WEAVE_SETATTR_MODE;
-	EXPECT_EQ(-EBADFD, wv_ioctl(fd, WEAVE_IOC_SETATTR, &a));
+	EXPECT_EQ(-EBADFD, wv_setattr(fd, WEAVE_SETATTR_MODE, 0, 0, 0));
 	close(fd);
 }
 

@@ -5,7 +5,7 @@
  */
 #include <poll.h>
 #include <sys/socket.h>
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -31,7 +31,7 @@ static int holds(int fd, __u64 key, const char *val)
 	char out[64];
 	struct weave_get_args g;
 
-	if (wv_get(fd, key, out, sizeof(out), 0, &g))
+	if (wv_get(fd, key, out, sizeof(out), 0, 0, &g))
 		return -1;
 	if (g.size != strlen(val) || memcmp(out, val, g.size))
 		return -2;
@@ -121,7 +121,7 @@ TEST_F(share, by_name)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, send_byte(self->to_child[1], 'g'));
 	for (i = 0; i < 2; i++)
-		EXPECT_EQ(0, wv_wait(pid[i]));
+		EXPECT_EQ(0, wv_wait_pid(pid[i]));
 	EXPECT_EQ(3, wv_count(fd));
 	close(fd);
 }
@@ -149,7 +149,7 @@ TEST_F(share, by_fork)
 			ret = 12;
 		else if (holds(fd, 3, "parent"))
 			ret = 13;
-		else if (wv_delete(fd, 1, NULL))
+		else if (wv_delete(fd, 1, 0, NULL))
 			ret = 14;
 		_exit(ret);
 	}
@@ -157,7 +157,7 @@ TEST_F(share, by_fork)
 	EXPECT_EQ(0, holds(fd, 2, "child"));
 	ASSERT_EQ(0, wv_set(fd, 3, "parent", 6, 0, NULL));
 	ASSERT_EQ(0, send_byte(self->to_child[1], 'g'));
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	EXPECT_EQ(-ENOENT, wv_stat(fd, 1, NULL));
 	EXPECT_EQ(2, wv_count(fd));
 	close(fd);
@@ -209,7 +209,7 @@ TEST_F(share, by_scm_rights)
 				    NULL));
 	ASSERT_EQ(0, wv_set(fd, 2, "from parent", 11, 0, NULL));
 	ASSERT_EQ(0, send_byte(self->to_child[1], 'g'));
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* The child is gone; the passed fd keeps the registry. */
 	EXPECT_EQ(0, holds(fd, 1, "from child"));
@@ -242,11 +242,11 @@ TEST_F(share, views_across_processes)
 
 		if (cfd < 0)
 			_exit(10);
-		if (wv_write(cfd, 1, 0, "bbbb", 4, NULL))
+		if (wv_write(cfd, 1, 0, "bbbb", 4, 0, NULL))
 			_exit(11);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	EXPECT_EQ(0, memcmp(v + st.data_offset, "bbbb", 4));
 
 	/* and the other way round: the child's own view */
@@ -268,10 +268,10 @@ TEST_F(share, views_across_processes)
 		_exit(memcmp(cv + st.data_offset, "cccc", 4) ? 13 : 0);
 	}
 	ASSERT_EQ(0, recv_byte(self->to_parent[0], &c))
-		TH_LOG("read-only child: status %d", wv_wait(pid));
+		TH_LOG("read-only child: status %d", wv_wait_pid(pid));
 	ASSERT_EQ(0, wv_set(fd, 1, "cccc", 4, 0, NULL));
 	ASSERT_EQ(0, send_byte(self->to_child[1], 'g'));
-	EXPECT_EQ(0, wv_wait(pid));
+	EXPECT_EQ(0, wv_wait_pid(pid));
 	munmap(v, wv_page_size());
 	close(fd);
 }

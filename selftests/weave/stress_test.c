@@ -16,7 +16,7 @@
  * holds exactly what its owner wrote last.
  */
 #include <stdarg.h>
-#include "weave_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -174,7 +174,7 @@ static int owned_op(struct worker *w, __u64 key)
 		if (off + size > MAXVAL)
 			size = 0;
 		fill(w, key, w->buf, size);
-		ret = wv_write(w->fd, key, off, w->buf, size, &wr);
+		ret = wv_write(w->fd, key, off, w->buf, size, 0, &wr);
 		if (!m->present) {
 			if (ret != -ENOENT)
 				return fail(w, "write absent %llu: %d",
@@ -200,7 +200,7 @@ static int owned_op(struct worker *w, __u64 key)
 		return 0;
 	case 3:		/* resize */
 		size = pick_size(w);
-		ret = wv_resize(w->fd, key, size, &gen);
+		ret = wv_resize(w->fd, key, size, 0, &gen);
 		if (!m->present) {
 			if (ret != -ENOENT)
 				return fail(w, "resize absent %llu: %d",
@@ -218,7 +218,7 @@ static int owned_op(struct worker *w, __u64 key)
 		m->gen = gen;
 		return 0;
 	case 4:		/* delete */
-		ret = wv_delete(w->fd, key, &gen);
+		ret = wv_delete(w->fd, key, 0, &gen);
 		if (!m->present) {
 			if (ret != -ENOENT)
 				return fail(w, "delete absent %llu: %d",
@@ -249,7 +249,7 @@ static int owned_op(struct worker *w, __u64 key)
 				    (unsigned long long)m->gen);
 		return 0;
 	default:	/* get */
-		ret = wv_get(w->fd, key, w->buf2, sizeof(w->buf2), 0, &g);
+		ret = wv_get(w->fd, key, w->buf2, sizeof(w->buf2), 0, 0, &g);
 		if (!m->present) {
 			if (ret != -ENOENT)
 				return fail(w, "get absent %llu: %d",
@@ -292,7 +292,7 @@ static int shared_op(struct worker *w, __u64 key)
 		off = rnd(w) % (MAXVAL / 2 / REC) * REC;
 		size = rnd(w) % 20 * REC;
 		fill(w, key, w->buf, size);
-		ret = wv_write(w->fd, key, off, w->buf, size, &wr);
+		ret = wv_write(w->fd, key, off, w->buf, size, 0, &wr);
 		if (ret == -ENOENT)
 			return 0;
 		if (ret)
@@ -305,7 +305,7 @@ static int shared_op(struct worker *w, __u64 key)
 				    (unsigned long long)off, (unsigned long long)size);
 		return changed(w, key, wr.gen, "write");
 	case 2:		/* resize */
-		ret = wv_resize(w->fd, key, pick_size(w), &gen);
+		ret = wv_resize(w->fd, key, pick_size(w), 0, &gen);
 		if (ret == -ENOENT)
 			return 0;
 		if (ret)
@@ -315,7 +315,7 @@ static int shared_op(struct worker *w, __u64 key)
 	case 3:		/* delete, sometimes */
 		if (rnd(w) % 3)
 			return 0;
-		ret = wv_delete(w->fd, key, &gen);
+		ret = wv_delete(w->fd, key, 0, &gen);
 		if (ret == -ENOENT)
 			return 0;
 		if (ret)
@@ -338,7 +338,7 @@ static int shared_op(struct worker *w, __u64 key)
 		return seen(w, key, st.gen, "stat");
 	default:	/* get */
 		memset(w->buf2, 0xEE, sizeof(w->buf2));
-		ret = wv_get(w->fd, key, w->buf2, sizeof(w->buf2), 0, &g);
+		ret = wv_get(w->fd, key, w->buf2, sizeof(w->buf2), 0, 0, &g);
 		if (ret == -ENOENT)
 			return 0;
 		if (ret)
@@ -447,8 +447,8 @@ TEST_F_TIMEOUT(stress, four_processes, 90)
 		}
 	}
 	for (i = 0; i < NPROC; i++) {
-		EXPECT_EQ(0, wv_wait(pid[i])) TH_LOG("worker %d: %s", i,
-						     sh->why[i]);
+		EXPECT_EQ(0, wv_wait_pid(pid[i])) TH_LOG("worker %d: %s", i,
+							 sh->why[i]);
 		EXPECT_GT(sh->ops[i], 50) TH_LOG("worker %d did %llu ops", i,
 						 (unsigned long long)sh->ops[i]);
 	}
@@ -470,7 +470,7 @@ TEST_F_TIMEOUT(stress, four_processes, 90)
 			listed |= keys[j] == k;
 		EXPECT_EQ(m->present, listed) TH_LOG("key %llu",
 						     (unsigned long long)k);
-		ret = wv_get(fd, k, buf, MAXVAL + 64, 0, &g);
+		ret = wv_get(fd, k, buf, MAXVAL + 64, 0, 0, &g);
 		if (!m->present) {
 			EXPECT_EQ(-ENOENT, ret);
 		} else {

@@ -6,7 +6,7 @@
  * interrupted by signals, works on read-only handles, and a close() by
  * another thread wakes it with EBADF.
  */
-#include "lock_util.h"
+#include "weave_proc.h"
 
 #include "kselftest_harness.h"
 
@@ -30,18 +30,18 @@ FIXTURE_SETUP(wait)
 {
 	struct weave_api_args api;
 
-	self->fd = wl_create(self->name, sizeof(self->name), "wait");
+	self->fd = wv_create(self->name, sizeof(self->name), "wait");
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 	ASSERT_EQ(0, wv_api(self->fd, &api));
 	ASSERT_TRUE(api.features & WEAVE_FEATURE_EVENTS);
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "abc", 3, 0, &self->gen));
-	self->sh = wl_shared(4096);
+	self->sh = wv_shared(4096);
 	ASSERT_NE(NULL, self->sh);
 }
 
 FIXTURE_TEARDOWN(wait)
 {
-	wl_reap(self->pids, ARRAY_SIZE(self->pids));
+	wv_reap(self->pids, ARRAY_SIZE(self->pids));
 	close(self->fd);
 	wv_unlink_name(self->name);
 }
@@ -57,23 +57,23 @@ static pid_t change_later(const char *name, struct wait_shared *sh, int op,
 
 	if (pid)
 		return pid;
-	fd = wl_reopen(name, O_RDWR);
+	fd = wv_reopen(name, O_RDWR);
 	if (fd < 0)
 		_exit(1);
-	wl_sleep_ms(delay_ms);
+	wv_sleep_ms(delay_ms);
 	switch (op) {
 	case C_SET:
 		ret = wv_set(fd, key, "new", 3, 0, &sh->gen);
 		break;
 	case C_DELETE:
-		ret = wv_delete(fd, key, &sh->gen);
+		ret = wv_delete(fd, key, 0, &sh->gen);
 		break;
 	case C_WRITE:
-		ret = wv_write(fd, key, 1, "z", 1, NULL);
-		sh->gen = wl_gen(fd, key);
+		ret = wv_write(fd, key, 1, "z", 1, 0, NULL);
+		sh->gen = wv_gen(fd, key);
 		break;
 	case C_RESIZE:
-		ret = wv_resize(fd, key, 100, &sh->gen);
+		ret = wv_resize(fd, key, 100, 0, &sh->gen);
 		break;
 	}
 	_exit(ret ? 2 : 0);
@@ -84,15 +84,15 @@ TEST_F(wait, immediate)
 	double t0 = wv_now();
 	__u64 cur = 0;
 
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, self->gen - 1, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, self->gen - 1, 0, 0, &cur));
 	EXPECT_EQ(self->gen, cur);
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, 0, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, 0, 0, 0, &cur));
 	EXPECT_EQ(self->gen, cur);
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, ~0ULL, WEAVE_WAIT_TIMED,
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, ~0ULL, WEAVE_WAIT_TIMED,
 			     10000 * NS, &cur));
 	EXPECT_EQ(self->gen, cur);
 	/* A missing key has gen 0. */
-	EXPECT_EQ(0, wl_wait(self->fd, 99, self->gen, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, 99, self->gen, 0, 0, &cur));
 	EXPECT_EQ(0, cur);
 	EXPECT_LT(wv_now() - t0, 1.0);
 }
@@ -110,9 +110,9 @@ TEST_F(wait, wakes_on_change)
 		ASSERT_GE(self->pids[0], 0);
 		t0 = wv_now();
 		cur = 0;
-		EXPECT_EQ(0, wl_wait(self->fd, KEY, gen, 0, 0, &cur));
+		EXPECT_EQ(0, wv_wait(self->fd, KEY, gen, 0, 0, &cur));
 		dt = wv_now() - t0;
-		EXPECT_EQ(0, wv_wait(self->pids[0]));
+		EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 		self->pids[0] = 0;
 		EXPECT_GT(cur, gen);
 		EXPECT_EQ(self->sh->gen, cur);
@@ -130,10 +130,10 @@ TEST_F(wait, wakes_on_creation)
 	self->pids[0] = change_later(self->name, self->sh, C_SET, 99, 200);
 	ASSERT_GE(self->pids[0], 0);
 	t0 = wv_now();
-	EXPECT_EQ(0, wl_wait(self->fd, 99, 0, WEAVE_WAIT_TIMED, 10000 * NS,
+	EXPECT_EQ(0, wv_wait(self->fd, 99, 0, WEAVE_WAIT_TIMED, 10000 * NS,
 			     &cur));
 	EXPECT_GE(wv_now() - t0, 0.1);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 	EXPECT_EQ(self->sh->gen, cur);
 	EXPECT_GT(cur, self->gen);
@@ -147,9 +147,9 @@ TEST_F(wait, wakes_on_deletion)
 	self->pids[0] = change_later(self->name, self->sh, C_DELETE, KEY, 200);
 	ASSERT_GE(self->pids[0], 0);
 	t0 = wv_now();
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, self->gen, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, self->gen, 0, 0, &cur));
 	EXPECT_GE(wv_now() - t0, 0.1);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 	/* Now missing: gen 0. */
 	EXPECT_EQ(0, cur);
@@ -168,11 +168,11 @@ TEST_F(wait, key_moves_to_another_slot)
 	__u64 cur = 0, gen, other_gen;
 	double t0, dt;
 
-	ASSERT_EQ(0, wl_wait(self->fd, KEY, self->gen - 1, 0, 0, &cur));
+	ASSERT_EQ(0, wv_wait(self->fd, KEY, self->gen - 1, 0, 0, &cur));
 	ASSERT_EQ(self->gen, cur);
 	ASSERT_EQ(0, wv_stat(self->fd, KEY, &st_key));
 
-	ASSERT_EQ(0, wv_delete(self->fd, KEY, NULL));
+	ASSERT_EQ(0, wv_delete(self->fd, KEY, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, KEY + 1, "other", 5, 0, &other_gen));
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "back", 4, 0, &gen));
 	ASSERT_EQ(0, wv_stat(self->fd, KEY + 1, &st_other));
@@ -182,9 +182,9 @@ TEST_F(wait, key_moves_to_another_slot)
 	ASSERT_NE(st_key.slot, st_other.slot);
 
 	/* The old slot now holds the other key and its gen. */
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, self->gen, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, self->gen, 0, 0, &cur));
 	EXPECT_EQ(gen, cur);
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, other_gen, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, other_gen, 0, 0, &cur));
 	EXPECT_EQ(gen, cur);
 
 	/* Asleep on KEY: the other key changes first, then KEY. */
@@ -194,13 +194,13 @@ TEST_F(wait, key_moves_to_another_slot)
 	ASSERT_GE(self->pids[0], 0);
 	ASSERT_GE(self->pids[1], 0);
 	t0 = wv_now();
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, gen, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, gen, 0, 0, &cur));
 	dt = wv_now() - t0;
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
-	EXPECT_EQ(0, wv_wait(self->pids[1]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[1]));
 	self->pids[0] = self->pids[1] = 0;
 	EXPECT_EQ(self->sh->gen, cur);
-	EXPECT_EQ(cur, wl_gen(self->fd, KEY));
+	EXPECT_EQ(cur, wv_gen(self->fd, KEY));
 	EXPECT_GE(dt, 0.3);
 	EXPECT_LT(dt, 5.0);
 }
@@ -211,7 +211,7 @@ TEST_F(wait, timeout)
 	__u64 cur = 1;
 
 	t0 = wv_now();
-	EXPECT_EQ(-ETIMEDOUT, wl_wait(self->fd, KEY, self->gen,
+	EXPECT_EQ(-ETIMEDOUT, wv_wait(self->fd, KEY, self->gen,
 				      WEAVE_WAIT_TIMED, 300 * NS, &cur));
 	dt = wv_now() - t0;
 	EXPECT_GE(dt, 0.29);
@@ -222,12 +222,12 @@ TEST_F(wait, timeout)
 	self->pids[0] = change_later(self->name, self->sh, C_SET, KEY, 50);
 	ASSERT_GE(self->pids[0], 0);
 	t0 = wv_now();
-	EXPECT_EQ(-ETIMEDOUT, wl_wait(self->fd, 99, 0, WEAVE_WAIT_TIMED,
+	EXPECT_EQ(-ETIMEDOUT, wv_wait(self->fd, 99, 0, WEAVE_WAIT_TIMED,
 				      300 * NS, NULL));
 	dt = wv_now() - t0;
 	EXPECT_GE(dt, 0.29);
 	EXPECT_LT(dt, 2.0);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 }
 
@@ -240,41 +240,41 @@ static void count_sig(int sig)
 
 TEST_F(wait, signals)
 {
-	struct wl_timer t = { .sig = SIGUSR1, .delay_ms = 200 };
+	struct wv_timer t = { .sig = SIGUSR1, .delay_ms = 200 };
 	double t0, dt;
 	__u64 cur = 0;
 
 	/* Timed: EINTR. */
-	ASSERT_EQ(0, wl_sigaction(SIGUSR1, count_sig, true));
+	ASSERT_EQ(0, wv_sigaction(SIGUSR1, count_sig, true));
 	sig_count = 0;
-	ASSERT_EQ(0, wl_timer_start(&t));
+	ASSERT_EQ(0, wv_timer_start(&t));
 	t0 = wv_now();
-	EXPECT_EQ(-EINTR, wl_wait(self->fd, KEY, self->gen, WEAVE_WAIT_TIMED,
+	EXPECT_EQ(-EINTR, wv_wait(self->fd, KEY, self->gen, WEAVE_WAIT_TIMED,
 				  10000 * NS, NULL));
 	dt = wv_now() - t0;
-	wl_timer_join(&t);
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
 	EXPECT_GE(dt, 0.15);
 	EXPECT_LT(dt, 5.0);
 
 	/* Untimed without SA_RESTART: EINTR. */
-	ASSERT_EQ(0, wl_sigaction(SIGUSR1, count_sig, false));
+	ASSERT_EQ(0, wv_sigaction(SIGUSR1, count_sig, false));
 	sig_count = 0;
-	ASSERT_EQ(0, wl_timer_start(&t));
-	EXPECT_EQ(-EINTR, wl_wait(self->fd, KEY, self->gen, 0, 0, NULL));
-	wl_timer_join(&t);
+	ASSERT_EQ(0, wv_timer_start(&t));
+	EXPECT_EQ(-EINTR, wv_wait(self->fd, KEY, self->gen, 0, 0, NULL));
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
 
 	/* Untimed with SA_RESTART: restarted, then woken by the change. */
-	ASSERT_EQ(0, wl_sigaction(SIGUSR1, count_sig, true));
+	ASSERT_EQ(0, wv_sigaction(SIGUSR1, count_sig, true));
 	sig_count = 0;
 	self->pids[0] = change_later(self->name, self->sh, C_SET, KEY, 500);
 	ASSERT_GE(self->pids[0], 0);
-	ASSERT_EQ(0, wl_timer_start(&t));
-	EXPECT_EQ(0, wl_wait(self->fd, KEY, self->gen, 0, 0, &cur));
-	wl_timer_join(&t);
+	ASSERT_EQ(0, wv_timer_start(&t));
+	EXPECT_EQ(0, wv_wait(self->fd, KEY, self->gen, 0, 0, &cur));
+	wv_timer_join(&t);
 	EXPECT_EQ(1, sig_count);
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 	EXPECT_EQ(self->sh->gen, cur);
 }
@@ -283,14 +283,14 @@ TEST_F(wait, einval)
 {
 	struct weave_wait_args w;
 
-	EXPECT_EQ(-EINVAL, wl_wait(self->fd, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, wl_wait(self->fd, 0, self->gen, WEAVE_WAIT_TIMED,
+	EXPECT_EQ(-EINVAL, wv_wait(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, wv_wait(self->fd, 0, self->gen, WEAVE_WAIT_TIMED,
 				   NS, NULL));
-	EXPECT_EQ(-EINVAL, wl_wait(self->fd, KEY, self->gen, 2, NS, NULL));
-	EXPECT_EQ(-EINVAL, wl_wait(self->fd, KEY, self->gen,
+	EXPECT_EQ(-EINVAL, wv_wait(self->fd, KEY, self->gen, 2, NS, NULL));
+	EXPECT_EQ(-EINVAL, wv_wait(self->fd, KEY, self->gen,
 				   ~WEAVE_WAIT_VALID, 0, NULL));
 	/* timeout_ns without TIMED. */
-	EXPECT_EQ(-EINVAL, wl_wait(self->fd, KEY, self->gen, 0, NS, NULL));
+	EXPECT_EQ(-EINVAL, wv_wait(self->fd, KEY, self->gen, 0, NS, NULL));
 	memset(&w, 0, sizeof(w));
 	w.key = KEY;
 	w.gen = self->gen;
@@ -311,7 +311,7 @@ TEST_F(wait, unattached)
 	int fd = wv_dev(O_RDWR);
 
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(-EBADFD, wl_wait(fd, KEY, 0, 0, 0, NULL));
+	EXPECT_EQ(-EBADFD, wv_wait(fd, KEY, 0, 0, 0, NULL));
 	close(fd);
 }
 
@@ -320,16 +320,16 @@ TEST_F(wait, read_only)
 	__u64 cur = 0;
 	int rfd;
 
-	rfd = wl_reopen(self->name, O_RDONLY);
+	rfd = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(rfd, 0);
-	EXPECT_EQ(0, wl_wait(rfd, KEY, 0, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait(rfd, KEY, 0, 0, 0, &cur));
 	EXPECT_EQ(self->gen, cur);
-	EXPECT_EQ(-ETIMEDOUT, wl_wait(rfd, KEY, self->gen, WEAVE_WAIT_TIMED,
+	EXPECT_EQ(-ETIMEDOUT, wv_wait(rfd, KEY, self->gen, WEAVE_WAIT_TIMED,
 				      50 * NS, NULL));
 	self->pids[0] = change_later(self->name, self->sh, C_SET, KEY, 200);
 	ASSERT_GE(self->pids[0], 0);
-	EXPECT_EQ(0, wl_wait(rfd, KEY, self->gen, 0, 0, &cur));
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait(rfd, KEY, self->gen, 0, 0, &cur));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 	EXPECT_EQ(self->sh->gen, cur);
 	close(rfd);
@@ -347,7 +347,7 @@ static void *wait_fn(void *p)
 {
 	struct waiter *w = p;
 
-	w->ret = wl_wait(w->fd, KEY, w->gen, 0, 0, NULL);
+	w->ret = wv_wait(w->fd, KEY, w->gen, 0, 0, NULL);
 	w->done = wv_now();
 	return NULL;
 }
@@ -358,14 +358,14 @@ TEST_F(wait, close_wakes_waiter)
 	struct waiter w = { .gen = self->gen };
 	double t_close;
 
-	w.fd = wl_reopen(self->name, O_RDONLY);
+	w.fd = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(w.fd, 0);
 	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_fn, &w));
-	wl_sleep_ms(300);
+	wv_sleep_ms(300);
 	EXPECT_EQ(0, w.done);
 	t_close = wv_now();
 	ASSERT_EQ(0, close(w.fd));
-	EXPECT_TRUE(wl_until(w.done != 0, 3000));
+	EXPECT_TRUE(wv_until(w.done != 0, 3000));
 	if (!w.done)	/* unstick it so that the test ends */
 		ASSERT_EQ(0, wv_set(self->fd, KEY, "x", 1, 0, NULL));
 	pthread_join(w.thread, NULL);
@@ -382,25 +382,25 @@ TEST_F(wait, close_spares_other_process)
 	__u64 cur = 0;
 	int fd;
 
-	fd = wl_reopen(self->name, O_RDONLY);
+	fd = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd, 0);
 	self->pids[0] = fork();
 	ASSERT_GE(self->pids[0], 0);
 	if (!self->pids[0]) {
 		__atomic_store_n(&self->sh->ready, 1, __ATOMIC_RELEASE);
-		if (wl_wait(fd, KEY, self->gen, WEAVE_WAIT_TIMED,
+		if (wv_wait(fd, KEY, self->gen, WEAVE_WAIT_TIMED,
 			    20000 * NS, &cur))
 			_exit(1);
-		_exit(cur == wl_gen(fd, KEY) && cur != self->gen ? 0 : 2);
+		_exit(cur == wv_gen(fd, KEY) && cur != self->gen ? 0 : 2);
 	}
-	ASSERT_TRUE(wl_until(self->sh->ready, 5000));
-	wl_sleep_ms(200);
+	ASSERT_TRUE(wv_until(self->sh->ready, 5000));
+	wv_sleep_ms(200);
 	ASSERT_EQ(0, close(fd));
-	wl_sleep_ms(300);
+	wv_sleep_ms(300);
 	/* Still waiting. */
 	EXPECT_EQ(0, waitpid(self->pids[0], NULL, WNOHANG));
 	ASSERT_EQ(0, wv_set(self->fd, KEY, "x", 1, 0, NULL));
-	EXPECT_EQ(0, wv_wait(self->pids[0]));
+	EXPECT_EQ(0, wv_wait_pid(self->pids[0]));
 	self->pids[0] = 0;
 }
 

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Raw ioctl wrappers for the weave selftests (the role pidfd.h plays for
- * the pidfd tests). Every wrapper returns 0 or -errno; none of them uses
- * libweave, so the tests check the kernel ABI itself.
+ * Helpers for the weave selftests (the role pidfd.h plays for the pidfd
+ * tests): a raw ioctl wrapper for every operation, with all its flags and
+ * outputs; the mapped index and its seqcount reader; a probe that reads
+ * a mapping without dying of the fault; module parameters; test data.
+ * Every wrapper returns 0 or -errno (or a count); none uses libweave, so
+ * the tests check the kernel ABI itself. weave_proc.h adds processes and
+ * threads, weave_ctl.h running weavectl.
  */
 #ifndef __WEAVE_UTIL_H
 #define __WEAVE_UTIL_H
@@ -24,6 +28,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -60,6 +66,8 @@ static inline int wv_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
+
+/* ----- the device and registries ------------------------------------------ */
 
 /* open(/dev/weave): an fd or -errno. */
 static inline int wv_dev(int oflags)
@@ -135,6 +143,42 @@ static inline int wv_unlink_name(const char *name)
 	return ret;
 }
 
+/* A registry name unique to this process and @tag. */
+static inline void wv_name(char *buf, size_t size, const char *tag)
+{
+	snprintf(buf, size, "wvt-%s-%d", tag, (int)getpid());
+}
+
+/*
+ * A test registry that forked children can attach by name, so each gets
+ * its own open file description (a fork()ed fd shares the description and
+ * with it the lock owner and the watches).
+ */
+static inline int wv_create(char *name, size_t size, const char *tag)
+{
+	wv_name(name, size, tag);
+	wv_unlink_name(name);	/* a leftover from a crashed run */
+	return wv_open(name, O_RDWR, WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL,
+		       0600, 0, NULL);
+}
+
+/* Another open file description of registry @name: an fd or -errno. */
+static inline int wv_reopen(const char *name, int oflags)
+{
+	return wv_open(name, oflags, 0, 0, 0, NULL);
+}
+
+/* Change the owner, group or mode (@flags: WEAVE_SETATTR_*). */
+static inline int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid,
+			     __u32 gid)
+{
+	struct weave_setattr_args a = {
+		.flags = flags, .mode = mode, .uid = uid, .gid = gid,
+	};
+
+	return wv_ioctl(fd, WEAVE_IOC_SETATTR, &a);
+}
+
 static inline int wv_info(int fd, struct weave_info_args *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -150,6 +194,8 @@ static inline long long wv_count(int fd)
 	return ret ? ret : (long long)info.count;
 }
 
+/* ----- entries ------------------------------------------------------------ */
+
 static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 			 __u32 flags, __u64 *gen)
 {
@@ -163,11 +209,13 @@ static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 	return ret;
 }
 
+/* GET @len bytes from @offset; *@out gets size, gen and copied. */
 static inline int wv_get(int fd, __u64 key, void *buf, __u64 len,
-			 __u64 offset, struct weave_get_args *out)
+			 __u64 offset, __u32 flags, struct weave_get_args *out)
 {
 	struct weave_get_args g = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
+		.flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_GET, &g);
 
@@ -176,11 +224,13 @@ static inline int wv_get(int fd, __u64 key, void *buf, __u64 len,
 	return ret;
 }
 
+/* WRITE @len bytes at @offset; *@out gets the new size and gen. */
 static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
-			   __u64 len, struct weave_write_args *out)
+			   __u64 len, __u32 flags, struct weave_write_args *out)
 {
 	struct weave_write_args w = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
+		.flags = flags,
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
 
@@ -189,9 +239,10 @@ static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
 	return ret;
 }
 
-static inline int wv_resize(int fd, __u64 key, __u64 size, __u64 *gen)
+static inline int wv_resize(int fd, __u64 key, __u64 size, __u32 flags,
+			    __u64 *gen)
 {
-	struct weave_resize_args r = { .key = key, .size = size };
+	struct weave_resize_args r = { .key = key, .size = size, .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
 
 	if (gen)
@@ -199,9 +250,9 @@ static inline int wv_resize(int fd, __u64 key, __u64 size, __u64 *gen)
 	return ret;
 }
 
-static inline int wv_delete(int fd, __u64 key, __u64 *gen)
+static inline int wv_delete(int fd, __u64 key, __u32 flags, __u64 *gen)
 {
-	struct weave_delete_args d = { .key = key };
+	struct weave_delete_args d = { .key = key, .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
 
 	if (gen)
@@ -209,9 +260,9 @@ static inline int wv_delete(int fd, __u64 key, __u64 *gen)
 	return ret;
 }
 
-static inline int wv_clear(int fd, __u64 *count, __u64 *gen)
+static inline int wv_clear(int fd, __u32 flags, __u64 *count, __u64 *gen)
 {
-	struct weave_clear_args c = { 0 };
+	struct weave_clear_args c = { .flags = flags };
 	int ret = wv_ioctl(fd, WEAVE_IOC_CLEAR, &c);
 
 	if (count)
@@ -279,6 +330,291 @@ static inline long wv_list_all(int fd, __u64 *keys, long max, __u32 batch)
 	return n;
 }
 
+/* The gen of @key, 0 when missing, or -errno (never 0 for an error). */
+static inline long long wv_gen(int fd, __u64 key)
+{
+	struct weave_stat_args st;
+	int ret = wv_stat(fd, key, &st);
+
+	if (ret == -ENOENT)
+		return 0;
+	return ret ? ret : (long long)st.gen;
+}
+
+/* A 64-bit counter entry. */
+static inline int wv_get_u64(int fd, __u64 key, __u64 *val)
+{
+	struct weave_get_args g;
+	int ret;
+
+	*val = 0;
+	ret = wv_get(fd, key, val, sizeof(*val), 0, 0, &g);
+	if (!ret && g.size != sizeof(*val))
+		return -EMSGSIZE;
+	return ret;
+}
+
+static inline int wv_set_u64(int fd, __u64 key, __u64 val)
+{
+	return wv_set(fd, key, &val, sizeof(val), 0, NULL);
+}
+
+/* ----- locks -------------------------------------------------------------- */
+
+static inline int wv_lock(int fd, __u64 key, __u32 flags, __u64 timeout_ns,
+			  __u32 *result)
+{
+	struct weave_lock_args l = {
+		.key = key, .timeout_ns = timeout_ns, .flags = flags,
+	};
+	int ret = wv_ioctl(fd, WEAVE_IOC_LOCK, &l);
+
+	if (result)
+		*result = l.result;
+	return ret;
+}
+
+static inline int wv_unlock(int fd, __u64 key, __u32 flags)
+{
+	struct weave_unlock_args u = { .key = key, .flags = flags };
+
+	return wv_ioctl(fd, WEAVE_IOC_UNLOCK, &u);
+}
+
+/* ----- events and waits --------------------------------------------------- */
+
+static inline int wv_watch(int fd, __u64 key, __u32 events, __u32 flags)
+{
+	struct weave_watch_args w = { .key = key, .events = events, .flags = flags };
+
+	return wv_ioctl(fd, WEAVE_IOC_WATCH, &w);
+}
+
+static inline int wv_unwatch(int fd, __u64 key)
+{
+	struct weave_watch_args w = { .key = key };
+
+	return wv_ioctl(fd, WEAVE_IOC_UNWATCH, &w);
+}
+
+static inline int wv_wait(int fd, __u64 key, __u64 gen, __u32 flags,
+			  __u64 timeout_ns, __u64 *cur_gen)
+{
+	struct weave_wait_args w = {
+		.key = key, .gen = gen, .timeout_ns = timeout_ns, .flags = flags,
+	};
+	int ret = wv_ioctl(fd, WEAVE_IOC_WAIT, &w);
+
+	if (cur_gen)
+		*cur_gen = w.cur_gen;
+	return ret;
+}
+
+/* read() up to @n records: the number of records read, or -errno. */
+static inline int wv_read_events(int fd, struct weave_event *ev, size_t n)
+{
+	ssize_t r = read(fd, ev, n * sizeof(*ev));
+
+	if (r < 0)
+		return -errno;
+	if (r % sizeof(*ev))
+		return -EPROTO;		/* a partial record: never allowed */
+	return (int)(r / sizeof(*ev));
+}
+
+/* poll() one fd for POLLIN: the revents, 0 on timeout, or -errno. */
+static inline int wv_poll(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, timeout_ms);
+
+	if (r < 0)
+		return -errno;
+	return r ? p.revents : 0;
+}
+
+/* ----- the mapped index --------------------------------------------------- */
+
+/* Slot @s of a mapped index. */
+static inline const struct weave_slot *wv_slot(const void *index, __u64 s)
+{
+	return (const struct weave_slot *)((const char *)index + 64 * s);
+}
+
+/* The mapped index of @fd (read-only), or NULL; *size gets its length. */
+static inline void *wv_map_index(int fd, size_t *size)
+{
+	struct weave_info_args info;
+	void *p;
+
+	if (wv_info(fd, &info))
+		return NULL;
+	p = mmap(NULL, info.index_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*size = info.index_size;
+	return p;
+}
+
+/* The index slot of @key, or NULL. */
+static inline const volatile struct weave_slot *
+wv_slot_of(int fd, const void *index, __u64 key)
+{
+	struct weave_stat_args st;
+
+	if (wv_stat(fd, key, &st))
+		return NULL;
+	return (const volatile struct weave_slot *)wv_slot(index, st.slot);
+}
+
+/*
+ * The seqcount of a slot or of the index header, read as the kernel's
+ * read_seqcount_begin() and read_seqcount_retry() do: wv_seq_begin()
+ * waits while a writer holds the count odd, the fields are read with
+ * WV_RLOAD(), and wv_seq_retry() says whether they must be read again.
+ * wv_seq_read() is the bare acquire load, for a reader that counts the
+ * odd values it meets instead of waiting them out.
+ */
+#define WV_RLOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static inline __u32 wv_seq_read(const __u32 *seq)
+{
+	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+}
+
+static inline __u32 wv_seq_begin(const __u32 *seq)
+{
+	unsigned int spins = 0;
+	__u32 v;
+
+	while ((v = wv_seq_read(seq)) & 1)
+		if (++spins % 64 == 0)
+			sched_yield();
+	return v;
+}
+
+static inline bool wv_seq_retry(const __u32 *seq, __u32 v)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(seq, __ATOMIC_RELAXED) != v;
+}
+
+/*
+ * A consistent copy of what slot @s says of its entry (flags, key, gen,
+ * size, offset and birth; lock and waiters are left 0), or -EAGAIN when
+ * a writer changed it during each of @tries reads.
+ */
+static inline int wv_slot_snap(const struct weave_slot *s,
+			       struct weave_slot *out, long tries)
+{
+	__u32 v;
+
+	memset(out, 0, sizeof(*out));
+	while (tries-- > 0) {
+		v = wv_seq_begin(&s->seq);
+		out->flags = WV_RLOAD(s->flags);
+		out->key = WV_RLOAD(s->key);
+		out->gen = WV_RLOAD(s->gen);
+		out->size = WV_RLOAD(s->size);
+		out->offset = WV_RLOAD(s->offset);
+		out->birth = WV_RLOAD(s->birth);
+		if (!wv_seq_retry(&s->seq, v)) {
+			out->seq = v;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/* ----- reading a mapping without dying ------------------------------------ */
+
+/*
+ * A read through a mapping can fault: SIGBUS past an entry's last page
+ * or through a view whose entry is gone, SIGSEGV where the mapping was
+ * unmapped. wv_probe_copy() copies from such memory and returns 0, or
+ * the signal the read raised (the handler jumps out of the read).
+ *
+ * By default each probe installs the handler for its read and puts the
+ * old one back. A test that probes thousands of times calls
+ * wv_fault_setup() once instead: the handler stays, SA_NODEFER leaves
+ * the signal unblocked after the jump, so a probe makes no system call;
+ * a fault outside a probe goes to @report (if set, which then also gets
+ * SIGABRT) and kills the process with its signal, as without a handler.
+ */
+static __thread sigjmp_buf wv_fault_env;
+static __thread volatile sig_atomic_t wv_fault_armed;
+static void (*wv_fault_report)(int sig, const siginfo_t *si);
+static bool wv_fault_installed;
+
+static void wv_fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (wv_fault_armed) {
+		wv_fault_armed = 0;
+		siglongjmp(wv_fault_env, sig);
+	}
+	if (wv_fault_report)
+		wv_fault_report(sig, si);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static inline int wv_fault_catch(int sig, struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = wv_fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, old) ? -errno : 0;
+}
+
+static inline int wv_fault_setup(void (*report)(int sig, const siginfo_t *si))
+{
+	wv_fault_report = report;
+	wv_fault_installed = true;
+	return wv_fault_catch(SIGBUS, NULL) ?: wv_fault_catch(SIGSEGV, NULL) ?:
+	       (report ? wv_fault_catch(SIGABRT, NULL) : 0);
+}
+
+static inline int wv_probe_copy(void *dst, const volatile void *src,
+				size_t len)
+{
+	struct sigaction obus, osegv;
+	bool temp = !wv_fault_installed;
+	int sig;
+
+	if (temp) {
+		wv_fault_catch(SIGBUS, &obus);
+		wv_fault_catch(SIGSEGV, &osegv);
+	}
+	sig = sigsetjmp(wv_fault_env, 0);
+	if (!sig) {
+		wv_fault_armed = 1;
+		if (len == 1)
+			*(unsigned char *)dst =
+				*(const volatile unsigned char *)src;
+		else if (len)
+			memcpy(dst, (const void *)src, len);
+		wv_fault_armed = 0;
+	}
+	if (temp) {
+		sigaction(SIGBUS, &obus, NULL);
+		sigaction(SIGSEGV, &osegv, NULL);
+	}
+	return sig;
+}
+
+/* Read the byte at @p: 0 (the byte in *@val, if @val), or the signal. */
+static inline int wv_probe(const volatile unsigned char *p, unsigned char *val)
+{
+	unsigned char v;
+
+	return wv_probe_copy(val ? val : &v, p, 1);
+}
+
+/* ----- module parameters -------------------------------------------------- */
+
 /* Read a module parameter; 0 or -errno. */
 static inline int wv_param(const char *name, __u64 *val)
 {
@@ -316,86 +652,7 @@ static inline int wv_param_set(const char *name, __u64 val)
 	return ret;
 }
 
-/* A registry name unique to this process and @tag. */
-static inline void wv_name(char *buf, size_t size, const char *tag)
-{
-	snprintf(buf, size, "wvt-%s-%d", tag, (int)getpid());
-}
-
-/*
- * Wait for @pid: its exit status, 128 + the signal that killed it, or -1.
- * Children report failures by exit status; they never use ASSERT/EXPECT.
- */
-static inline int wv_wait(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
-}
-
-static inline double wv_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static inline long wv_page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-static inline __u64 wv_page_align(__u64 x)
-{
-	__u64 ps = wv_page_size();
-
-	return (x + ps - 1) & ~(ps - 1);
-}
-
-/*
- * Probing a mapping for SIGBUS/SIGSEGV without dying: wv_probe() reads one
- * byte and returns 0 (storing it in *val), or the number of the signal
- * the read raised.
- */
-static sigjmp_buf wv_probe_env;
-static volatile sig_atomic_t wv_probe_sig;
-
-static void wv_probe_handler(int sig)
-{
-	wv_probe_sig = sig;
-	siglongjmp(wv_probe_env, 1);
-}
-
-static inline int wv_probe(const volatile unsigned char *p, unsigned char *val)
-{
-	struct sigaction sa, obus, osegv;
-	int ret = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wv_probe_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	wv_probe_sig = 0;
-	if (sigsetjmp(wv_probe_env, 1) == 0) {
-		unsigned char v = *p;
-
-		if (val)
-			*val = v;
-	} else {
-		ret = wv_probe_sig;
-	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return ret;
-}
+/* ----- names, data and time ----------------------------------------------- */
 
 /* Fill @buf with a pattern derived from @seed; wv_check_pattern() checks. */
 static inline void wv_pattern(void *buf, size_t len, unsigned int seed)
@@ -430,51 +687,45 @@ static inline bool wv_all_bytes(const void *buf, size_t len, unsigned char c)
 	return true;
 }
 
-/* Slot @s of a mapped index. */
-static inline const struct weave_slot *wv_slot(const void *index, __u64 s)
+static inline long wv_page_size(void)
 {
-	return (const struct weave_slot *)((const char *)index + 64 * s);
+	return sysconf(_SC_PAGESIZE);
 }
 
-/* Pass @fd over the unix socket @sock (SCM_RIGHTS): 0 or -1. */
-static inline int wv_send_fd(int sock, int fd)
+static inline __u64 wv_page_align(__u64 x)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = "F", .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
+	__u64 ps = wv_page_size();
 
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return (x + ps - 1) & ~(ps - 1);
 }
 
-/* An fd passed over @sock with wv_send_fd(), or -1. */
-static inline int wv_recv_fd(int sock)
+static inline double wv_now(void)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
+	struct timespec ts;
 
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+static inline void wv_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Poll @cond every millisecond for up to @ms: true once it holds. For
+ * waiting until another task has queued (the index shows waiters) or has
+ * reached a point it reports in shared memory.
+ */
+#define wv_until(cond, ms) ({						\
+	double __end = wv_now() + (ms) / 1000.0;			\
+	bool __ok;							\
+	while (!(__ok = (cond)) && wv_now() < __end)			\
+		wv_sleep_ms(1);						\
+	__ok;								\
+})
 
 #endif /* __WEAVE_UTIL_H */

@@ -7,11 +7,11 @@
  * plain text (escaped in text, lossless in JSON, usable raw), and the
  * command overview of --help.
  *
- * weavectl runs as a child, as in netlink_test.c (ctl_util.h). Lock
+ * weavectl runs as a child, as in netlink_test.c (weave_ctl.h). Lock
  * states are checked with the raw ioctls on the test's own files.
  */
-#include "lock_util.h"
-#include "ctl_util.h"
+#include "weave_proc.h"
+#include "weave_ctl.h"
 
 #include "kselftest_harness.h"
 
@@ -24,13 +24,13 @@
 struct bg {
 	pid_t pid;
 	int in, out, err;
-	struct ctl c;
+	struct wv_ctl c;
 };
 
 static int bg_start(struct bg *b, int flags, char *const argv[])
 {
 	b->c.out[0] = b->c.err[0] = '\0';
-	b->pid = ctl_start(flags, argv, &b->in, &b->out, &b->err);
+	b->pid = wv_ctl_start(flags, argv, &b->in, &b->out, &b->err);
 	return b->pid < 0 ? -1 : 0;
 }
 
@@ -42,7 +42,7 @@ static bool bg_until(struct bg *b, const char *needle, double secs)
 
 	while (!strstr(b->c.out, needle) && wv_now() < end) {
 		if (poll(&p, 1, 100) > 0 &&
-		    !drain(b->out, b->c.out, sizeof(b->c.out)))
+		    !wv_ctl_drain(b->out, b->c.out, sizeof(b->c.out)))
 			break;
 	}
 	return strstr(b->c.out, needle);
@@ -52,8 +52,8 @@ static bool bg_until(struct bg *b, const char *needle, double secs)
 static int bg_finish(struct bg *b)
 {
 	close(b->in);
-	collect(&b->c, b->out, b->err);
-	return b->c.status = wv_wait(b->pid);
+	wv_ctl_collect(&b->c, b->out, b->err);
+	return b->c.status = wv_wait_pid(b->pid);
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -66,7 +66,7 @@ static bool starts(const char *s, const char *prefix)
 FIXTURE(ctl) {
 	char name[64];		/* persistent, 0644, made by the fixture */
 	int fd;
-	struct ctl c;
+	struct wv_ctl c;
 };
 
 FIXTURE_SETUP(ctl)
@@ -77,7 +77,7 @@ FIXTURE_SETUP(ctl)
 			   WEAVE_ATTACH_CREATE | WEAVE_ATTACH_EXCL |
 			   WEAVE_ATTACH_PERSIST, 0644, 0, NULL);
 	ASSERT_GE(self->fd, 0);
-	ASSERT_EQ(0, access(ctl_path(), X_OK)) TH_LOG("%s", ctl_path());
+	ASSERT_EQ(0, access(wv_ctl_path(), X_OK)) TH_LOG("%s", wv_ctl_path());
 }
 
 FIXTURE_TEARDOWN(ctl)
@@ -90,7 +90,7 @@ FIXTURE_TEARDOWN(ctl)
 /* An exclusive (or shared) lock, not waiting: 0 or -errno. */
 static int try_lock(int fd, __u64 key, bool shared)
 {
-	return wl_lock(fd, key, WEAVE_OP_NONBLOCK |
+	return wv_lock(fd, key, WEAVE_OP_NONBLOCK |
 		       (shared ? WEAVE_LOCK_SHARED : 0), 0, NULL);
 }
 
@@ -115,21 +115,23 @@ TEST_F(ctl, lock_held_while_running)
 	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 7, true));
 	/* Only that key. */
 	EXPECT_EQ(0, try_lock(self->fd, 8, false));
-	EXPECT_EQ(0, wl_unlock(self->fd, 8, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, 8, 0));
 
 	/* A second weavectl --nonblock fails with a message, status 1. */
-	EXPECT_EQ(1, CTL(&self->c, "lock", "--nonblock", self->name, "7", "--",
-			 "sh", "-c", "echo ran"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", "--nonblock", self->name, "7",
+			    "--",
+			    "sh", "-c", "echo ran"));
 	snprintf(want, sizeof(want),
 		 "weavectl: lock %s 7: held by another process\n", self->name);
 	EXPECT_STREQ(want, self->c.err);
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(1, CTL(&self->c, "lock", "-s", "-n", self->name, "7", "--",
-			 "true"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", "-s", "-n", self->name, "7", "--",
+			    "true"));
 	EXPECT_STREQ(want, self->c.err);
 	/* --timeout gives up. */
-	EXPECT_EQ(1, CTL(&self->c, "lock", "-w", "0.1", self->name, "7", "--",
-			 "true"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", "-w", "0.1", self->name, "7",
+			    "--",
+			    "true"));
 	snprintf(want, sizeof(want), "weavectl: lock %s 7: timed out\n",
 		 self->name);
 	EXPECT_STREQ(want, self->c.err);
@@ -142,11 +144,11 @@ TEST_F(ctl, lock_held_while_running)
 	EXPECT_EQ(0, try_lock(self->fd, 7, false));
 
 	/* Now held here: weavectl waits for it (-w) or fails (-n). */
-	EXPECT_EQ(1, CTL(&self->c, "lock", "-n", self->name, "7", "--",
-			 "true"));
-	EXPECT_EQ(0, wl_unlock(self->fd, 7, 0));
-	EXPECT_EQ(0, CTL(&self->c, "lock", "-n", self->name, "7", "--",
-			 "true"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", "-n", self->name, "7", "--",
+			    "true"));
+	EXPECT_EQ(0, wv_unlock(self->fd, 7, 0));
+	EXPECT_EQ(0, WV_CTL(&self->c, "lock", "-n", self->name, "7", "--",
+			    "true"));
 }
 
 /* A waiting weavectl gets the lock once the holder lets go. */
@@ -160,7 +162,7 @@ TEST_F(ctl, lock_waits)
 	ASSERT_EQ(0, bg_start(&b, 0, argv));
 	/* Not yet. */
 	EXPECT_FALSE(bg_until(&b, "locked", 0.3));
-	ASSERT_EQ(0, wl_unlock(self->fd, 7, 0));
+	ASSERT_EQ(0, wv_unlock(self->fd, 7, 0));
 	EXPECT_TRUE(bg_until(&b, "locked\n", 10));
 	EXPECT_EQ(0, bg_finish(&b)) TH_LOG("%s", b.c.err);
 	EXPECT_EQ(0, try_lock(self->fd, 7, false));
@@ -176,35 +178,38 @@ TEST_F(ctl, lock_shared)
 	struct bg b;
 	int fd2;
 
-	fd2 = wl_reopen(self->name, O_RDONLY);
+	fd2 = wv_reopen(self->name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
 	/* Shared here: weavectl may share it, not take it exclusively. */
 	ASSERT_EQ(0, try_lock(fd2, 5, true));
-	EXPECT_EQ(0, CTL(&self->c, "lock", "--shared", "--nonblock",
-			 self->name, "5", "--", "true")) TH_LOG("%s",
+	EXPECT_EQ(0, WV_CTL(&self->c, "lock", "--shared", "--nonblock",
+			    self->name, "5", "--", "true")) TH_LOG("%s",
 								self->c.err);
-	EXPECT_EQ(1, CTL(&self->c, "lock", "--nonblock", self->name, "5", "--",
-			 "true"));
-	ASSERT_EQ(0, wl_unlock(fd2, 5, 0));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", "--nonblock", self->name, "5",
+			    "--",
+			    "true"));
+	ASSERT_EQ(0, wv_unlock(fd2, 5, 0));
 
 	/* Shared by weavectl: this file may share it, not take it. */
 	ASSERT_EQ(0, bg_start(&b, 0, argv));
 	ASSERT_TRUE(bg_until(&b, "locked\n", 10)) TH_LOG("%s", b.c.out);
 	EXPECT_EQ(-EAGAIN, try_lock(self->fd, 5, false));
 	EXPECT_EQ(0, try_lock(fd2, 5, true));
-	EXPECT_EQ(0, wl_unlock(fd2, 5, 0));
+	EXPECT_EQ(0, wv_unlock(fd2, 5, 0));
 	EXPECT_EQ(0, bg_finish(&b)) TH_LOG("%s", b.c.err);
 	EXPECT_EQ(0, try_lock(self->fd, 5, false));
-	EXPECT_EQ(0, wl_unlock(self->fd, 5, 0));
+	EXPECT_EQ(0, wv_unlock(self->fd, 5, 0));
 
 	/*
 	 * Another user, who may only read this 0644 registry, can take a
 	 * shared lock but not an exclusive one.
 	 */
-	EXPECT_EQ(0, CTL_AS(&self->c, AS_NOBODY, "lock", "-s", self->name, "5",
-			    "--", "true")) TH_LOG("%s", self->c.err);
-	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "lock", self->name, "5", "--",
-			    "true"));
+	EXPECT_EQ(0, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "lock", "-s",
+			       self->name, "5",
+			       "--", "true")) TH_LOG("%s", self->c.err);
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "lock", self->name, "5",
+			       "--",
+			       "true"));
 	snprintf(want, sizeof(want), "weavectl: lock %s: Permission denied\n",
 		 self->name);
 	EXPECT_STREQ(want, self->c.err);
@@ -217,21 +222,22 @@ TEST_F(ctl, lock_status)
 	char missing[64];
 	int fd;
 
-	EXPECT_EQ(0, CTL(&self->c, "lock", self->name, "1", "--", "true"));
-	EXPECT_EQ(1, CTL(&self->c, "lock", self->name, "1", "--", "false"));
-	EXPECT_EQ(42, CTL(&self->c, "lock", self->name, "1", "--", "sh", "-c",
-			  "exit 42"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "lock", self->name, "1", "--", "true"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", self->name, "1", "--", "false"));
+	EXPECT_EQ(42, WV_CTL(&self->c, "lock", self->name, "1", "--", "sh",
+			     "-c",
+			     "exit 42"));
 	/* Killed by a signal: 128 + its number, as a shell says. */
-	EXPECT_EQ(128 + SIGTERM, CTL(&self->c, "lock", self->name, "1", "--",
-				     "sh", "-c", "kill -TERM $$"));
+	EXPECT_EQ(128 + SIGTERM, WV_CTL(&self->c, "lock", self->name, "1", "--",
+					"sh", "-c", "kill -TERM $$"));
 	/* Not found: 127, with a message. */
-	EXPECT_EQ(127, CTL(&self->c, "lock", self->name, "1", "--",
-			   "wvt-no-such-command"));
+	EXPECT_EQ(127, WV_CTL(&self->c, "lock", self->name, "1", "--",
+			      "wvt-no-such-command"));
 	EXPECT_STREQ("weavectl: lock: wvt-no-such-command: No such file or "
 		     "directory\n", self->c.err);
 	/* Arguments reach the command; "--" may be left out. */
-	EXPECT_EQ(0, CTL(&self->c, "lock", self->name, "0x10", "sh", "-c",
-			 "echo \"$0 $1\"", "a", "b c"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "lock", self->name, "0x10", "sh", "-c",
+			    "echo \"$0 $1\"", "a", "b c"));
 	EXPECT_STREQ("a b c\n", self->c.out);
 	EXPECT_EQ(0, try_lock(self->fd, 1, false));
 	EXPECT_EQ(0, try_lock(self->fd, 16, false));
@@ -239,9 +245,9 @@ TEST_F(ctl, lock_status)
 	/* A missing registry is made for the lock, and not kept. */
 	wv_name(missing, sizeof(missing), "ctl-lockonly");
 	wv_unlink_name(missing);
-	EXPECT_EQ(0, CTL(&self->c, "lock", missing, "1", "--", "true"))
+	EXPECT_EQ(0, WV_CTL(&self->c, "lock", missing, "1", "--", "true"))
 		TH_LOG("%s", self->c.err);
-	fd = wl_reopen(missing, O_RDONLY);
+	fd = wv_reopen(missing, O_RDONLY);
 	EXPECT_EQ(-ENOENT, fd);
 	if (fd >= 0)
 		close(fd);
@@ -250,28 +256,29 @@ TEST_F(ctl, lock_status)
 /* Bad arguments: status 2, a usage message, and the command never runs. */
 TEST_F(ctl, lock_usage)
 {
-	EXPECT_EQ(2, CTL(&self->c, "lock"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock"));
 	EXPECT_NE(NULL, strstr(self->c.err, "usage: weavectl lock "));
-	EXPECT_EQ(2, CTL(&self->c, "lock", self->name));
-	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "1"));
-	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "1", "--"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", self->name));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", self->name, "1"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", self->name, "1", "--"));
 	EXPECT_STREQ("", self->c.out);
 	EXPECT_TRUE(starts(self->c.err, "weavectl: lock: expected NAME KEY "
 			   "-- COMMAND")) TH_LOG("%s", self->c.err);
-	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "0", "--", "sh", "-c",
-			 "echo ran"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", self->name, "0", "--", "sh", "-c",
+			    "echo ran"));
 	EXPECT_TRUE(starts(self->c.err, "weavectl: lock: bad key '0'\n"))
 		TH_LOG("%s", self->c.err);
-	EXPECT_EQ(2, CTL(&self->c, "lock", self->name, "seven", "--", "sh",
-			 "-c", "echo ran"));
-	EXPECT_EQ(2, CTL(&self->c, "lock", "-w", "soon", self->name, "1", "--",
-			 "sh", "-c", "echo ran"));
-	EXPECT_EQ(2, CTL(&self->c, "lock", "-w", "-1", self->name, "1", "--",
-			 "sh", "-c", "echo ran"));
-	EXPECT_EQ(2, CTL(&self->c, "lock", "--bogus", self->name, "1", "--",
-			 "sh", "-c", "echo ran"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", self->name, "seven", "--", "sh",
+			    "-c", "echo ran"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", "-w", "soon", self->name, "1",
+			    "--",
+			    "sh", "-c", "echo ran"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", "-w", "-1", self->name, "1", "--",
+			    "sh", "-c", "echo ran"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "lock", "--bogus", self->name, "1", "--",
+			    "sh", "-c", "echo ran"));
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "lock", "--help"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "lock", "--help"));
 	EXPECT_TRUE(starts(self->c.out, "usage: weavectl lock "));
 	EXPECT_NE(NULL, strstr(self->c.out, "--nonblock"));
 	/* None of that left the lock taken. */
@@ -294,38 +301,39 @@ TEST_F(ctl, set_stdin_get_hex)
 	char buf[64];
 	struct weave_get_args g;
 
-	EXPECT_EQ(0, CTL_IN(&self->c, value, len, "set", self->name, "3", "-"))
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, value, len, "set", self->name, "3",
+			       "-"))
 		TH_LOG("%s", self->c.err);
 	EXPECT_STREQ("", self->c.out);
 	EXPECT_STREQ("", self->c.err);
-	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, &g));
+	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, 0, &g));
 	EXPECT_EQ(len, g.size);
 	EXPECT_EQ(0, memcmp(buf, value, len));
 
 	/* Raw bytes, NULs included. */
-	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", self->name, "3"));
 	EXPECT_EQ(0, memcmp(self->c.out, value, 15));	/* up to the NUL */
-	EXPECT_EQ(0, CTL(&self->c, "get", "--hex", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", "--hex", self->name, "3"));
 	EXPECT_STREQ(hex, self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "get", "-x", self->name, "0x3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", "-x", self->name, "0x3"));
 	EXPECT_STREQ(hex, self->c.out);
 
 	/* No FILE: standard input too; it replaces the whole value. */
-	EXPECT_EQ(0, CTL_IN(&self->c, "ab", 2, "set", self->name, "3"));
-	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "ab", 2, "set", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", self->name, "3"));
 	EXPECT_STREQ("ab", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "get", "--hex", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", "--hex", self->name, "3"));
 	EXPECT_STREQ("00000000  61 62                                             "
 		     "|ab|\n00000002\n", self->c.out);
 	/* An empty value: nothing to print either way. */
-	EXPECT_EQ(0, CTL_IN(&self->c, "", 0, "set", self->name, "3"));
-	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, &g));
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "", 0, "set", self->name, "3"));
+	ASSERT_EQ(0, wv_get(self->fd, 3, buf, sizeof(buf), 0, 0, &g));
 	EXPECT_EQ(0, g.size);
-	EXPECT_EQ(0, CTL(&self->c, "get", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", self->name, "3"));
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "get", "--hex", self->name, "3"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", "--hex", self->name, "3"));
 	EXPECT_STREQ("", self->c.out);
-	EXPECT_EQ(2, CTL(&self->c, "get", "--hex"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "get", "--hex"));
 }
 
 /* set creates a persistent registry, with --mode and --size. */
@@ -341,25 +349,26 @@ TEST_F(ctl, set_creates)
 	ASSERT_EQ(0, wv_api(self->fd, &api));
 
 	/* --size N: a registry of N entries, mode 0600, kept after exit. */
-	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", "--size", "3", "--mode",
-			    "0600", name, "1")) TH_LOG("%s", self->c.err);
-	fd = wl_reopen(name, O_RDWR);
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "v", 1, "set", "--size", "3", "--mode",
+			       "0600", name, "1")) TH_LOG("%s", self->c.err);
+	fd = wv_reopen(name, O_RDWR);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(3, info.max_entries);
 	EXPECT_EQ(0600, info.mode);
 	EXPECT_TRUE(info.flags & WEAVE_INFO_PERSIST);
 	EXPECT_EQ(1, info.count);
-	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "2"));
-	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "3"));
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "v", 1, "set", name, "2"));
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "v", 1, "set", name, "3"));
 	/* Full: a fourth key fails, with the kernel's error. */
-	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", name, "4"));
+	EXPECT_EQ(1, WV_CTL_IN(&self->c, "v", 1, "set", name, "4"));
 	snprintf(want, sizeof(want),
 		 "weavectl: set %s 4: No space left on device\n", name);
 	EXPECT_STREQ(want, self->c.err);
 	/* The options do not change a registry that exists. */
-	EXPECT_EQ(0, CTL_IN(&self->c, "w", 1, "set", "-s", "10", "-m", "0666",
-			    name, "1"));
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "w", 1, "set", "-s", "10", "-m",
+			       "0666",
+			       name, "1"));
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(3, info.max_entries);
 	EXPECT_EQ(0600, info.mode);
@@ -367,8 +376,8 @@ TEST_F(ctl, set_creates)
 	ASSERT_EQ(0, wv_unlink_name(name));
 
 	/* Without --size: the module's limit; default mode 0644. */
-	EXPECT_EQ(0, CTL_IN(&self->c, "v", 1, "set", name, "1"));
-	fd = wl_reopen(name, O_RDONLY);
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "v", 1, "set", name, "1"));
+	fd = wv_reopen(name, O_RDONLY);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, wv_info(fd, &info));
 	EXPECT_EQ(api.max_entries, info.max_entries);
@@ -379,29 +388,31 @@ TEST_F(ctl, set_creates)
 	/* More than the module allows: an error naming the limit. */
 	snprintf(size, sizeof(size), "%llu",
 		 (unsigned long long)api.max_entries + 1);
-	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", "--size", size, name,
-			    "1"));
+	EXPECT_EQ(1, WV_CTL_IN(&self->c, "v", 1, "set", "--size", size, name,
+			       "1"));
 	snprintf(want, sizeof(want),
 		 "weavectl: set %s 1: --size %s is more than the limit of "
 		 "%llu entries\n", name, size,
 		 (unsigned long long)api.max_entries);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+	EXPECT_EQ(-ENOENT, wv_reopen(name, O_RDONLY));
 
 	/* Not a positive decimal number: usage errors, nothing made. */
-	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "0", name, "1"));
+	EXPECT_EQ(2, WV_CTL_IN(&self->c, "v", 1, "set", "--size", "0", name,
+			       "1"));
 	EXPECT_TRUE(starts(self->c.err, "weavectl: set: bad option or value"))
 		TH_LOG("%s", self->c.err);
-	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "-1", name,
-			    "1"));
-	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "10k", name,
-			    "1"));
-	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", "", name, "1"));
-	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--size", name, "1"));
-	EXPECT_EQ(2, CTL_IN(&self->c, "v", 1, "set", "--mode", "0999", name,
-			    "1"));
-	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
-	EXPECT_EQ(0, CTL(&self->c, "set", "--help"));
+	EXPECT_EQ(2, WV_CTL_IN(&self->c, "v", 1, "set", "--size", "-1", name,
+			       "1"));
+	EXPECT_EQ(2, WV_CTL_IN(&self->c, "v", 1, "set", "--size", "10k", name,
+			       "1"));
+	EXPECT_EQ(2, WV_CTL_IN(&self->c, "v", 1, "set", "--size", "", name,
+			       "1"));
+	EXPECT_EQ(2, WV_CTL_IN(&self->c, "v", 1, "set", "--size", name, "1"));
+	EXPECT_EQ(2, WV_CTL_IN(&self->c, "v", 1, "set", "--mode", "0999", name,
+			       "1"));
+	EXPECT_EQ(-ENOENT, wv_reopen(name, O_RDONLY));
+	EXPECT_EQ(0, WV_CTL(&self->c, "set", "--help"));
 	EXPECT_NE(NULL, strstr(self->c.out, "  -s, --size N "));
 }
 
@@ -410,15 +421,15 @@ TEST_F(ctl, set_errors)
 {
 	char want[256];
 
-	EXPECT_EQ(1, CTL(&self->c, "set", self->name, "1",
-			 "/nonexistent/wvt-file"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "set", self->name, "1",
+			    "/nonexistent/wvt-file"));
 	snprintf(want, sizeof(want), "weavectl: set %s 1: /nonexistent/wvt-file: "
 		 "No such file or directory\n", self->name);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(0, wl_gen(self->fd, 1));
-	EXPECT_EQ(2, CTL(&self->c, "set", self->name, "1", "-", "extra"));
-	EXPECT_EQ(2, CTL(&self->c, "set", self->name));
-	EXPECT_EQ(1, CTL_IN(&self->c, "v", 1, "set", "a/b", "1"));
+	EXPECT_EQ(0, wv_gen(self->fd, 1));
+	EXPECT_EQ(2, WV_CTL(&self->c, "set", self->name, "1", "-", "extra"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "set", self->name));
+	EXPECT_EQ(1, WV_CTL_IN(&self->c, "v", 1, "set", "a/b", "1"));
 	EXPECT_EQ(0, wv_count(self->fd));
 }
 
@@ -430,19 +441,19 @@ TEST_F(ctl, keys_json)
 	size_t i, n = 0;
 	char *p, *eol;
 
-	EXPECT_EQ(0, CTL(&self->c, "keys", "--json", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", "--json", self->name));
 	EXPECT_STREQ("[]\n", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "keys", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", self->name));
 	EXPECT_STREQ("", self->c.out);
 
 	ASSERT_EQ(0, wv_set(self->fd, 42, "x", 1, 0, NULL));
-	EXPECT_EQ(0, CTL(&self->c, "keys", "-j", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", "-j", self->name));
 	EXPECT_STREQ("[42]\n", self->c.out);
 
 	for (i = 1; i < ARRAY_SIZE(keys); i++)
 		ASSERT_EQ(0, wv_set(self->fd, keys[i], "x", 1, 0, NULL));
 	/* The text order, joined by commas. */
-	EXPECT_EQ(0, CTL(&self->c, "keys", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", self->name));
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		snprintf(want, sizeof(want), "%llu\n",
 			 (unsigned long long)keys[i]);
@@ -459,20 +470,20 @@ TEST_F(ctl, keys_json)
 	}
 	strcat(want, "]\n");
 	EXPECT_EQ(ARRAY_SIZE(keys), n);
-	EXPECT_EQ(0, CTL(&self->c, "keys", "--json", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", "--json", self->name));
 	EXPECT_STREQ(want, self->c.out);
 	EXPECT_NE(NULL, strstr(self->c.out, "1099511627776"));
 
 	/* Errors: nothing on standard output. */
 	wv_name(missing, sizeof(missing), "ctl-nokeys");
-	EXPECT_EQ(1, CTL(&self->c, "keys", "--json", missing));
+	EXPECT_EQ(1, WV_CTL(&self->c, "keys", "--json", missing));
 	EXPECT_STREQ("", self->c.out);
 	snprintf(want, sizeof(want),
 		 "weavectl: keys %s: No such file or directory\n", missing);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(2, CTL(&self->c, "keys", "--json"));
-	EXPECT_EQ(2, CTL(&self->c, "keys", "-p", self->name));
-	EXPECT_EQ(0, CTL(&self->c, "keys", "--help"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "keys", "--json"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "keys", "-p", self->name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "keys", "--help"));
 	EXPECT_NE(NULL, strstr(self->c.out, "  -j, --json "));
 }
 
@@ -483,26 +494,27 @@ TEST_F(ctl, del)
 
 	ASSERT_EQ(0, wv_set(self->fd, 9, "nine", 4, 0, NULL));
 	ASSERT_EQ(0, wv_set(self->fd, 10, "ten", 3, 0, NULL));
-	EXPECT_EQ(0, CTL(&self->c, "del", self->name, "0x9"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "del", self->name, "0x9"));
 	EXPECT_STREQ("", self->c.out);
 	EXPECT_STREQ("", self->c.err);
-	EXPECT_EQ(0, wl_gen(self->fd, 9));
+	EXPECT_EQ(0, wv_gen(self->fd, 9));
 	EXPECT_EQ(1, wv_count(self->fd));
 
-	EXPECT_EQ(1, CTL(&self->c, "del", self->name, "9"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "del", self->name, "9"));
 	snprintf(want, sizeof(want),
 		 "weavectl: del %s 9: No such file or directory\n", self->name);
 	EXPECT_STREQ(want, self->c.err);
 	wv_name(missing, sizeof(missing), "ctl-nodel");
-	EXPECT_EQ(1, CTL(&self->c, "del", missing, "10"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "del", missing, "10"));
 	snprintf(want, sizeof(want),
 		 "weavectl: del %s 10: No such file or directory\n", missing);
 	EXPECT_STREQ(want, self->c.err);
 	/* Another user may not write this 0644 registry. */
-	EXPECT_EQ(1, CTL_AS(&self->c, AS_NOBODY, "del", self->name, "10"));
+	EXPECT_EQ(1, WV_CTL_AS(&self->c, WV_CTL_NOBODY, "del", self->name,
+			       "10"));
 	EXPECT_NE(NULL, strstr(self->c.err, "Permission denied"));
-	EXPECT_EQ(2, CTL(&self->c, "del", self->name, "ten"));
-	EXPECT_EQ(2, CTL(&self->c, "del", self->name, "10", "11"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "del", self->name, "ten"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "del", self->name, "10", "11"));
 	EXPECT_EQ(1, wv_count(self->fd));
 }
 
@@ -558,14 +570,14 @@ TEST_F(ctl, name_escaped_in_text)
 	__u64 id;
 
 	wv_name(name, sizeof(name), "ctl-odd");
-	snprintf(text, sizeof(text), "%s" ODD_TEXT, name);
-	strcat(name, ODD_TAIL);
+	snprintf(text, sizeof(text), "%s" WV_ODD_TEXT, name);
+	strcat(name, WV_ODD_TAIL);
 	id = make_reg(name);
 	ASSERT_NE(0, id);
 
 	/* -p: one line, the tab in the name no field separator. */
-	EXPECT_EQ(0, CTL(&self->c, "list", "-p")) TH_LOG("%s", self->c.err);
-	ASSERT_NE(NULL, list_line(self->c.out, text, line, sizeof(line)))
+	EXPECT_EQ(0, WV_CTL(&self->c, "list", "-p")) TH_LOG("%s", self->c.err);
+	ASSERT_NE(NULL, wv_list_line(self->c.out, text, line, sizeof(line)))
 		TH_LOG("%s", self->c.out);
 	snprintf(want, sizeof(want), "%s\t%llu\t", text,
 		 (unsigned long long)id);
@@ -576,32 +588,32 @@ TEST_F(ctl, name_escaped_in_text)
 	EXPECT_EQ(NULL, strchr(self->c.out, '\x1b'));
 	EXPECT_EQ(NULL, strchr(self->c.out, '\xff'));
 
-	EXPECT_EQ(0, CTL(&self->c, "list"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "list"));
 	snprintf(want, sizeof(want), "\n%s %6llu ", text,
 		 (unsigned long long)id);
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
 
 	/* Raw on the command line: the registry itself. */
-	EXPECT_EQ(0, CTL(&self->c, "show", name)) TH_LOG("%s", self->c.err);
+	EXPECT_EQ(0, WV_CTL(&self->c, "show", name)) TH_LOG("%s", self->c.err);
 	snprintf(want, sizeof(want), "name:        %s\nid:          %llu\n",
 		 text, (unsigned long long)id);
 	EXPECT_TRUE(starts(self->c.out, want)) TH_LOG("%s", self->c.out);
-	EXPECT_EQ(0, CTL_IN(&self->c, "odd", 3, "set", name, "1"))
+	EXPECT_EQ(0, WV_CTL_IN(&self->c, "odd", 3, "set", name, "1"))
 		TH_LOG("%s", self->c.err);
-	EXPECT_EQ(0, CTL(&self->c, "get", name, "1"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "get", name, "1"));
 	EXPECT_STREQ("odd", self->c.out);
 
 	/* Error messages name it the same way. */
-	EXPECT_EQ(1, CTL(&self->c, "get", name, "2"));
+	EXPECT_EQ(1, WV_CTL(&self->c, "get", name, "2"));
 	snprintf(want, sizeof(want),
 		 "weavectl: get %s 2: No such file or directory\n", text);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(0, CTL(&self->c, "rm", name));
-	EXPECT_EQ(1, CTL(&self->c, "show", name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "rm", name));
+	EXPECT_EQ(1, WV_CTL(&self->c, "show", name));
 	snprintf(want, sizeof(want), "weavectl: show %s: No such registry\n",
 		 text);
 	EXPECT_STREQ(want, self->c.err);
-	EXPECT_EQ(-ENOENT, wl_reopen(name, O_RDONLY));
+	EXPECT_EQ(-ENOENT, wv_reopen(name, O_RDONLY));
 }
 
 /*
@@ -615,16 +627,16 @@ TEST_F(ctl, name_json_lossless)
 	__u64 id;
 
 	wv_name(name, sizeof(name), "ctl-oddj");
-	snprintf(want, sizeof(want), "{\"name\":\"%s" ODD_JSON "\",", name);
-	strcat(name, ODD_TAIL);
+	snprintf(want, sizeof(want), "{\"name\":\"%s" WV_ODD_JSON "\",", name);
+	strcat(name, WV_ODD_TAIL);
 	id = make_reg(name);
 	ASSERT_NE(0, id);
 	snprintf(want + strlen(want), sizeof(want) - strlen(want),
 		 "\"name_hex\":\"%s\",\"id\":%llu,",
-		 ctl_hex(name, hex, sizeof(hex)), (unsigned long long)id);
+		 wv_hex(name, hex, sizeof(hex)), (unsigned long long)id);
 
-	EXPECT_EQ(0, CTL(&self->c, "list", "--json")) TH_LOG("%s",
-							     self->c.err);
+	EXPECT_EQ(0, WV_CTL(&self->c, "list", "--json")) TH_LOG("%s",
+								self->c.err);
 	p = strstr(self->c.out, want);
 	ASSERT_NE(NULL, p) TH_LOG("want %s\ngot %s", want, self->c.out);
 	/* Decoded as a consumer would: the very bytes. */
@@ -634,7 +646,7 @@ TEST_F(ctl, name_json_lossless)
 		  unhex(p + strlen("\"name_hex\":\""), bytes, sizeof(bytes)));
 	EXPECT_STREQ(name, bytes);
 
-	EXPECT_EQ(0, CTL(&self->c, "show", "-j", name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "show", "-j", name));
 	EXPECT_TRUE(starts(self->c.out, "{\"registry\":"));
 	EXPECT_TRUE(starts(self->c.out + strlen("{\"registry\":"), want))
 		TH_LOG("%s", self->c.out);
@@ -653,24 +665,24 @@ TEST_F(ctl, name_utf8_unchanged)
 	id = make_reg(name);
 	ASSERT_NE(0, id);
 
-	EXPECT_EQ(0, CTL(&self->c, "list", "-p"));
-	ASSERT_NE(NULL, list_line(self->c.out, name, line, sizeof(line)))
+	EXPECT_EQ(0, WV_CTL(&self->c, "list", "-p"));
+	ASSERT_NE(NULL, wv_list_line(self->c.out, name, line, sizeof(line)))
 		TH_LOG("%s", self->c.out);
 	/* The column is 20 characters wide, not 20 bytes. */
-	EXPECT_EQ(0, CTL(&self->c, "list"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "list"));
 	ASSERT_LT(cols, 20);
 	snprintf(want, sizeof(want), "\n%s%*s %6llu ", name, (int)(20 - cols),
 		 "", (unsigned long long)id);
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "show", name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "show", name));
 	snprintf(want, sizeof(want), "name:        %s\n", name);
 	EXPECT_TRUE(starts(self->c.out, want)) TH_LOG("%s", self->c.out);
 
 	snprintf(want, sizeof(want), "{\"name\":\"%s\",\"id\":%llu,", name,
 		 (unsigned long long)id);
-	EXPECT_EQ(0, CTL(&self->c, "list", "--json"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "list", "--json"));
 	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
-	EXPECT_EQ(0, CTL(&self->c, "show", "--json", name));
+	EXPECT_EQ(0, WV_CTL(&self->c, "show", "--json", name));
 	EXPECT_TRUE(starts(self->c.out + strlen("{\"registry\":"), want))
 		TH_LOG("%s", self->c.out);
 	EXPECT_EQ(NULL, strstr(self->c.out, "name_hex"));
@@ -688,7 +700,7 @@ TEST_F(ctl, help_overview)
 	int col = -1;
 	size_t i;
 
-	EXPECT_EQ(0, CTL(&self->c, "--help"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "--help"));
 	p = strstr(self->c.out, "\ncommands:\n");
 	ASSERT_NE(NULL, p);
 	p += strlen("\ncommands:\n");
@@ -715,10 +727,10 @@ TEST_F(ctl, help_overview)
 	EXPECT_STREQ("", self->c.err);
 
 	/* Each command's own help, two ways alike. */
-	EXPECT_EQ(0, CTL(&self->c, "help", "keys"));
+	EXPECT_EQ(0, WV_CTL(&self->c, "help", "keys"));
 	EXPECT_TRUE(starts(self->c.out, "usage: weavectl keys [--json] NAME\n"));
-	EXPECT_EQ(2, CTL(&self->c, "help", "frobnicate"));
-	EXPECT_EQ(2, CTL(&self->c, "-x"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "help", "frobnicate"));
+	EXPECT_EQ(2, WV_CTL(&self->c, "-x"));
 }
 
 TEST_HARNESS_MAIN

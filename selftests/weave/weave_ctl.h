@@ -6,21 +6,19 @@
  * directory: ../weavectl from the test program (the guest's
  * /weave/weavectl).
  */
-#ifndef __WEAVE_CTL_UTIL_H
-#define __WEAVE_CTL_UTIL_H
+#ifndef __WEAVE_CTL_H
+#define __WEAVE_CTL_H
 
-#include "weave_util.h"
+#include "weave_proc.h"
 
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 
-#define NOBODY		65534
-#define CTL_OUT_MAX	(256 * 1024)
+#define WV_CTL_OUT_MAX		(256 * 1024)
 
-/* ctl_start() flags: what the child does before it runs weavectl. */
-#define AS_NOBODY	(1 << 0)	/* setresuid/setresgid(65534) first */
-#define NEW_IPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
+/* wv_ctl_start() flags: what the child does before it runs weavectl. */
+#define WV_CTL_NOBODY		(1 << 0)	/* wv_become(WV_NOBODY) first */
+#define WV_CTL_NEWIPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
 
 /*
  * A name tail with what a terminal acts on or cannot show: a raw C1 byte
@@ -28,17 +26,18 @@
  * tab, a backslash that reads like an escape, and 0xff; and its text and
  * JSON forms (U+FFFD for the two bytes that are not UTF-8).
  */
-#define ODD_TAIL	"-\x85\xc2\x9b\x1b[31m\n\t\\x41\xff"
-#define ODD_TEXT	"-\\x85\\xc2\\x9b\\x1b[31m\\x0a\\x09\\\\x41\\xff"
-#define ODD_JSON	"-\xef\xbf\xbd\\u009b\\u001b[31m\\n\\t\\\\x41\xef\xbf\xbd"
+#define WV_ODD_TAIL	"-\x85\xc2\x9b\x1b[31m\n\t\\x41\xff"
+#define WV_ODD_TEXT	"-\\x85\\xc2\\x9b\\x1b[31m\\x0a\\x09\\\\x41\\xff"
+#define WV_ODD_JSON	\
+	"-\xef\xbf\xbd\\u009b\\u001b[31m\\n\\t\\\\x41\xef\xbf\xbd"
 
-struct ctl {
+struct wv_ctl {
 	int status;		/* exit status, or 128 + signal */
-	char out[CTL_OUT_MAX];
+	char out[WV_CTL_OUT_MAX];
 	char err[8192];
 };
 
-static inline const char *ctl_path(void)
+static inline const char *wv_ctl_path(void)
 {
 	static char path[4096];
 	char *slash;
@@ -57,20 +56,14 @@ static inline const char *ctl_path(void)
 	return path;
 }
 
-static inline int drop_to_nobody(void)
-{
-	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
-}
-
 /*
  * Start weavectl with @argv (argv[0] is ignored) and @flags: its standard
  * input is the pipe written through *@in, its output the pipes read
  * through *@out and *@err. Every end the test keeps is O_CLOEXEC, so no
  * other child holds the input pipe open.
  */
-static inline pid_t ctl_start(int flags, char *const argv[], int *in,
-			      int *out, int *err)
+static inline pid_t wv_ctl_start(int flags, char *const argv[], int *in,
+				 int *out, int *err)
 {
 	int pi[2], po[2], pe[2];
 	pid_t pid;
@@ -85,11 +78,11 @@ static inline pid_t ctl_start(int flags, char *const argv[], int *in,
 		dup2(pi[0], 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		if ((flags & NEW_IPC) && unshare(CLONE_NEWIPC))
+		if ((flags & WV_CTL_NEWIPC) && unshare(CLONE_NEWIPC))
 			_exit(120);
-		if ((flags & AS_NOBODY) && drop_to_nobody())
+		if ((flags & WV_CTL_NOBODY) && wv_become(WV_NOBODY, WV_NOBODY))
 			_exit(121);
-		execv(ctl_path(), argv);
+		execv(wv_ctl_path(), argv);
 		_exit(122);
 	}
 	close(pi[0]);
@@ -102,7 +95,7 @@ static inline pid_t ctl_start(int flags, char *const argv[], int *in,
 }
 
 /* Append what @fd has to @buf (of @size, NUL-terminated); 0 at EOF. */
-static inline int drain(int fd, char *buf, size_t size)
+static inline int wv_ctl_drain(int fd, char *buf, size_t size)
 {
 	size_t len = strlen(buf);
 	ssize_t n;
@@ -117,7 +110,7 @@ static inline int drain(int fd, char *buf, size_t size)
 }
 
 /* Read @out and @err into @c until both end (or 10 s pass quietly). */
-static inline void collect(struct ctl *c, int out, int err)
+static inline void wv_ctl_collect(struct wv_ctl *c, int out, int err)
 {
 	struct pollfd p[2] = { { .fd = out, .events = POLLIN },
 			       { .fd = err, .events = POLLIN } };
@@ -127,10 +120,12 @@ static inline void collect(struct ctl *c, int out, int err)
 		if (poll(p, 2, 10000) <= 0)
 			break;
 		for (i = 0; i < 2; i++) {
+			char *buf = i ? c->err : c->out;
+			size_t size = i ? sizeof(c->err) : sizeof(c->out);
+
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
-			if (!drain(p[i].fd, i ? c->err : c->out,
-				   i ? sizeof(c->err) : sizeof(c->out))) {
+			if (!wv_ctl_drain(p[i].fd, buf, size)) {
 				close(p[i].fd);
 				p[i].fd = -1;
 				open_fds--;
@@ -146,42 +141,42 @@ static inline void collect(struct ctl *c, int out, int err)
  * Run weavectl to completion with @flags and @input (@len bytes, less
  * than a pipe holds) on its standard input: its exit status; output in @c.
  */
-static inline int ctl_run(struct ctl *c, int flags, const void *input,
-			  size_t len, char *const argv[])
+static inline int wv_ctl_run(struct wv_ctl *c, int flags, const void *input,
+			     size_t len, char *const argv[])
 {
 	int in, out, err;
 	pid_t pid;
 
 	c->out[0] = c->err[0] = '\0';
-	pid = ctl_start(flags, argv, &in, &out, &err);
+	pid = wv_ctl_start(flags, argv, &in, &out, &err);
 	if (pid < 0)
 		return c->status = -1;
 	if (len && write(in, input, len) != (ssize_t)len)
 		len = 0;	/* the status below tells */
 	close(in);
-	collect(c, out, err);
-	return c->status = wv_wait(pid);
+	wv_ctl_collect(c, out, err);
+	return c->status = wv_wait_pid(pid);
 }
 
 /* weavectl ARGS..., with nothing on its standard input. */
-#define CTL(c, ...) ({							\
+#define WV_CTL(c, ...) ({						\
 	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
-	ctl_run((c), 0, NULL, 0, __argv);				\
+	wv_ctl_run((c), 0, NULL, 0, __argv);				\
 })
 /* The same with @len bytes of @in on its standard input. */
-#define CTL_IN(c, in, len, ...) ({					\
+#define WV_CTL_IN(c, in, len, ...) ({					\
 	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
-	ctl_run((c), 0, (in), (len), __argv);				\
+	wv_ctl_run((c), 0, (in), (len), __argv);			\
 })
-/* The same with ctl_start() flags @fl. */
-#define CTL_AS(c, fl, ...) ({						\
+/* The same with wv_ctl_start() flags @fl. */
+#define WV_CTL_AS(c, fl, ...) ({					\
 	char *const __argv[] = { "weavectl", __VA_ARGS__, NULL };	\
-	ctl_run((c), (fl), NULL, 0, __argv);				\
+	wv_ctl_run((c), (fl), NULL, 0, __argv);				\
 })
 
 /* The line of `list -p` output for @name (without its newline), or NULL. */
-static inline char *list_line(const char *out, const char *name,
-			      char *line, size_t size)
+static inline char *wv_list_line(const char *out, const char *name,
+				 char *line, size_t size)
 {
 	size_t nlen = strlen(name);
 	const char *p = out, *eol;
@@ -198,7 +193,7 @@ static inline char *list_line(const char *out, const char *name,
 }
 
 /* @s in lowercase hex, as weavectl's JSON "name_hex" has it. */
-static inline const char *ctl_hex(const char *s, char *buf, size_t size)
+static inline const char *wv_hex(const char *s, char *buf, size_t size)
 {
 	size_t i;
 
@@ -208,4 +203,4 @@ static inline const char *ctl_hex(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-#endif /* __WEAVE_CTL_UTIL_H */
+#endif /* __WEAVE_CTL_H */
