@@ -25,7 +25,7 @@
 /* What this build implements, reported by WEAVE_IOC_API. */
 #define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
 			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK | \
-			 WEAVE_FEATURE_SETATTR)
+			 WEAVE_FEATURE_SETATTR | WEAVE_FEATURE_IF_GEN)
 
 static int weave_ioctl_api(struct file *file, void *arg);
 
@@ -176,7 +176,8 @@ static long weave_fop_ioctl(struct file *file, unsigned int cmd,
 		return -EBADF;
 
 	ret = d->fn(file, &arg);
-	if (ret)
+	/* A failed compare and set reports the gen it found. */
+	if (ret && ret != -ESTALE)
 		return ret;
 	/*
 	 * Only the fields the handler writes: a set copies back its gen,
@@ -186,7 +187,7 @@ static long weave_fop_ioctl(struct file *file, unsigned int cmd,
 	if (n > d->out &&
 	    copy_to_user(argp + d->out, (u8 *)&arg + d->out, n - d->out))
 		return -EFAULT;
-	return 0;
+	return ret;
 }
 
 static int weave_fop_open(struct inode *inode, struct file *file)

@@ -206,6 +206,27 @@ static inline void *weave_copy_value(u64 ubuf, u64 len, void *stack)
 }
 
 /*
+ * With WEAVE_OP_IF_GEN in @flags, an operation on @e (NULL: no entry)
+ * goes ahead only when its gen is *@gen; otherwise *@gen is set to the
+ * gen found and the operation fails with -ESTALE.
+ */
+static int weave_check_gen(const struct weave_entry *e, u32 flags, u64 *gen)
+{
+	u64 cur = e ? e->s->gen : 0;
+
+	if (!(flags & WEAVE_OP_IF_GEN) || cur == *gen)
+		return 0;
+	*gen = cur;
+	return -ESTALE;
+}
+
+/* The gen field is input only with WEAVE_OP_IF_GEN. */
+static bool weave_gen_invalid(u32 flags, u64 gen)
+{
+	return gen && !(flags & WEAVE_OP_IF_GEN);
+}
+
+/*
  * Take registry->lock and wait until no other file holds a lock on @key
  * that conflicts with reading (or, with @write, changing) it. On success
  * the lock is held and weave_op_end() must follow.
@@ -258,7 +279,9 @@ int weave_ioctl_set(struct file *file, void *arg)
 	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_SET_VALID ||
-	    (a->flags & both) == both || a->reserved || a->gen)
+	    (a->flags & both) == both || a->reserved ||
+	    (a->flags & WEAVE_OP_IF_GEN && a->flags & both) ||
+	    weave_gen_invalid(a->flags, a->gen))
 		return -EINVAL;
 	if (a->len > reg->max_entry_size)
 		return -EFBIG;
@@ -271,6 +294,9 @@ int weave_ioctl_set(struct file *file, void *arg)
 	if (ret)
 		goto out_free;
 	e = weave_entry_lookup(reg, a->key);
+	ret = weave_check_gen(e, a->flags, &a->gen);
+	if (ret)
+		goto out_end;
 	if (e) {
 		ret = -EEXIST;
 		if (a->flags & WEAVE_SET_NOREPLACE)
@@ -387,7 +413,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_WRITE_VALID || a->reserved ||
-	    a->size || a->gen)
+	    a->size || weave_gen_invalid(a->flags, a->gen))
 		return -EINVAL;
 	if (check_add_overflow(a->offset, a->len, &end) ||
 	    end > reg->max_entry_size)
@@ -401,6 +427,9 @@ int weave_ioctl_write(struct file *file, void *arg)
 	if (ret)
 		goto out_free;
 	e = weave_entry_lookup(reg, a->key);
+	ret = weave_check_gen(e, a->flags, &a->gen);
+	if (ret)
+		goto out_end;
 	if (!e) {
 		ret = -ENOENT;
 		goto out_end;
@@ -444,7 +473,7 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_RESIZE_VALID || a->reserved ||
-	    a->gen)
+	    weave_gen_invalid(a->flags, a->gen))
 		return -EINVAL;
 	if (a->size > reg->max_entry_size)
 		return -EFBIG;
@@ -453,6 +482,9 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	if (ret)
 		return ret;
 	e = weave_entry_lookup(reg, a->key);
+	ret = weave_check_gen(e, a->flags, &a->gen);
+	if (ret)
+		goto out_end;
 	if (!e) {
 		ret = -ENOENT;
 		goto out_end;
@@ -488,13 +520,16 @@ int weave_ioctl_delete(struct file *file, void *arg)
 	int ret;
 
 	if (!a->key || a->flags & ~WEAVE_DELETE_VALID || a->reserved ||
-	    a->gen)
+	    weave_gen_invalid(a->flags, a->gen))
 		return -EINVAL;
 
 	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
 	if (ret)
 		return ret;
 	e = weave_entry_lookup(reg, a->key);
+	ret = weave_check_gen(e, a->flags, &a->gen);
+	if (ret)
+		goto out_end;
 	if (e) {
 		weave_entry_remove(reg, e);
 		weave_index_publish(reg);
@@ -504,6 +539,7 @@ int weave_ioctl_delete(struct file *file, void *arg)
 	} else {
 		ret = -ENOENT;
 	}
+out_end:
 	weave_op_end(reg, tmp);
 	return ret;
 }

@@ -50,12 +50,14 @@
  * %WEAVE_FEATURE_EVENTS: watches, poll/read events, %WEAVE_IOC_WAIT.
  * %WEAVE_FEATURE_NETLINK: the "weave" generic netlink family.
  * %WEAVE_FEATURE_SETATTR: %WEAVE_IOC_SETATTR.
+ * %WEAVE_FEATURE_IF_GEN: %WEAVE_OP_IF_GEN, compare and set on the gen.
  */
 #define WEAVE_FEATURE_MAP	(1ULL << 0)
 #define WEAVE_FEATURE_LOCKS	(1ULL << 1)
 #define WEAVE_FEATURE_EVENTS	(1ULL << 2)
 #define WEAVE_FEATURE_NETLINK	(1ULL << 3)
 #define WEAVE_FEATURE_SETATTR	(1ULL << 4)
+#define WEAVE_FEATURE_IF_GEN	(1ULL << 5)
 
 /**
  * struct weave_api_args - the feature handshake (%WEAVE_IOC_API)
@@ -183,13 +185,20 @@ struct weave_info_args {
  * Flags shared by the entry operations. WEAVE_OP_NONBLOCK: fail with EAGAIN
  * instead of waiting for a lock that another file holds (O_NONBLOCK on the
  * file has the same effect).
+ *
+ * WEAVE_OP_IF_GEN (%WEAVE_FEATURE_IF_GEN): compare and set. The operation
+ * happens only when the entry's gen is the @gen passed in, 0 meaning that
+ * the key must not exist; otherwise nothing changes, the call fails with
+ * ESTALE and the kernel writes the entry's current gen (0: no entry) to
+ * @gen. Set, write, resize and delete take it.
  */
 #define WEAVE_OP_NONBLOCK	(1U << 0)
+#define WEAVE_OP_IF_GEN		(1U << 3)
 
 #define WEAVE_SET_NOREPLACE	(1U << 1)	/* EEXIST if the key exists */
 #define WEAVE_SET_NOCREATE	(1U << 2)	/* ENOENT if it does not */
 #define WEAVE_SET_VALID		(WEAVE_OP_NONBLOCK | WEAVE_SET_NOREPLACE | \
-				 WEAVE_SET_NOCREATE)
+				 WEAVE_SET_NOCREATE | WEAVE_OP_IF_GEN)
 
 /**
  * struct weave_set_args - replace an entry's bytes, creating it
@@ -197,9 +206,11 @@ struct weave_info_args {
  * @key: the key, not 0.
  * @buf: pointer to @len bytes.
  * @len: new size; more than the entry size limit gives EFBIG.
- * @flags: %WEAVE_SET_VALID bits.
+ * @flags: %WEAVE_SET_VALID bits; %WEAVE_OP_IF_GEN with neither
+ *	%WEAVE_SET_NOREPLACE nor %WEAVE_SET_NOCREATE.
  * @reserved: must be 0.
- * @gen: out: the entry's new gen.
+ * @gen: out: the entry's new gen; with %WEAVE_OP_IF_GEN, in: the gen
+ *	the entry must have.
  */
 struct weave_set_args {
 	__u64 key;
@@ -238,7 +249,7 @@ struct weave_get_args {
 	__u64 copied;
 };
 
-#define WEAVE_WRITE_VALID	WEAVE_OP_NONBLOCK
+#define WEAVE_WRITE_VALID	(WEAVE_OP_NONBLOCK | WEAVE_OP_IF_GEN)
 
 /**
  * struct weave_write_args - write bytes in place (%WEAVE_IOC_WRITE)
@@ -250,7 +261,8 @@ struct weave_get_args {
  * @flags: %WEAVE_WRITE_VALID bits.
  * @reserved: must be 0.
  * @size: out: the entry's size afterwards.
- * @gen: out: the entry's new gen.
+ * @gen: out: the entry's new gen; with %WEAVE_OP_IF_GEN, in: the gen
+ *	the entry must have.
  */
 struct weave_write_args {
 	__u64 key;
@@ -263,7 +275,7 @@ struct weave_write_args {
 	__u64 gen;
 };
 
-#define WEAVE_RESIZE_VALID	WEAVE_OP_NONBLOCK
+#define WEAVE_RESIZE_VALID	(WEAVE_OP_NONBLOCK | WEAVE_OP_IF_GEN)
 
 /**
  * struct weave_resize_args - grow or shrink an entry in place
@@ -272,7 +284,8 @@ struct weave_write_args {
  * @size: new size; new bytes read as zeros.
  * @flags: %WEAVE_RESIZE_VALID bits.
  * @reserved: must be 0.
- * @gen: out: the entry's new gen.
+ * @gen: out: the entry's new gen; with %WEAVE_OP_IF_GEN, in: the gen
+ *	the entry must have.
  */
 struct weave_resize_args {
 	__u64 key;
@@ -282,14 +295,15 @@ struct weave_resize_args {
 	__u64 gen;
 };
 
-#define WEAVE_DELETE_VALID	WEAVE_OP_NONBLOCK
+#define WEAVE_DELETE_VALID	(WEAVE_OP_NONBLOCK | WEAVE_OP_IF_GEN)
 
 /**
  * struct weave_delete_args - remove an entry (%WEAVE_IOC_DELETE)
  * @key: the key.
  * @flags: %WEAVE_DELETE_VALID bits.
  * @reserved: must be 0.
- * @gen: out: the gen of the deletion.
+ * @gen: out: the gen of the deletion; with %WEAVE_OP_IF_GEN, in: the
+ *	gen the entry must have.
  */
 struct weave_delete_args {
 	__u64 key;
