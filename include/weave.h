@@ -119,8 +119,10 @@ WEAVE_EXPORT int weave_set(struct weave *w, uint64_t key, const void *buf,
 			   size_t len);
 /*
  * weave_set() with flags: WEAVE_SET_NOREPLACE (-EEXIST if @key exists),
- * WEAVE_SET_NOCREATE (-ENOENT if it does not), WEAVE_OP_NONBLOCK.
- * *@gen (may be NULL) receives the entry's new gen.
+ * WEAVE_SET_NOCREATE (-ENOENT if it does not), WEAVE_OP_NONBLOCK,
+ * WEAVE_OP_IF_GEN (only if the entry's gen is *@gen, 0: if @key does not
+ * exist; else -ESTALE and *@gen is the gen found). *@gen (may be NULL
+ * without WEAVE_OP_IF_GEN) receives the entry's new gen.
  */
 WEAVE_EXPORT int weave_set_flags(struct weave *w, uint64_t key,
 				 const void *buf, size_t len,
@@ -135,6 +137,30 @@ WEAVE_EXPORT ssize_t weave_get(struct weave *w, uint64_t key, void *buf,
 /* 1 when @key exists, 0 when it does not, or -errno. */
 WEAVE_EXPORT int weave_has(struct weave *w, uint64_t key);
 WEAVE_EXPORT int weave_delete(struct weave *w, uint64_t key);
+/*
+ * weave_delete() with flags: WEAVE_OP_NONBLOCK, WEAVE_OP_IF_GEN (as for
+ * weave_set_flags()). *@gen (may be NULL without WEAVE_OP_IF_GEN)
+ * receives the gen of the deletion.
+ */
+WEAVE_EXPORT int weave_delete_flags(struct weave *w, uint64_t key,
+				    unsigned int flags, uint64_t *gen);
+/*
+ * Computes the new value of a key from its current one, for
+ * weave_update(): @cur holds the current @cur_size bytes (NULL when the
+ * key does not exist); the new value goes to @out, which has room for
+ * @out_size bytes. Returns the new value's length, or a negative errno to
+ * give up. A length larger than @out_size asks to be called again with
+ * that much room, as snprintf(3).
+ */
+typedef ssize_t (*weave_update_fn)(const void *cur, size_t cur_size,
+				   void *out, size_t out_size, void *arg);
+/*
+ * Replace @key's value with @fn's result without a lock: read the value
+ * and its gen, compute, store with WEAVE_OP_IF_GEN, and start again when
+ * another writer came first. *@gen (may be NULL) receives the new gen.
+ */
+WEAVE_EXPORT int weave_update(struct weave *w, uint64_t key,
+			      weave_update_fn fn, void *arg, uint64_t *gen);
 /* Remove every entry; returns how many were removed. */
 WEAVE_EXPORT int64_t weave_clear(struct weave *w);
 /* Number of entries (the JS Map's size). */

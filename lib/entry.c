@@ -21,8 +21,13 @@ int weave_set_flags(struct weave *w, uint64_t key, const void *buf,
 
 	if (!key || (flags & ~WEAVE_SET_VALID))
 		return -EINVAL;
+	if (flags & WEAVE_OP_IF_GEN) {
+		if (!gen)
+			return -EINVAL;
+		s.gen = *gen;
+	}
 	err = weave_ioctl(w->fd, WEAVE_IOC_SET, &s);
-	if (!err && gen)
+	if ((!err || err == -ESTALE) && gen)
 		*gen = s.gen;
 	return err;
 }
@@ -102,13 +107,28 @@ int weave_has(struct weave *w, uint64_t key)
 	return err ? err : 1;
 }
 
+int weave_delete_flags(struct weave *w, uint64_t key, unsigned int flags,
+		       uint64_t *gen)
+{
+	struct weave_delete_args d = { .key = key, .flags = flags };
+	int err;
+
+	if (!key || (flags & ~WEAVE_DELETE_VALID))
+		return -EINVAL;
+	if (flags & WEAVE_OP_IF_GEN) {
+		if (!gen)
+			return -EINVAL;
+		d.gen = *gen;
+	}
+	err = weave_ioctl(w->fd, WEAVE_IOC_DELETE, &d);
+	if ((!err || err == -ESTALE) && gen)
+		*gen = d.gen;
+	return err;
+}
+
 int weave_delete(struct weave *w, uint64_t key)
 {
-	struct weave_delete_args d = { .key = key };
-
-	if (!key)
-		return -EINVAL;
-	return weave_ioctl(w->fd, WEAVE_IOC_DELETE, &d);
+	return weave_delete_flags(w, key, 0, NULL);
 }
 
 int64_t weave_clear(struct weave *w)
