@@ -120,15 +120,16 @@ static const struct nrdesc nrs[] = {
 	{ 0x04, "SETATTR", sizeof(struct weave_setattr_args),
 	  WEAVE_SETATTR_SIZE_VER0, EX(EBADFD, EPERM) },
 	{ 0x10, "SET", sizeof(struct weave_set_args), WEAVE_SET_SIZE_VER0,
-	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, EEXIST, ENOENT, EAGAIN, EDEADLK) },
+	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, EEXIST, ENOENT, EAGAIN, EDEADLK,
+	     ESTALE) },
 	{ 0x11, "GET", sizeof(struct weave_get_args), WEAVE_GET_SIZE_VER0,
 	  EX(EBADFD, ENOENT, ENOMEM, EAGAIN, EDEADLK) },
 	{ 0x12, "WRITE", sizeof(struct weave_write_args), WEAVE_WRITE_SIZE_VER0,
-	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK) },
+	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK, ESTALE) },
 	{ 0x13, "RESIZE", sizeof(struct weave_resize_args), WEAVE_RESIZE_SIZE_VER0,
-	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK) },
+	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK, ESTALE) },
 	{ 0x14, "DELETE", sizeof(struct weave_delete_args), WEAVE_DELETE_SIZE_VER0,
-	  EX(EBADFD, ENOENT, EAGAIN, EDEADLK) },
+	  EX(EBADFD, ENOENT, EAGAIN, EDEADLK, ESTALE) },
 	{ 0x15, "CLEAR", sizeof(struct weave_clear_args), WEAVE_CLEAR_SIZE_VER0,
 	  EX(EBADFD) },
 	{ 0x16, "STAT", sizeof(struct weave_stat_args), WEAVE_STAT_SIZE_VER0,
@@ -325,7 +326,7 @@ static const struct {
 	{ EDEADLK, "EDEADLK" }, { ENOLCK, "ENOLCK" },
 	{ EOVERFLOW, "EOVERFLOW" }, { EBADFD, "EBADFD" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" }, { ETIMEDOUT, "ETIMEDOUT" },
-	{ EDQUOT, "EDQUOT" },
+	{ EDQUOT, "EDQUOT" }, { ESTALE, "ESTALE" },
 };
 
 static const char *errname(int err, bool sig, char *buf, size_t size)
@@ -672,6 +673,18 @@ static __u32 pick_reserved(void)
 	return pct(4) ? (__u32)rnd() | 1 : 0;
 }
 
+/*
+ * The gen an operation with @flags passes in: with WEAVE_OP_IF_GEN, 0 or
+ * a small gen that the fuzz registries' entries may well have; without
+ * it, rarely anything but 0 (EINVAL).
+ */
+static __u64 pick_gen(__u32 flags)
+{
+	if (!(flags & WEAVE_OP_IF_GEN))
+		return pct(3) ? rnd() | 1 : 0;
+	return pct(20) ? 0 : rn(128);
+}
+
 static const char *pick_name(struct fz *f, char *tmp, size_t size)
 {
 	size_t i, n;
@@ -766,6 +779,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		s->buf = pick_ptr(f, s->len);
 		s->flags = pct(60) ? 0 : pick_flags(WEAVE_SET_VALID);
 		s->reserved = pick_reserved();
+		s->gen = pick_gen(s->flags);
 		break;
 	}
 	case 0x11: {
@@ -788,6 +802,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		w->offset = pick_off();
 		w->flags = pick_flags(WEAVE_WRITE_VALID);
 		w->reserved = pick_reserved();
+		w->gen = pick_gen(w->flags);
 		break;
 	}
 	case 0x13: {
@@ -797,6 +812,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		r->size = pick_len();
 		r->flags = pick_flags(WEAVE_RESIZE_VALID);
 		r->reserved = pick_reserved();
+		r->gen = pick_gen(r->flags);
 		break;
 	}
 	case 0x14: {
@@ -805,6 +821,7 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		x->key = pick_key();
 		x->flags = pick_flags(WEAVE_DELETE_VALID);
 		x->reserved = pick_reserved();
+		x->gen = pick_gen(x->flags);
 		break;
 	}
 	case 0x15: {
