@@ -11,7 +11,13 @@
  *
  * A file holds no lock of its own: its registry pointer is set once under
  * weave_names_lock and read with acquire semantics (weave_file_reg()).
+ *
+ * Files come from open() of the device, or from WEAVE_IOC_REOPEN, which
+ * makes an anonymous-inode file with the same operations; either way the
+ * file's f_mapping is its private inode's, set before it is visible.
  */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -25,9 +31,11 @@
 /* What this build implements, reported by WEAVE_IOC_API. */
 #define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
 			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK | \
-			 WEAVE_FEATURE_SETATTR | WEAVE_FEATURE_IF_GEN)
+			 WEAVE_FEATURE_SETATTR | WEAVE_FEATURE_IF_GEN | \
+			 WEAVE_FEATURE_REOPEN)
 
 static int weave_ioctl_api(struct file *file, void *arg);
+static int weave_ioctl_reopen(struct file *file, void *arg);
 
 /* The ioctl needs an attached file, and a writable one. */
 #define WEAVE_IOCTL_ATTACHED	BIT(0)
@@ -77,6 +85,7 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 	WEAVE_IOCTL(ATTACH, attach, weave_ioctl_attach, name, 0),
 	WEAVE_IOCTL_IN(UNLINK, unlink, weave_ioctl_unlink, 0),
 	WEAVE_IOCTL(INFO, info, weave_ioctl_info, id, WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL_IN(REOPEN, reopen, weave_ioctl_reopen, WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL_IN(SETATTR, setattr, weave_ioctl_setattr,
 		       WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(SET, set, weave_ioctl_set, gen,
@@ -110,6 +119,7 @@ union weave_ioctl_arg {
 	struct weave_unlink_args unlink;
 	struct weave_info_args info;
 	struct weave_setattr_args setattr;
+	struct weave_reopen_args reopen;
 	struct weave_set_args set;
 	struct weave_get_args get;
 	struct weave_write_args write;
@@ -175,9 +185,10 @@ static long weave_fop_ioctl(struct file *file, unsigned int cmd,
 	if (d->flags & WEAVE_IOCTL_WRITE && !(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
+	/* 0, a new file descriptor, or a negative errno. */
 	ret = d->fn(file, &arg);
 	/* A failed compare and set reports the gen it found. */
-	if (ret && ret != -ESTALE)
+	if (ret < 0 && ret != -ESTALE)
 		return ret;
 	/*
 	 * Only the fields the handler writes: a set copies back its gen,
@@ -190,15 +201,15 @@ static long weave_fop_ioctl(struct file *file, unsigned int cmd,
 	return ret;
 }
 
-static int weave_fop_open(struct inode *inode, struct file *file)
+/* The private data of a new file, unattached. */
+static struct weave_file *weave_file_alloc(void)
 {
 	struct weave_file *wf;
-
 	int ret;
 
 	wf = kzalloc(sizeof(*wf), GFP_KERNEL_ACCOUNT);
 	if (!wf)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&wf->node);
 	ret = weave_file_events_init(wf);
 	if (ret)
@@ -208,27 +219,39 @@ static int weave_fop_open(struct inode *inode, struct file *file)
 		ret = PTR_ERR(wf->inode);
 		goto err_events;
 	}
-	/* Before the file is visible, so f_mapping never changes under mmap. */
-	file->f_mapping = wf->inode->i_mapping;
-	file->private_data = wf;
-	return 0;
+	return wf;
 
 err_events:
 	weave_file_events_destroy(wf);
 err_free:
 	kfree(wf);
-	return ret;
+	return ERR_PTR(ret);
 }
 
-static int weave_fop_release(struct inode *inode, struct file *file)
+static void weave_file_free(struct weave_file *wf)
 {
-	struct weave_file *wf = file->private_data;
-
 	if (wf->reg)
 		weave_file_detach(wf);
 	weave_file_events_destroy(wf);
 	iput(wf->inode);
 	kfree(wf);
+}
+
+static int weave_fop_open(struct inode *inode, struct file *file)
+{
+	struct weave_file *wf = weave_file_alloc();
+
+	if (IS_ERR(wf))
+		return PTR_ERR(wf);
+	/* Before the file is visible, so f_mapping never changes under mmap. */
+	file->f_mapping = wf->inode->i_mapping;
+	file->private_data = wf;
+	return 0;
+}
+
+static int weave_fop_release(struct inode *inode, struct file *file)
+{
+	weave_file_free(file->private_data);
 	return 0;
 }
 
@@ -257,6 +280,56 @@ static const struct file_operations weave_fops = {
 };
 
 /* Permission is per registry, so the device itself is open to all. */
+/**
+ * weave_ioctl_reopen() - WEAVE_IOC_REOPEN: another file of the registry
+ * @file: an attached file
+ * @arg: &struct weave_reopen_args
+ *
+ * The new open file description has the registry's access or less, and
+ * locks and an event queue of its own, as if the registry had been
+ * attached again, which an anonymous one cannot be.
+ *
+ * Return: the new file descriptor, or a negative errno.
+ */
+static int weave_ioctl_reopen(struct file *file, void *arg)
+{
+	struct weave_registry *reg = weave_file_reg(file);
+	struct weave_reopen_args *a = arg;
+	struct weave_file *wf;
+	struct file *nf;
+	int oflags, fd;
+
+	if (a->flags & ~WEAVE_REOPEN_VALID || a->reserved)
+		return -EINVAL;
+	oflags = a->flags & WEAVE_REOPEN_RDONLY ? O_RDONLY : O_RDWR;
+	if (oflags == O_RDWR && !(file->f_mode & FMODE_WRITE))
+		return -EACCES;
+	if (a->flags & WEAVE_REOPEN_NONBLOCK)
+		oflags |= O_NONBLOCK;
+
+	wf = weave_file_alloc();
+	if (IS_ERR(wf))
+		return PTR_ERR(wf);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto err_free;
+	nf = anon_inode_getfile("[weave]", &weave_fops, wf, oflags);
+	if (IS_ERR(nf)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(nf);
+		goto err_free;
+	}
+	/* Before the file is visible, as in weave_fop_open(). */
+	nf->f_mapping = wf->inode->i_mapping;
+	weave_file_attach_to(wf, reg);
+	fd_install(fd, nf);
+	return fd;
+
+err_free:
+	weave_file_free(wf);
+	return fd;
+}
+
 static struct miscdevice weave_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "weave",

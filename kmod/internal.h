@@ -358,6 +358,7 @@ int weave_registry_init(void);
 void weave_registry_exit(void);
 void weave_registry_put(struct weave_registry *reg);
 struct inode *weave_inode_alloc(void);
+void weave_file_attach_to(struct weave_file *wf, struct weave_registry *reg);
 void weave_file_detach(struct weave_file *wf);
 u32 weave_registry_flags(struct weave_registry *reg);
 struct weave_registry *weave_registry_find_visible(const char *name, u64 id);

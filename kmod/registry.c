@@ -410,6 +410,31 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	return reg;
 }
 
+/* Bind @wf to @reg, of which it is a user now. Under weave_names_lock. */
+static void weave_file_bind(struct weave_file *wf, struct weave_registry *reg)
+{
+	lockdep_assert_held(&weave_names_lock);
+	mutex_lock(&reg->lock);
+	list_add(&wf->node, &reg->files);
+	mutex_unlock(&reg->lock);
+	atomic_inc(&reg->nr_files);
+	/* Pairs with smp_load_acquire() in weave_file_reg(). */
+	smp_store_release(&wf->reg, reg);
+}
+
+/**
+ * weave_file_attach_to() - attach a new file to a registry in use
+ * @wf: the new file's private data, not yet visible
+ * @reg: a registry that an attached file of the caller holds
+ */
+void weave_file_attach_to(struct weave_file *wf, struct weave_registry *reg)
+{
+	mutex_lock(&weave_names_lock);
+	reg->users++;
+	weave_file_bind(wf, reg);
+	mutex_unlock(&weave_names_lock);
+}
+
 /**
  * weave_ioctl_attach() - WEAVE_IOC_ATTACH: bind a file to a registry
  * @file: an unattached /dev/weave file
@@ -448,15 +473,9 @@ int weave_ioctl_attach(struct file *file, void *arg)
 	if (a->result & WEAVE_ATTACH_CREATED)
 		name = NULL;	/* the registry owns it now */
 
-	mutex_lock(&reg->lock);
-	list_add(&wf->node, &reg->files);
-	mutex_unlock(&reg->lock);
-	atomic_inc(&reg->nr_files);
-
 	a->id = reg->id;
 	a->index_size = (u64)reg->index_pages << PAGE_SHIFT;
-	/* Pairs with smp_load_acquire() in weave_file_reg(). */
-	smp_store_release(&wf->reg, reg);
+	weave_file_bind(wf, reg);
 	ret = 0;
 
 out_unlock:

@@ -51,6 +51,7 @@
  * %WEAVE_FEATURE_NETLINK: the "weave" generic netlink family.
  * %WEAVE_FEATURE_SETATTR: %WEAVE_IOC_SETATTR.
  * %WEAVE_FEATURE_IF_GEN: %WEAVE_OP_IF_GEN, compare and set on the gen.
+ * %WEAVE_FEATURE_REOPEN: %WEAVE_IOC_REOPEN.
  */
 #define WEAVE_FEATURE_MAP	(1ULL << 0)
 #define WEAVE_FEATURE_LOCKS	(1ULL << 1)
@@ -58,6 +59,7 @@
 #define WEAVE_FEATURE_NETLINK	(1ULL << 3)
 #define WEAVE_FEATURE_SETATTR	(1ULL << 4)
 #define WEAVE_FEATURE_IF_GEN	(1ULL << 5)
+#define WEAVE_FEATURE_REOPEN	(1ULL << 6)
 
 /**
  * struct weave_api_args - the feature handshake (%WEAVE_IOC_API)
@@ -520,6 +522,25 @@ struct weave_setattr_args {
 	__u32 gid;
 };
 
+#define WEAVE_REOPEN_RDONLY	(1U << 0)	/* read-only, like O_RDONLY */
+#define WEAVE_REOPEN_NONBLOCK	(1U << 1)	/* like O_NONBLOCK */
+#define WEAVE_REOPEN_VALID	(WEAVE_REOPEN_RDONLY | WEAVE_REOPEN_NONBLOCK)
+
+/**
+ * struct weave_reopen_args - a new open file of the attached registry
+ *	(%WEAVE_IOC_REOPEN)
+ * @flags: %WEAVE_REOPEN_VALID bits. Without %WEAVE_REOPEN_RDONLY the new
+ *	file is writable, which needs a writable file (EACCES).
+ * @reserved: must be 0.
+ *
+ * The ioctl returns the new file descriptor, close-on-exec. The new file
+ * is attached to the same registry, with locks and events of its own.
+ */
+struct weave_reopen_args {
+	__u32 flags;
+	__u32 reserved;
+};
+
 /**
  * DOC: The index map
  *
@@ -600,6 +621,7 @@ struct weave_slot {
 #define WEAVE_IOC_UNLINK	_IOWR(WEAVE_IOC_MAGIC, 0x02, struct weave_unlink_args)
 #define WEAVE_IOC_INFO		_IOWR(WEAVE_IOC_MAGIC, 0x03, struct weave_info_args)
 #define WEAVE_IOC_SETATTR	_IOWR(WEAVE_IOC_MAGIC, 0x04, struct weave_setattr_args)
+#define WEAVE_IOC_REOPEN	_IOWR(WEAVE_IOC_MAGIC, 0x05, struct weave_reopen_args)
 #define WEAVE_IOC_SET		_IOWR(WEAVE_IOC_MAGIC, 0x10, struct weave_set_args)
 #define WEAVE_IOC_GET		_IOWR(WEAVE_IOC_MAGIC, 0x11, struct weave_get_args)
 #define WEAVE_IOC_WRITE		_IOWR(WEAVE_IOC_MAGIC, 0x12, struct weave_write_args)
@@ -623,6 +645,7 @@ struct weave_slot {
 #define WEAVE_UNLINK_SIZE_VER0		16
 #define WEAVE_INFO_SIZE_VER0		80
 #define WEAVE_SETATTR_SIZE_VER0		16
+#define WEAVE_REOPEN_SIZE_VER0		8
 #define WEAVE_SET_SIZE_VER0		40
 #define WEAVE_GET_SIZE_VER0		64
 #define WEAVE_WRITE_SIZE_VER0		56
