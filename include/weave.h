@@ -93,6 +93,14 @@ WEAVE_EXPORT int weave_open_params(const char *name, unsigned int flags,
  * on failure @fd is left alone.
  */
 WEAVE_EXPORT int weave_from_fd(int fd, struct weave **w);
+/*
+ * Another handle of the same registry, with its own open file description
+ * (WEAVE_IOC_REOPEN), hence its own locks and events: @flags 0 (the same
+ * access, which must be read-write), WEAVE_OPEN_RDONLY, WEAVE_OPEN_NONBLOCK.
+ * Its descriptor is close-on-exec.
+ */
+WEAVE_EXPORT int weave_reopen(struct weave *w, unsigned int flags,
+			      struct weave **w2);
 /* The file descriptor, for poll(2), fork() or SCM_RIGHTS. Never fails. */
 WEAVE_EXPORT int weave_fd(const struct weave *w);
 /* Unmap the index, close the fd and free @w; NULL is ignored. */

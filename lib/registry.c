@@ -149,6 +149,30 @@ int weave_from_fd(int fd, struct weave **wp)
 	return 0;
 }
 
+int weave_reopen(struct weave *w, unsigned int flags, struct weave **wp)
+{
+	struct weave_reopen_args r = { 0 };
+	struct weave *nw;
+	int fd;
+
+	if (!wp || (flags & ~(WEAVE_OPEN_RDONLY | WEAVE_OPEN_NONBLOCK)))
+		return -EINVAL;
+	if (flags & WEAVE_OPEN_RDONLY)
+		r.flags |= WEAVE_REOPEN_RDONLY;
+	if (flags & WEAVE_OPEN_NONBLOCK)
+		r.flags |= WEAVE_REOPEN_NONBLOCK;
+	fd = ioctl(w->fd, WEAVE_IOC_REOPEN, &r);
+	if (fd < 0)
+		return -errno;
+	nw = weave_alloc(fd, flags & WEAVE_OPEN_RDONLY, w->id, w->index_size);
+	if (!nw) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*wp = nw;
+	return 0;
+}
+
 int weave_fd(const struct weave *w)
 {
 	return w->fd;
