@@ -365,15 +365,18 @@ static void op_close(void)
 	}
 }
 
-static void op_set(__u64 k, size_t len)
+/* A set; with WEAVE_OP_IF_GEN in @flags, of the gen the model has. */
+static void op_set_flags(__u64 k, size_t len, __u32 flags)
 {
 	struct mkey *m = &c.k[k];
 	unsigned int seed = rnd();
 	__u64 gen = 0;
 	int ret;
 
+	if (flags & WEAVE_OP_IF_GEN)
+		gen = m->live ? m->gen : 0;
 	wv_pattern(c.buf, len, seed);
-	ret = wv_set(c.fd, k, c.buf, len, WEAVE_OP_NONBLOCK, &gen);
+	ret = wv_set(c.fd, k, c.buf, len, WEAVE_OP_NONBLOCK | flags, &gen);
 	if (!judge("set", k, ret, access_want(k, true)) || ret)
 		return;
 	took_gen("set", k, gen);
@@ -383,6 +386,11 @@ static void op_set(__u64 k, size_t len)
 	m->live = true;
 	m->size = len;
 	m->gen = gen;
+}
+
+static void op_set(__u64 k, size_t len)
+{
+	op_set_flags(k, len, 0);
 }
 
 static void op_write(__u64 k, __u64 off, size_t len)
@@ -738,6 +746,18 @@ static void op_map_fresh_index(void)
 }
 
 /* A new anonymous registry, used once and closed. */
+/* WEAVE_IOC_REOPEN of c.fd: a new file, which sees the registry. */
+static void op_reopen_file(void)
+{
+	struct weave_info_args info;
+	int fd = wv_reopen_file(c.fd, 0);
+
+	if (!judge("reopen", 0, fd < 0 ? fd : 0, 0) || fd < 0)
+		return;
+	judge("info (reopened)", 0, wv_info(fd, &info), 0);
+	close(fd);
+}
+
 static void op_anon(void)
 {
 	int fd = wv_open(NULL, O_RDWR, WEAVE_ATTACH_ANON, 0600, 16, NULL);
@@ -1201,6 +1221,8 @@ static void prep_view(void) { ensure_set(K_VIEW, 9000); }
 static void run_map_view(void) { op_map_view(K_VIEW); }
 static void run_map_view_small(void) { op_map_view(K_SMALL); }
 static void run_anon(void) { op_anon(); }
+static void run_reopen_file(void) { op_reopen_file(); }
+static void run_set_if_gen(void) { op_set_flags(K_BIG, 6000, WEAVE_OP_IF_GEN); }
 static void run_map_fresh(void) { op_map_fresh_index(); }
 static void run_persist(void) { op_persist(); }
 static void run_unlink(void) { op_unlink(); }
@@ -1210,12 +1232,14 @@ static const struct step steps[] = {
 	{ "close+reopen", prep_none, run_reopen },
 	{ "close holding a lock", prep_close_locked, run_reopen },
 	{ "attach anonymous", prep_none, run_anon },
+	{ "reopen the file", prep_none, run_reopen_file },
 	{ "create persistent", prep_persist, run_persist },
 	{ "unlink", prep_unlink, run_unlink },
 	{ "set new small", prep_new, run_new_small },
 	{ "set new large", prep_new, run_new_large },
 	{ "set to a bigger cell", prep_move, run_move },
 	{ "set small to large", prep_move, run_to_large },
+	{ "set if gen", prep_big, run_set_if_gen },
 	{ "write, growing pages", prep_big, run_write_grow },
 	{ "write in place", prep_small, run_write_small },
 	{ "write small to large", prep_small, run_write_to_large },

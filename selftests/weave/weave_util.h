@@ -168,6 +168,15 @@ static inline int wv_reopen(const char *name, int oflags)
 	return wv_open(name, oflags, 0, 0, 0, NULL);
 }
 
+/* WEAVE_IOC_REOPEN of attached @fd: the new fd or -errno. */
+static inline int wv_reopen_file(int fd, __u32 flags)
+{
+	struct weave_reopen_args r = { .flags = flags };
+	int nfd = ioctl(fd, WEAVE_IOC_REOPEN, &r);
+
+	return nfd < 0 ? -errno : nfd;
+}
+
 /* Change the owner, group or mode (@flags: WEAVE_SETATTR_*). */
 static inline int wv_setattr(int fd, __u32 flags, __u32 mode, __u32 uid,
 			     __u32 gid)
