@@ -83,9 +83,12 @@ build/libweave.a build/libweave.so build/weave.pc: lib
 build/install/weavectl: lib
 	$(Q)$(MAKE) -C tools/weavectl $(BUILD)/install/weavectl
 
-# One pass over the tarball (xz cannot seek) for both sets of files.
-kselftest-files: build/kselftest/.stamp
-build/kselftest/.stamp build/checkpatch/.stamp &:
+# One pass over the tarball (xz cannot seek) for both sets of files; any
+# missing one extracts them all again.
+KSFT_OUT := $(KSFT_FILES:%=build/kselftest/%)
+CHECKPATCH_OUT := $(CHECKPATCH_FILES:%=build/checkpatch/%)
+kselftest-files: $(KSFT_OUT)
+$(KSFT_OUT) $(CHECKPATCH_OUT) &:
 	$(call need-file,$(LINUX_SRC),linux-source-6.1)
 	rm -rf build/linux-src
 	mkdir -p build/linux-src build/kselftest/kselftest build/checkpatch
@@ -98,7 +101,6 @@ build/kselftest/.stamp build/checkpatch/.stamp &:
 	done
 	cp $(CHECKPATCH_FILES:%=build/linux-src/scripts/%) build/checkpatch/
 	rm -rf build/linux-src
-	touch build/kselftest/.stamp build/checkpatch/.stamp
 
 # --- the VM: tools/setup first, then build, then run -----------------------------
 

@@ -36,7 +36,7 @@ lint-needs:
 	$(call need-kdir)$(call need-cmd,sparse,sparse)
 	$(call need-cmd,shellcheck,shellcheck)$(call need-pc,libmnl,libmnl-dev)
 
-lint: lint-needs build/checkpatch/.stamp
+lint: lint-needs $(CHECKPATCH_OUT)
 	@echo "lint: weave.ko with W=1 and sparse (C=2)"
 	$(Q)rm -rf $(LINT_MOD) && mkdir -p $(LINT_MOD)
 	$(Q)cp -p --parents Kbuild kmod/*.[ch] $$(find include -name '*.h') \
