@@ -230,10 +230,10 @@ int cmd_list(const struct ctl_opts *o, int argc, char **argv)
 		free(rv.v);
 		return ctl_fail(ret, "list");
 	}
-	if (o->json)
+	if (o->flags & CTL_JSON)
 		list_json(&rv);
 	else
-		list_text(&rv, o->parsable);
+		list_text(&rv, o->flags & CTL_PARSABLE);
 	free(rv.v);
 	return flush_stdout("list");
 }
@@ -403,10 +403,10 @@ int cmd_show(const struct ctl_opts *o, int argc, char **argv)
 		return ctl_fail(ret, "show %s", name);
 	}
 	qsort(ev.v, ev.n, sizeof(*ev.v), ent_cmp);
-	if (o->json)
+	if (o->flags & CTL_JSON)
 		show_json(&r, &ev);
 	else
-		show_text(&r, &ev, o->parsable);
+		show_text(&r, &ev, o->flags & CTL_PARSABLE);
 	free(ev.v);
 	return flush_stdout("show");
 }
@@ -631,7 +631,7 @@ int cmd_monitor(const struct ctl_opts *o, int argc, char **argv)
 			return ctl_usage_error("bad registry name '%s'", argv[0]);
 		m.filter = argv[0];
 	}
-	m.json = o->json;
+	m.json = o->flags & CTL_JSON;
 
 	/* Signals are only taken in ppoll(): no lost wakeup. */
 	sigemptyset(&block);

@@ -34,20 +34,24 @@ enum ctl_opt_id {
 	OPT_NONBLOCK, OPT_TIMEOUT,
 };
 
-/* Every option by its id: the letter, the long name, its value's name. */
+/*
+ * Every option by its id: the letter, the long name, and the name of its
+ * value or, for an option without one, its bit in ctl_opts.flags.
+ */
 static const struct {
 	char letter;
 	const char *name;
-	const char *arg;	/* NULL: takes no value */
+	const char *arg;
+	unsigned int flag;
 } ctl_opt_names[] = {
-	[OPT_MODE] = { 'm', "mode", "OCTAL" },
-	[OPT_SIZE] = { 's', "size", "N" },
-	[OPT_HEX] = { 'x', "hex", NULL },
-	[OPT_JSON] = { 'j', "json", NULL },
-	[OPT_PARSABLE] = { 'p', "parsable", NULL },
-	[OPT_SHARED] = { 's', "shared", NULL },
-	[OPT_NONBLOCK] = { 'n', "nonblock", NULL },
-	[OPT_TIMEOUT] = { 'w', "timeout", "SECONDS" },
+	[OPT_MODE] = { 'm', "mode", "OCTAL", 0 },
+	[OPT_SIZE] = { 's', "size", "N", 0 },
+	[OPT_HEX] = { 'x', "hex", NULL, CTL_HEX },
+	[OPT_JSON] = { 'j', "json", NULL, CTL_JSON },
+	[OPT_PARSABLE] = { 'p', "parsable", NULL, CTL_PARSABLE },
+	[OPT_SHARED] = { 's', "shared", NULL, CTL_SHARED },
+	[OPT_NONBLOCK] = { 'n', "nonblock", NULL, CTL_NONBLOCK },
+	[OPT_TIMEOUT] = { 'w', "timeout", "SECONDS", 0 },
 };
 
 #define CMD_MAX_OPTS	3
@@ -166,6 +170,10 @@ static int set_opt(struct ctl_opts *o, enum ctl_opt_id id, const char *arg)
 	double secs;
 	char *end;
 
+	if (!ctl_opt_names[id].arg) {
+		o->flags |= ctl_opt_names[id].flag;
+		return 0;
+	}
 	switch (id) {
 	case OPT_MODE:
 		errno = 0;
@@ -184,21 +192,6 @@ static int set_opt(struct ctl_opts *o, enum ctl_opt_id id, const char *arg)
 			return -1;
 		o->size = n;
 		return 0;
-	case OPT_HEX:
-		o->hex = true;
-		return 0;
-	case OPT_JSON:
-		o->json = true;
-		return 0;
-	case OPT_PARSABLE:
-		o->parsable = true;
-		return 0;
-	case OPT_SHARED:
-		o->lock_flags |= WEAVE_LOCK_SHARED;
-		return 0;
-	case OPT_NONBLOCK:
-		o->lock_flags |= WEAVE_LOCK_NONBLOCK;
-		return 0;
 	case OPT_TIMEOUT:
 		errno = 0;
 		secs = strtod(arg, &end);
@@ -206,7 +199,7 @@ static int set_opt(struct ctl_opts *o, enum ctl_opt_id id, const char *arg)
 			return -1;
 		o->timeout_ns = (int64_t)(secs * 1e9);
 		return 0;
-	case OPT_NONE:
+	default:
 		break;
 	}
 	return -1;
@@ -437,7 +430,7 @@ static int cmd_get(const struct ctl_opts *o, int argc, char **argv)
 		free(buf);
 		return ctl_fail((int)size, "get %s %s", argv[0], argv[1]);
 	}
-	if (o->hex) {
+	if (o->flags & CTL_HEX) {
 		hexdump(buf, size);
 		err = fflush(stdout) ? -errno : 0;
 	} else {
@@ -490,7 +483,7 @@ static int cmd_keys(const struct ctl_opts *o, int argc, char **argv)
 		free(kv.v);
 		return ctl_fail(err, "keys %s", argv[0]);
 	}
-	if (o->json) {
+	if (o->flags & CTL_JSON) {
 		/* One JSON document: an array of numbers. */
 		putchar('[');
 		for (k = 0; k < kv.n; k++)
@@ -556,6 +549,8 @@ static int child_status(int status)
 
 static int cmd_lock(const struct ctl_opts *o, int argc, char **argv)
 {
+	unsigned int flags = (o->flags & CTL_SHARED ? WEAVE_LOCK_SHARED : 0) |
+			     (o->flags & CTL_NONBLOCK ? WEAVE_LOCK_NONBLOCK : 0);
 	const char *name, *keystr;
 	struct weave *w;
 	uint64_t key;
@@ -578,12 +573,12 @@ static int cmd_lock(const struct ctl_opts *o, int argc, char **argv)
 	 * works on a registry this user may only read.
 	 */
 	err = weave_open(name, WEAVE_OPEN_CREATE, 0600, &w);
-	if (err == -EACCES && (o->lock_flags & WEAVE_LOCK_SHARED))
+	if (err == -EACCES && (flags & WEAVE_LOCK_SHARED))
 		err = weave_open(name, WEAVE_OPEN_RDONLY, 0, &w);
 	if (err)
 		return ctl_fail(err, "lock %s", name);
 
-	ret = weave_lock(w, key, o->lock_flags, o->timeout_ns);
+	ret = weave_lock(w, key, flags, o->timeout_ns);
 	if (ret < 0) {
 		weave_close(w);
 		if (ret == -EAGAIN || ret == -ETIMEDOUT)

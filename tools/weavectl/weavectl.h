@@ -11,21 +11,26 @@
 #ifndef WEAVECTL_H
 #define WEAVECTL_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 /* Exit status: 0 success, 1 failure, 2 usage error. */
 #define EXIT_USAGE	2
 
+/* The options that take no value, as bits of ctl_opts.flags. */
+enum {
+	CTL_HEX		= 1 << 0,	/* get --hex */
+	CTL_JSON	= 1 << 1,	/* keys, list, show, monitor --json */
+	CTL_PARSABLE	= 1 << 2,	/* list, show --parsable */
+	CTL_SHARED	= 1 << 3,	/* lock --shared */
+	CTL_NONBLOCK	= 1 << 4,	/* lock --nonblock */
+};
+
 /* The options of all commands; each command's row says which it takes. */
 struct ctl_opts {
+	unsigned int flags;	/* CTL_* */
 	mode_t mode;		/* set --mode */
 	uint64_t size;		/* set --size; 0: the module's default */
-	bool hex;		/* get --hex */
-	bool json;		/* keys, list, show, monitor --json */
-	bool parsable;		/* list, show --parsable */
-	unsigned int lock_flags;	/* lock --shared, --nonblock */
 	int64_t timeout_ns;	/* lock --timeout; -1: as long as it takes */
 };
 
