@@ -48,11 +48,18 @@ VM_RUN := tools/vm/run
 # SETUP=: skips it.
 SETUP ?= tools/setup
 
-.PHONY: all module userspace lib weavectl selftests examples host-progs \
-	kselftest-files
+.PHONY: all needs module userspace lib weavectl selftests examples \
+	host-progs kselftest-files
 .DELETE_ON_ERROR:
 
-all: module userspace
+all: needs module userspace
+
+# What `make` needs, checked before anything is built, so that a missing
+# package stops it in a second rather than after the module has built.
+needs:
+	$(call need-cmd,$(firstword $(CC)),build-essential)$(call need-kdir)
+	$(call need-pc,libmnl,libmnl-dev)
+	$(if $(wildcard $(KSFT_OUT)),,$(call need-file,$(LINUX_SRC),linux-source-6.1))
 
 module:
 	$(call need-kdir)
