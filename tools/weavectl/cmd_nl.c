@@ -9,16 +9,15 @@
  * "name_hex" member when a name is not valid UTF-8. An anonymous
  * registry shows as "(anonymous)" in text and null in JSON.
  *
- * Exit status: 0 success, 1 failure, 2 usage error.
+ * Their rows in the command table, their options and their usage
+ * errors are weavectl.c's, as for every command.
  *
  * Copyright (C) 2026 The weave authors
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,81 +25,19 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "cmd_nl.h"
 #include "escape.h"
 #include "nl.h"
-
-#define EXIT_USAGE	2
-
-struct nl_cmd {
-	const char *name, *args, *help, *opts;
-};
-
-static const struct nl_cmd nl_cmds[] = {
-	{ "list", CMD_LIST_ARGS, CMD_LIST_HELP, CMD_LIST_OPTS },
-	{ "show", CMD_SHOW_ARGS, CMD_SHOW_HELP, CMD_SHOW_OPTS },
-	{ "monitor", CMD_MONITOR_ARGS, CMD_MONITOR_HELP, CMD_MONITOR_OPTS },
-};
-
-enum { NL_LIST, NL_SHOW, NL_MONITOR };
-
-static void nl_usage(FILE *f, const struct nl_cmd *c)
-{
-	fprintf(f, "usage: weavectl %s %s\n", c->name, c->args);
-	if (f == stdout)
-		fprintf(f, "\n%s\n\noptions:\n%s  -h, --help          show this help\n",
-			c->help, c->opts);
-}
-
-__attribute__((format(printf, 2, 3)))
-static int nl_usage_error(const struct nl_cmd *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "weavectl: %s: ", c->name);
-	va_start(ap, fmt);
-	escape_vprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	nl_usage(stderr, c);
-	return EXIT_USAGE;
-}
-
-static const char *nl_strerror(int err)
-{
-	switch (err) {
-	case -EBADMSG:
-		return "Malformed netlink message from the kernel";
-	default:
-		return strerror(-err);
-	}
-}
-
-/* "weavectl: show demo: No such registry" */
-__attribute__((format(printf, 2, 3)))
-static int nl_fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "weavectl: ");
-	va_start(ap, fmt);
-	escape_vprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (err)
-		fprintf(stderr, ": %s", nl_strerror(err));
-	fputc('\n', stderr);
-	return EXIT_FAILURE;
-}
+#include "weavectl.h"
 
 static int nl_open(const char *cmd, struct wnl **nl)
 {
 	int ret = wnl_open(nl);
 
 	if (ret == -ENOENT)
-		return nl_fail(0, "%s: the weave netlink family is missing (is weave.ko loaded?)",
-			       cmd);
+		return ctl_fail(0, "%s: the weave netlink family is missing (is weave.ko loaded?)",
+				cmd);
 	if (ret)
-		return nl_fail(ret, "%s: netlink", cmd);
+		return ctl_fail(ret, "%s: netlink", cmd);
 	return 0;
 }
 
@@ -113,46 +50,6 @@ static bool nl_name_ok(const char *name)
 }
 
 /* ---- output helpers ------------------------------------------------------ */
-
-struct nl_opts {
-	bool json, parsable;
-};
-
-/* Parse -j, -p (when @parsable_ok) and -h; the index of the first operand. */
-static int nl_parse(const struct nl_cmd *c, int argc, char **argv,
-		    bool parsable_ok, struct nl_opts *o)
-{
-	static const struct option lopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "parsable", no_argument, NULL, 'p' },
-		{ 0 }
-	};
-	int ch;
-
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hjp", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			nl_usage(stdout, c);
-			return -1;
-		case 'j':
-			o->json = true;
-			break;
-		case 'p':
-			if (parsable_ok) {
-				o->parsable = true;
-				break;
-			}
-			/* fall through */
-		default:
-			nl_usage_error(c, "bad option '%s'", argv[optind - 1]);
-			return -2;
-		}
-	}
-	return optind;
-}
 
 /* 1536 -> "1.5K"; exact with -p. */
 static const char *hsize(uint64_t v, bool parsable, char *buf, size_t len)
@@ -237,7 +134,7 @@ static void json_reg_fields(FILE *f, const struct wnl_reg *r)
 static int flush_stdout(const char *cmd)
 {
 	if (fflush(stdout) || ferror(stdout))
-		return nl_fail(-errno, "%s: write", cmd);
+		return ctl_fail(-errno, "%s: write", cmd);
 	return EXIT_SUCCESS;
 }
 
@@ -316,19 +213,14 @@ static void list_json(const struct reg_vec *rv)
 	fputs("]}\n", stdout);
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(const struct ctl_opts *o, int argc, char **argv)
 {
-	const struct nl_cmd *c = &nl_cmds[NL_LIST];
-	struct nl_opts o = { 0 };
 	struct reg_vec rv = { 0 };
 	struct wnl *nl;
-	int i, ret;
+	int ret;
 
-	i = nl_parse(c, argc, argv, true, &o);
-	if (i < 0)
-		return i == -1 ? EXIT_SUCCESS : EXIT_USAGE;
-	if (i != argc)
-		return nl_usage_error(c, "unexpected argument '%s'", argv[i]);
+	(void)argc;
+	(void)argv;
 	ret = nl_open("list", &nl);
 	if (ret)
 		return ret;
@@ -336,12 +228,12 @@ int cmd_list(int argc, char **argv)
 	wnl_close(nl);
 	if (ret) {
 		free(rv.v);
-		return nl_fail(ret, "list");
+		return ctl_fail(ret, "list");
 	}
-	if (o.json)
+	if (o->flags & CTL_JSON)
 		list_json(&rv);
 	else
-		list_text(&rv, o.parsable);
+		list_text(&rv, o->flags & CTL_PARSABLE);
 	free(rv.v);
 	return flush_stdout("list");
 }
@@ -481,24 +373,17 @@ static void show_json(const struct wnl_reg *r, const struct ent_vec *ev)
 	fputs("]}\n", stdout);
 }
 
-int cmd_show(int argc, char **argv)
+int cmd_show(const struct ctl_opts *o, int argc, char **argv)
 {
-	const struct nl_cmd *c = &nl_cmds[NL_SHOW];
-	struct nl_opts o = { 0 };
+	const char *name = argv[0];
 	struct ent_vec ev = { 0 };
 	struct wnl_reg r = { 0 };
-	const char *name;
 	struct wnl *nl;
-	int i, ret;
+	int ret;
 
-	i = nl_parse(c, argc, argv, true, &o);
-	if (i < 0)
-		return i == -1 ? EXIT_SUCCESS : EXIT_USAGE;
-	if (argc - i != 1)
-		return nl_usage_error(c, "expected NAME");
-	name = argv[i];
+	(void)argc;
 	if (!nl_name_ok(name))
-		return nl_usage_error(c, "bad registry name '%s'", name);
+		return ctl_usage_error("bad registry name '%s'", name);
 	ret = nl_open("show", &nl);
 	if (ret)
 		return ret;
@@ -511,17 +396,17 @@ int cmd_show(int argc, char **argv)
 	wnl_close(nl);
 	if (ret == -ENOENT) {
 		free(ev.v);
-		return nl_fail(0, "show %s: No such registry", name);
+		return ctl_fail(0, "show %s: No such registry", name);
 	}
 	if (ret) {
 		free(ev.v);
-		return nl_fail(ret, "show %s", name);
+		return ctl_fail(ret, "show %s", name);
 	}
 	qsort(ev.v, ev.n, sizeof(*ev.v), ent_cmp);
-	if (o.json)
+	if (o->flags & CTL_JSON)
 		show_json(&r, &ev);
 	else
-		show_text(&r, &ev, o.parsable);
+		show_text(&r, &ev, o->flags & CTL_PARSABLE);
 	free(ev.v);
 	return flush_stdout("show");
 }
@@ -731,29 +616,22 @@ static void mon_signal(int sig)
 	mon_stop = 1;
 }
 
-int cmd_monitor(int argc, char **argv)
+int cmd_monitor(const struct ctl_opts *o, int argc, char **argv)
 {
-	const struct nl_cmd *c = &nl_cmds[NL_MONITOR];
 	struct monitor m = { 0 };
-	struct nl_opts o = { 0 };
 	struct wnl *req = NULL, *mon = NULL;
 	struct sigaction sa = { .sa_handler = mon_signal };
 	sigset_t block, orig;
 	struct pollfd pfd;
 	char ts[64];
-	int i, ret;
+	int ret;
 
-	i = nl_parse(c, argc, argv, false, &o);
-	if (i < 0)
-		return i == -1 ? EXIT_SUCCESS : EXIT_USAGE;
-	if (argc - i > 1)
-		return nl_usage_error(c, "unexpected argument '%s'", argv[i + 1]);
-	if (argc - i == 1) {
-		if (!nl_name_ok(argv[i]))
-			return nl_usage_error(c, "bad registry name '%s'", argv[i]);
-		m.filter = argv[i];
+	if (argc == 1) {
+		if (!nl_name_ok(argv[0]))
+			return ctl_usage_error("bad registry name '%s'", argv[0]);
+		m.filter = argv[0];
 	}
-	m.json = o.json;
+	m.json = o->flags & CTL_JSON;
 
 	/* Signals are only taken in ppoll(): no lost wakeup. */
 	sigemptyset(&block);
@@ -773,17 +651,17 @@ int cmd_monitor(int argc, char **argv)
 	/* Subscribe first, then learn the names: no creation is missed. */
 	ret = wnl_subscribe(mon);
 	if (ret == -EPERM || ret == -EACCES) {
-		ret = nl_fail(0, "monitor: subscribing to weave events needs CAP_SYS_ADMIN; "
-			      "without it, watch a registry through its file (weave_watch(3), WEAVE_IOC_WATCH)");
+		ret = ctl_fail(0, "monitor: subscribing to weave events needs CAP_SYS_ADMIN; "
+			       "without it, watch a registry through its file (weave_watch(3), WEAVE_IOC_WATCH)");
 		goto out;
 	}
 	if (ret) {
-		ret = nl_fail(ret, "monitor: subscribe");
+		ret = ctl_fail(ret, "monitor: subscribe");
 		goto out;
 	}
 	ret = wnl_reg_get(req, NULL, known_add, &m);
 	if (ret) {
-		ret = nl_fail(ret, "monitor: list");
+		ret = ctl_fail(ret, "monitor: list");
 		goto out;
 	}
 
@@ -794,7 +672,7 @@ int cmd_monitor(int argc, char **argv)
 		if (ppoll(&pfd, 1, NULL, &orig) < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = nl_fail(-errno, "monitor: poll");
+			ret = ctl_fail(-errno, "monitor: poll");
 			break;
 		}
 		for (;;) {
@@ -805,7 +683,7 @@ int cmd_monitor(int argc, char **argv)
 			if (err == -EAGAIN || err == -EINTR)
 				break;
 			if (err != -ENOBUFS) {
-				ret = nl_fail(err, "monitor");
+				ret = ctl_fail(err, "monitor");
 				goto out;
 			}
 			fflush(stdout);
@@ -816,7 +694,7 @@ int cmd_monitor(int argc, char **argv)
 			}
 			err = wnl_reg_get(req, NULL, known_add, &m);
 			if (err) {
-				ret = nl_fail(err, "monitor: list");
+				ret = ctl_fail(err, "monitor: list");
 				goto out;
 			}
 		}

@@ -2,9 +2,11 @@
 /*
  * weavectl: inspect and change weave registries.
  *
- * Each subcommand is a row of the command table with its own option
- * parser and --help; the netlink commands (list, show, monitor) are meant
- * to slot in as more rows.
+ * Each command is one row of the command table: its name, handler,
+ * synopsis, number of operands, help and options. One parser reads the
+ * options of every command (ioctl ones here, netlink ones in cmd_nl.c)
+ * into a struct ctl_opts and checks the operands; one function prints
+ * every usage and help text.
  *
  * Exit status: 0 success, 1 failure, 2 usage error; "lock" exits with the
  * status of the command it runs.
@@ -22,28 +24,84 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cmd_nl.h"
 #include "escape.h"
 #include "weave.h"
+#include "weavectl.h"
 
-#define EXIT_USAGE	2
+enum ctl_opt_id {
+	OPT_NONE,		/* ends a command's option list */
+	OPT_MODE, OPT_SIZE, OPT_HEX, OPT_JSON, OPT_PARSABLE, OPT_SHARED,
+	OPT_NONBLOCK, OPT_TIMEOUT,
+};
+
+/*
+ * Every option by its id: the letter, the long name, and the name of its
+ * value or, for an option without one, its bit in ctl_opts.flags.
+ */
+static const struct {
+	char letter;
+	const char *name;
+	const char *arg;
+	unsigned int flag;
+} ctl_opt_names[] = {
+	[OPT_MODE] = { 'm', "mode", "OCTAL", 0 },
+	[OPT_SIZE] = { 's', "size", "N", 0 },
+	[OPT_HEX] = { 'x', "hex", NULL, CTL_HEX },
+	[OPT_JSON] = { 'j', "json", NULL, CTL_JSON },
+	[OPT_PARSABLE] = { 'p', "parsable", NULL, CTL_PARSABLE },
+	[OPT_SHARED] = { 's', "shared", NULL, CTL_SHARED },
+	[OPT_NONBLOCK] = { 'n', "nonblock", NULL, CTL_NONBLOCK },
+	[OPT_TIMEOUT] = { 'w', "timeout", "SECONDS", 0 },
+};
+
+#define CMD_MAX_OPTS	3
 
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(const struct ctl_opts *o, int argc, char **argv);
 	const char *args;	/* synopsis after the command name */
-	const char *help;	/* one line for the overview */
-	const char *options;	/* option lines for "CMD --help", or NULL */
+	int min_args, max_args;	/* operands; max -1: any number */
+	const char *help;	/* the paragraph of "CMD --help" */
+	struct {
+		enum ctl_opt_id id;
+		const char *help;	/* lines after the first are indented */
+	} opts[CMD_MAX_OPTS + 1];
 };
 
 static const struct cmd *cur_cmd;
 
-/*
- * "weavectl: get demo 1: No such file or directory"; escaped like a
- * listed name, as arguments may hold any byte.
- */
-__attribute__((format(printf, 2, 3)))
-static int fail(int err, const char *fmt, ...)
+/* The option help's second column, as in "  -x, --hex           ...". */
+#define OPT_HELP_COL	22
+
+static void cmd_usage(FILE *f, const struct cmd *c)
+{
+	const char *h, *nl;
+	int i, n;
+
+	fprintf(f, "usage: weavectl %s %s\n", c->name, c->args);
+	if (f != stdout)
+		return;
+	fprintf(f, "\n%s\n\noptions:\n", c->help);
+	for (i = 0; c->opts[i].id != OPT_NONE; i++) {
+		enum ctl_opt_id id = c->opts[i].id;
+
+		n = fprintf(f, "  -%c, --%s%s%s", ctl_opt_names[id].letter,
+			    ctl_opt_names[id].name,
+			    ctl_opt_names[id].arg ? " " : "",
+			    ctl_opt_names[id].arg ? ctl_opt_names[id].arg : "");
+		if (n >= OPT_HELP_COL)
+			n = fprintf(f, "\n") - 1;
+		for (h = c->opts[i].help; h; h = nl ? nl + 1 : NULL) {
+			nl = strchr(h, '\n');
+			fprintf(f, "%*s%.*s\n", OPT_HELP_COL - n, "",
+				nl ? (int)(nl - h) : (int)strlen(h), h);
+			n = 0;
+		}
+	}
+	fprintf(f, "  -h, --help          show this help\n");
+}
+
+int ctl_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -51,28 +109,21 @@ static int fail(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	escape_vprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (err)
+	if (err == -EBADMSG)
+		fprintf(stderr, ": Malformed netlink message from the kernel");
+	else if (err)
 		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
 	fputc('\n', stderr);
 	return EXIT_FAILURE;
 }
 
-static void cmd_usage(FILE *f, const struct cmd *c)
-{
-	fprintf(f, "usage: weavectl %s %s\n", c->name, c->args);
-	if (f == stdout) {
-		fprintf(f, "\n%s\n", c->help);
-		fprintf(f, "\noptions:\n%s  -h, --help          show this help\n",
-			c->options ? c->options : "");
-	}
-}
-
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
+int ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	fprintf(stderr, "weavectl: ");
+	if (cur_cmd)
+		fprintf(stderr, "%s: ", cur_cmd->name);
 	va_start(ap, fmt);
 	escape_vprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -80,6 +131,18 @@ static int usage_error(const char *fmt, ...)
 	if (cur_cmd)
 		cmd_usage(stderr, cur_cmd);
 	return EXIT_USAGE;
+}
+
+/* The operands part of a synopsis: after its "[-x ...]" options. */
+static const char *operands(const char *args)
+{
+	while (args[0] == '[' && args[1] == '-') {
+		args = strchr(args, ']');
+		if (!args)
+			return "";
+		args += strspn(args + 1, " ") + 1;
+	}
+	return args;
 }
 
 /* Keys are decimal, or hexadecimal with 0x; never 0. */
@@ -99,49 +162,101 @@ static int parse_key(const char *s, uint64_t *key)
 	return 0;
 }
 
-/*
- * Parse the options every command has (-h) plus @longopts; returns the
- * index of the first operand, or -1 after printing help (exit 0) and -2
- * on a usage error. @optfn handles the command's own options.
- */
-static int parse_opts(int argc, char **argv, const struct option *extra,
-		      const char *shortopts, int (*optfn)(int c, void *ctx),
-		      void *ctx)
+/* The value of option @id, in @arg when it takes one, into @o. */
+static int set_opt(struct ctl_opts *o, enum ctl_opt_id id, const char *arg)
 {
-	struct option opts[8];
-	char sopts[16] = "+h";
-	int n = 0, c;
+	unsigned long long n;
+	unsigned long m;
+	double secs;
+	char *end;
 
-	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	while (extra && extra->name && n < 7)
-		opts[n++] = *extra++;
-	opts[n] = (struct option){ 0 };
-	if (shortopts)
-		strncat(sopts, shortopts, sizeof(sopts) - strlen(sopts) - 1);
+	if (!ctl_opt_names[id].arg) {
+		o->flags |= ctl_opt_names[id].flag;
+		return 0;
+	}
+	switch (id) {
+	case OPT_MODE:
+		errno = 0;
+		m = strtoul(arg, &end, 8);
+		if (errno || end == arg || *end || m > 0777)
+			return -1;
+		o->mode = (mode_t)m;
+		return 0;
+	case OPT_SIZE:
+		/* A positive decimal number of entries. */
+		if (*arg < '0' || *arg > '9')
+			return -1;
+		errno = 0;
+		n = strtoull(arg, &end, 10);
+		if (errno || *end || !n)
+			return -1;
+		o->size = n;
+		return 0;
+	case OPT_TIMEOUT:
+		errno = 0;
+		secs = strtod(arg, &end);
+		if (errno || end == arg || *end || !(secs >= 0) || secs > 1e9)
+			return -1;
+		o->timeout_ns = (int64_t)(secs * 1e9);
+		return 0;
+	default:
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Run command @c: parse its options (-h and those of its row) from
+ * @argv (argv[0] is the command's name), check the number of operands,
+ * call its handler.
+ */
+static int run_cmd(const struct cmd *c, int argc, char **argv)
+{
+	struct option lopts[CMD_MAX_OPTS + 2] = {
+		{ "help", no_argument, NULL, 'h' },
+	};
+	struct ctl_opts o = { .mode = 0644, .timeout_ns = -1 };
+	char sopts[2 * CMD_MAX_OPTS + 3] = "+h";
+	size_t len = strlen(sopts);
+	int i, ch, nargs;
+
+	cur_cmd = c;
+	for (i = 0; c->opts[i].id != OPT_NONE; i++) {
+		enum ctl_opt_id id = c->opts[i].id;
+		bool has_arg = ctl_opt_names[id].arg;
+
+		lopts[i + 1] = (struct option){ ctl_opt_names[id].name,
+			has_arg ? required_argument : no_argument, NULL,
+			ctl_opt_names[id].letter };
+		sopts[len++] = ctl_opt_names[id].letter;
+		if (has_arg)
+			sopts[len++] = ':';
+	}
+	sopts[len] = '\0';
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, sopts, opts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_usage(stdout, cur_cmd);
-			return -1;
+	while ((ch = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
+		if (ch == 'h') {
+			cmd_usage(stdout, c);
+			return EXIT_SUCCESS;
 		}
-		if (c == '?' || c == ':' || !optfn || optfn(c, ctx)) {
-			usage_error("%s: bad option or value '%s'", cur_cmd->name,
-				    argv[optind - 1]);
-			return -2;
-		}
+		for (i = 0; c->opts[i].id != OPT_NONE; i++)
+			if (ctl_opt_names[c->opts[i].id].letter == ch)
+				break;
+		if (c->opts[i].id == OPT_NONE ||
+		    set_opt(&o, c->opts[i].id, optarg))
+			return ctl_usage_error("bad option or value '%s'",
+					       argv[optind - 1]);
 	}
-	return optind;
+	nargs = argc - optind;
+	if (nargs < c->min_args)
+		return ctl_usage_error("expected %s", operands(c->args));
+	if (c->max_args >= 0 && nargs > c->max_args)
+		return ctl_usage_error("unexpected argument '%s'",
+				       argv[optind + c->max_args]);
+	return c->fn(&o, nargs, argv + optind);
 }
-
-#define PARSE_OR_RETURN(idx)				\
-	do {						\
-		if ((idx) == -1)			\
-			return EXIT_SUCCESS;		\
-		if ((idx) == -2)			\
-			return EXIT_USAGE;		\
-	} while (0)
 
 /* Read all of @fd; *@len gets the size. */
 static int slurp(int fd, unsigned char **out, size_t *len)
@@ -224,48 +339,8 @@ static void hexdump(const unsigned char *buf, size_t len)
 
 /* ---- set ---- */
 
-struct set_opts {
-	mode_t mode;
-	uint64_t size;		/* capacity of a registry set creates; 0: default */
-};
-
-static int set_opt(int c, void *ctx)
+static int cmd_set(const struct ctl_opts *o, int argc, char **argv)
 {
-	struct set_opts *o = ctx;
-	unsigned long long n;
-	unsigned long m;
-	char *end;
-
-	switch (c) {
-	case 'm':
-		errno = 0;
-		m = strtoul(optarg, &end, 8);
-		if (errno || end == optarg || *end || m > 0777)
-			return -1;
-		o->mode = (mode_t)m;
-		return 0;
-	case 's':
-		/* A positive decimal number of entries. */
-		if (*optarg < '0' || *optarg > '9')
-			return -1;
-		errno = 0;
-		n = strtoull(optarg, &end, 10);
-		if (errno || *end || !n)
-			return -1;
-		o->size = n;
-		return 0;
-	}
-	return -1;
-}
-
-static int cmd_set(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "size", required_argument, NULL, 's' },
-		{ 0 }
-	};
-	struct set_opts o = { .mode = 0644 };
 	struct weave_params params;
 	const char *name, *file = "-";
 	unsigned char *buf = NULL;
@@ -273,89 +348,70 @@ static int cmd_set(int argc, char **argv)
 	struct weave *w;
 	uint64_t key;
 	size_t len = 0;
-	int i, fd, err;
+	int fd, err;
 
-	i = parse_opts(argc, argv, opts, "m:s:", set_opt, &o);
-	PARSE_OR_RETURN(i);
-	if (argc - i < 2 || argc - i > 3)
-		return usage_error("set: expected NAME KEY [FILE|-]");
-	name = argv[i];
-	if (parse_key(argv[i + 1], &key))
-		return usage_error("set: bad key '%s'", argv[i + 1]);
-	if (argc - i == 3)
-		file = argv[i + 2];
+	name = argv[0];
+	if (parse_key(argv[1], &key))
+		return ctl_usage_error("bad key '%s'", argv[1]);
+	if (argc == 3)
+		file = argv[2];
 
 	if (!strcmp(file, "-")) {
 		fd = STDIN_FILENO;
 	} else {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return fail(errno, "set %s %s: %s", name, argv[i + 1],
-				    file);
+			return ctl_fail(errno, "set %s %s: %s", name, argv[1],
+					file);
 	}
 	err = slurp(fd, &buf, &len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (err)
-		return fail(err, "set %s %s: %s", name, argv[i + 1], file);
+		return ctl_fail(err, "set %s %s: %s", name, argv[1], file);
 
 	/*
 	 * Created persistent, so the value outlives this command; --mode and
 	 * --size apply only when this call creates it.
 	 */
 	memset(&params, 0, sizeof(params));
-	params.max_entries = o.size;
+	params.max_entries = o->size;
 	err = weave_open_params(name, WEAVE_OPEN_CREATE | WEAVE_OPEN_PERSIST,
-				o.mode, &params, &w);
+				o->mode, &params, &w);
 	if (!err) {
 		err = weave_set(w, key, buf, len);
 		weave_close(w);
 	}
 	free(buf);
 	/* The kernel refuses a capacity above its limit with EINVAL. */
-	if (err == -EINVAL && o.size && !weave_probe(&api) &&
-	    o.size > api.max_entries)
-		return fail(0, "set %s %s: --size %" PRIu64 " is more than "
-			    "the limit of %" PRIu64 " entries", name,
-			    argv[i + 1], o.size, (uint64_t)api.max_entries);
+	if (err == -EINVAL && o->size && !weave_probe(&api) &&
+	    o->size > api.max_entries)
+		return ctl_fail(0, "set %s %s: --size %" PRIu64 " is more than "
+				"the limit of %" PRIu64 " entries", name,
+				argv[1], o->size, (uint64_t)api.max_entries);
 	if (err)
-		return fail(err, "set %s %s", name, argv[i + 1]);
+		return ctl_fail(err, "set %s %s", name, argv[1]);
 	return EXIT_SUCCESS;
 }
 
 /* ---- get ---- */
 
-static int get_opt(int c, void *ctx)
+static int cmd_get(const struct ctl_opts *o, int argc, char **argv)
 {
-	if (c != 'x')
-		return -1;
-	*(int *)ctx = 1;
-	return 0;
-}
-
-static int cmd_get(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "hex", no_argument, NULL, 'x' },
-		{ 0 }
-	};
 	unsigned char *buf = NULL, *nbuf;
 	struct weave *w;
 	size_t cap = 0;
 	ssize_t size;
 	uint64_t key;
-	int i, hex = 0, err;
+	int err;
 
-	i = parse_opts(argc, argv, opts, "x", get_opt, &hex);
-	PARSE_OR_RETURN(i);
-	if (argc - i != 2)
-		return usage_error("get: expected NAME KEY");
-	if (parse_key(argv[i + 1], &key))
-		return usage_error("get: bad key '%s'", argv[i + 1]);
+	(void)argc;
+	if (parse_key(argv[1], &key))
+		return ctl_usage_error("bad key '%s'", argv[1]);
 
-	err = weave_open(argv[i], WEAVE_OPEN_RDONLY, 0, &w);
+	err = weave_open(argv[0], WEAVE_OPEN_RDONLY, 0, &w);
 	if (err)
-		return fail(err, "get %s %s", argv[i], argv[i + 1]);
+		return ctl_fail(err, "get %s %s", argv[0], argv[1]);
 	/* The value may grow between two calls: retry with its new size. */
 	for (;;) {
 		size = weave_get(w, key, buf, cap, NULL);
@@ -372,9 +428,9 @@ static int cmd_get(int argc, char **argv)
 	weave_close(w);
 	if (size < 0) {
 		free(buf);
-		return fail((int)size, "get %s %s", argv[i], argv[i + 1]);
+		return ctl_fail((int)size, "get %s %s", argv[0], argv[1]);
 	}
-	if (hex) {
+	if (o->flags & CTL_HEX) {
 		hexdump(buf, size);
 		err = fflush(stdout) ? -errno : 0;
 	} else {
@@ -382,7 +438,7 @@ static int cmd_get(int argc, char **argv)
 	}
 	free(buf);
 	if (err)
-		return fail(err, "get %s %s: write", argv[i], argv[i + 1]);
+		return ctl_fail(err, "get %s %s: write", argv[0], argv[1]);
 	return EXIT_SUCCESS;
 }
 
@@ -409,30 +465,15 @@ static int collect_key(uint64_t key, void *arg)
 	return 0;
 }
 
-static int keys_opt(int c, void *ctx)
+static int cmd_keys(const struct ctl_opts *o, int argc, char **argv)
 {
-	if (c != 'j')
-		return -1;
-	*(int *)ctx = 1;
-	return 0;
-}
-
-static int cmd_keys(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 }
-	};
 	struct key_vec kv = { 0 };
 	struct weave *w;
-	int i, json = 0, err;
 	size_t k;
+	int err;
 
-	i = parse_opts(argc, argv, opts, "j", keys_opt, &json);
-	PARSE_OR_RETURN(i);
-	if (argc - i != 1)
-		return usage_error("keys: expected NAME");
-	err = weave_open(argv[i], WEAVE_OPEN_RDONLY, 0, &w);
+	(void)argc;
+	err = weave_open(argv[0], WEAVE_OPEN_RDONLY, 0, &w);
 	if (!err) {
 		/* All of them first: an error leaves no partial listing. */
 		err = weave_foreach_key(w, collect_key, &kv);
@@ -440,9 +481,9 @@ static int cmd_keys(int argc, char **argv)
 	}
 	if (err) {
 		free(kv.v);
-		return fail(err, "keys %s", argv[i]);
+		return ctl_fail(err, "keys %s", argv[0]);
 	}
-	if (json) {
+	if (o->flags & CTL_JSON) {
 		/* One JSON document: an array of numbers. */
 		putchar('[');
 		for (k = 0; k < kv.n; k++)
@@ -454,81 +495,47 @@ static int cmd_keys(int argc, char **argv)
 	}
 	free(kv.v);
 	if (fflush(stdout))
-		return fail(errno, "keys %s: write", argv[i]);
+		return ctl_fail(errno, "keys %s: write", argv[0]);
 	return EXIT_SUCCESS;
 }
 
 /* ---- del ---- */
 
-static int cmd_del(int argc, char **argv)
+static int cmd_del(const struct ctl_opts *o, int argc, char **argv)
 {
 	struct weave *w;
 	uint64_t key;
-	int i, err;
+	int err;
 
-	i = parse_opts(argc, argv, NULL, NULL, NULL, NULL);
-	PARSE_OR_RETURN(i);
-	if (argc - i != 2)
-		return usage_error("del: expected NAME KEY");
-	if (parse_key(argv[i + 1], &key))
-		return usage_error("del: bad key '%s'", argv[i + 1]);
-	err = weave_open(argv[i], 0, 0, &w);
+	(void)o;
+	(void)argc;
+	if (parse_key(argv[1], &key))
+		return ctl_usage_error("bad key '%s'", argv[1]);
+	err = weave_open(argv[0], 0, 0, &w);
 	if (!err) {
 		err = weave_delete(w, key);
 		weave_close(w);
 	}
 	if (err)
-		return fail(err, "del %s %s", argv[i], argv[i + 1]);
+		return ctl_fail(err, "del %s %s", argv[0], argv[1]);
 	return EXIT_SUCCESS;
 }
 
 /* ---- rm ---- */
 
-static int cmd_rm(int argc, char **argv)
+static int cmd_rm(const struct ctl_opts *o, int argc, char **argv)
 {
-	int i, err;
+	int err;
 
-	i = parse_opts(argc, argv, NULL, NULL, NULL, NULL);
-	PARSE_OR_RETURN(i);
-	if (argc - i != 1)
-		return usage_error("rm: expected NAME");
-	err = weave_unlink(argv[i]);
+	(void)o;
+	(void)argc;
+	err = weave_unlink(argv[0]);
 	if (err)
-		return fail(err, "rm %s", argv[i]);
+		return ctl_fail(err, "rm %s", argv[0]);
 	return EXIT_SUCCESS;
 }
 
 /* ---- lock ---- */
-
-struct lock_opts {
-	unsigned int flags;
-	int64_t timeout_ns;	/* -1: wait for as long as it takes */
-};
-
-static int lock_opt(int c, void *ctx)
-{
-	struct lock_opts *o = ctx;
-	double secs;
-	char *end;
-
-	switch (c) {
-	case 's':
-		o->flags |= WEAVE_LOCK_SHARED;
-		return 0;
-	case 'n':
-		o->flags |= WEAVE_LOCK_NONBLOCK;
-		return 0;
-	case 'w':
-		errno = 0;
-		secs = strtod(optarg, &end);
-		if (errno || end == optarg || *end || !(secs >= 0) ||
-		    secs > 1e9)
-			return -1;
-		o->timeout_ns = (int64_t)(secs * 1e9);
-		return 0;
-	}
-	return -1;
-}
 
 /* Exit status of a finished child, as a shell reports it. */
 static int child_status(int status)
@@ -540,32 +547,25 @@ static int child_status(int status)
 	return EXIT_FAILURE;
 }
 
-static int cmd_lock(int argc, char **argv)
+static int cmd_lock(const struct ctl_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "shared", no_argument, NULL, 's' },
-		{ "nonblock", no_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 'w' },
-		{ 0 }
-	};
-	struct lock_opts o = { .timeout_ns = -1 };
+	unsigned int flags = (o->flags & CTL_SHARED ? WEAVE_LOCK_SHARED : 0) |
+			     (o->flags & CTL_NONBLOCK ? WEAVE_LOCK_NONBLOCK : 0);
 	const char *name, *keystr;
 	struct weave *w;
 	uint64_t key;
-	int i, err, ret, status, died;
+	int err, ret, status, died;
 	pid_t pid;
 
-	i = parse_opts(argc, argv, opts, "snw:", lock_opt, &o);
-	PARSE_OR_RETURN(i);
-	if (argc - i >= 3 && !strcmp(argv[i + 2], "--"))
-		argv[i + 2] = NULL;	/* "NAME KEY -- COMMAND" */
-	if (argc - i < 3 || (!argv[i + 2] && argc - i < 4))
-		return usage_error("lock: expected NAME KEY -- COMMAND [ARG...]");
-	name = argv[i];
-	keystr = argv[i + 1];
+	if (!strcmp(argv[2], "--"))
+		argv[2] = NULL;		/* "NAME KEY -- COMMAND" */
+	if (!argv[2] && argc < 4)
+		return ctl_usage_error("expected NAME KEY -- COMMAND [ARG...]");
+	name = argv[0];
+	keystr = argv[1];
 	if (parse_key(keystr, &key))
-		return usage_error("lock: bad key '%s'", keystr);
-	argv += i + (argv[i + 2] ? 2 : 3);
+		return ctl_usage_error("bad key '%s'", keystr);
+	argv += argv[2] ? 2 : 3;
 
 	/*
 	 * Like flock(1) creating its lock file, a missing registry is made,
@@ -573,24 +573,24 @@ static int cmd_lock(int argc, char **argv)
 	 * works on a registry this user may only read.
 	 */
 	err = weave_open(name, WEAVE_OPEN_CREATE, 0600, &w);
-	if (err == -EACCES && (o.flags & WEAVE_LOCK_SHARED))
+	if (err == -EACCES && (flags & WEAVE_LOCK_SHARED))
 		err = weave_open(name, WEAVE_OPEN_RDONLY, 0, &w);
 	if (err)
-		return fail(err, "lock %s", name);
+		return ctl_fail(err, "lock %s", name);
 
-	ret = weave_lock(w, key, o.flags, o.timeout_ns);
+	ret = weave_lock(w, key, flags, o->timeout_ns);
 	if (ret < 0) {
 		weave_close(w);
 		if (ret == -EAGAIN || ret == -ETIMEDOUT)
-			return fail(0, "lock %s %s: %s", name, keystr,
-				    ret == -EAGAIN ? "held by another process" :
-				    "timed out");
-		return fail(ret, "lock %s %s", name, keystr);
+			return ctl_fail(0, "lock %s %s: %s", name, keystr,
+					ret == -EAGAIN ? "held by another process" :
+					"timed out");
+		return ctl_fail(ret, "lock %s %s", name, keystr);
 	}
 	died = ret == WEAVE_LOCK_OWNER_DIED;
 	if (died)
-		fail(0, "lock %s %s: the previous holder died holding it",
-		     name, keystr);
+		ctl_fail(0, "lock %s %s: the previous holder died holding it",
+			 name, keystr);
 
 	fflush(stdout);
 	pid = fork();
@@ -598,7 +598,7 @@ static int cmd_lock(int argc, char **argv)
 		err = -errno;
 		weave_unlock(w, key, 0);
 		weave_close(w);
-		return fail(err, "lock %s: fork", name);
+		return ctl_fail(err, "lock %s: fork", name);
 	}
 	if (pid == 0) {
 		/* The weave fd is O_CLOEXEC: the lock stays with weavectl. */
@@ -606,7 +606,7 @@ static int cmd_lock(int argc, char **argv)
 			setenv("WEAVE_LOCK_OWNER_DIED", "1", 1);
 		execvp(argv[0], argv);
 		err = errno;
-		fail(err, "lock: %s", argv[0]);
+		ctl_fail(err, "lock: %s", argv[0]);
 		_exit(err == ENOENT ? 127 : 126);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -621,42 +621,53 @@ static int cmd_lock(int argc, char **argv)
 			   WEAVE_UNLOCK_CONSISTENT : 0);
 	weave_close(w);
 	if (err)
-		fail(err, "unlock %s %s", name, keystr);
+		ctl_fail(err, "unlock %s %s", name, keystr);
 	return ret;
 }
 
 static const struct cmd cmds[] = {
-	{ "set", cmd_set, "[--mode OCTAL] [--size N] NAME KEY [FILE|-]",
+	{ "set", cmd_set, "[--mode OCTAL] [--size N] NAME KEY [FILE|-]", 2, 3,
 	  "Set KEY of registry NAME to the contents of FILE (default: standard\n"
 	  "input), creating the registry, persistent, when it does not exist.",
-	  "  -m, --mode OCTAL    permissions of a registry set creates (0644)\n"
-	  "  -s, --size N        capacity (most entries) of a registry set\n"
-	  "                      creates (default: the module's max_entries)\n" },
-	{ "get", cmd_get, "[--hex] NAME KEY",
+	  { { OPT_MODE, "permissions of a registry set creates (0644)" },
+	    { OPT_SIZE, "capacity (most entries) of a registry set\n"
+			"creates (default: the module's max_entries)" } } },
+	{ "get", cmd_get, "[--hex] NAME KEY", 2, 2,
 	  "Write the value of KEY in registry NAME to standard output.",
-	  "  -x, --hex           print a hex dump instead of the raw bytes\n" },
-	{ "keys", cmd_keys, "[--json] NAME",
+	  { { OPT_HEX, "print a hex dump instead of the raw bytes" } } },
+	{ "keys", cmd_keys, "[--json] NAME", 1, 1,
 	  "Print the keys of registry NAME, one per line.",
-	  "  -j, --json          one JSON document: an array of the keys\n" },
-	{ "del", cmd_del, "NAME KEY",
-	  "Delete KEY from registry NAME.", NULL },
-	{ "rm", cmd_rm, "NAME",
+	  { { OPT_JSON, "one JSON document: an array of the keys" } } },
+	{ "del", cmd_del, "NAME KEY", 2, 2,
+	  "Delete KEY from registry NAME.", { { OPT_NONE } } },
+	{ "rm", cmd_rm, "NAME", 1, 1,
 	  "Remove the name NAME; the registry lives on while it is in use.",
-	  NULL },
-	{ "lock", cmd_lock, "[-s] [-n] [-w SECONDS] NAME KEY -- COMMAND [ARG...]",
+	  { { OPT_NONE } } },
+	{ "lock", cmd_lock,
+	  "[-s] [-n] [-w SECONDS] NAME KEY -- COMMAND [ARG...]", 3, -1,
 	  "Run COMMAND while holding the lock of KEY in registry NAME, like\n"
 	  "flock(1); the exit status is COMMAND's. A missing registry is\n"
 	  "created (not persistent). When the previous holder died holding\n"
 	  "the lock, COMMAND runs with WEAVE_LOCK_OWNER_DIED=1 and the entry is\n"
 	  "marked consistent again if it exits 0.",
-	  "  -s, --shared        a shared lock instead of an exclusive one\n"
-	  "  -n, --nonblock      fail (exit 1) instead of waiting when it is held\n"
-	  "  -w, --timeout SECONDS\n"
-	  "                      fail (exit 1) after waiting SECONDS\n" },
-	{ "list", cmd_list, CMD_LIST_ARGS, CMD_LIST_HELP, CMD_LIST_OPTS },
-	{ "show", cmd_show, CMD_SHOW_ARGS, CMD_SHOW_HELP, CMD_SHOW_OPTS },
-	{ "monitor", cmd_monitor, CMD_MONITOR_ARGS, CMD_MONITOR_HELP,
-	  CMD_MONITOR_OPTS },
+	  { { OPT_SHARED, "a shared lock instead of an exclusive one" },
+	    { OPT_NONBLOCK, "fail (exit 1) instead of waiting when it is held" },
+	    { OPT_TIMEOUT, "fail (exit 1) after waiting SECONDS" } } },
+	{ "list", cmd_list, "[--json] [--parsable]", 0, 0,
+	  "List the registries you may read: name, id, owner, mode, flags,\n"
+	  "entries, bytes used and charged, attached files, mappings and\n"
+	  "watchers.",
+	  { { OPT_JSON, "one JSON document" },
+	    { OPT_PARSABLE, "exact numbers, tab-separated, no header" } } },
+	{ "show", cmd_show, "[--json] [--parsable] NAME", 1, 1,
+	  "Show registry NAME and its entries: key, gen, size, lock state,\n"
+	  "lock holders and waiters.",
+	  { { OPT_JSON, "one JSON document" },
+	    { OPT_PARSABLE, "exact numbers, tab-separated, no header" } } },
+	{ "monitor", cmd_monitor, "[--json] [NAME]", 0, 1,
+	  "Print registry changes (of NAME only, if given) as they happen,\n"
+	  "one line each, until interrupted. Needs CAP_SYS_ADMIN.",
+	  { { OPT_JSON, "one JSON object per line" } } },
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
@@ -691,22 +702,19 @@ int main(int argc, char **argv)
 		if (argc > 2) {
 			for (i = 0; i < NCMDS; i++)
 				if (!strcmp(argv[2], cmds[i].name)) {
-					cur_cmd = &cmds[i];
-					cmd_usage(stdout, cur_cmd);
+					cmd_usage(stdout, &cmds[i]);
 					return EXIT_SUCCESS;
 				}
-			return usage_error("unknown command '%s'", argv[2]);
+			return ctl_usage_error("unknown command '%s'", argv[2]);
 		}
 		usage(stdout);
 		return EXIT_SUCCESS;
 	}
 	for (i = 0; i < NCMDS; i++) {
-		if (!strcmp(argv[1], cmds[i].name)) {
-			cur_cmd = &cmds[i];
-			return cmds[i].fn(argc - 1, argv + 1);
-		}
+		if (!strcmp(argv[1], cmds[i].name))
+			return run_cmd(&cmds[i], argc - 1, argv + 1);
 	}
-	usage_error("unknown command '%s'", argv[1]);
+	ctl_usage_error("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }
