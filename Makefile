@@ -124,13 +124,14 @@ vm-shell:
 	$(Q)$(MAKE) all
 	$(VM_RUN) --shell
 
-# make bench: tools/bench/bench in a VM against its baselines and LMDB;
-# writes tools/bench/results.md and chart.png. Not part of make check.
+# make bench: tools/bench/bench in a VM against its baselines and LMDB,
+# timed and then counted in instructions (tools/bench/plugin/); writes
+# tools/bench/results.md and chart.png. Not part of make check.
+# tools/bench/setup installs LMDB and gnuplot and builds the plugin.
 bench:
 	$(Q)$(SETUP)
+	tools/bench/setup
 	$(Q)$(MAKE) all
-	$(Q)dpkg -s liblmdb-dev >/dev/null 2>&1 || \
-		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq liblmdb-dev
 	$(MAKE) --no-print-directory build/bench/bench
 	tools/bench/report
 

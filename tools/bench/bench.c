@@ -19,7 +19,22 @@
  * in the figure's unit) or "peer" (reported, goal: weave faster).
  *   SCALE series  x  med  min  max     (the chart's points)
  *
- * Usage: bench [-t REP_SEC] [-r REPS] [-n ENTRIES] [-o FIGS]
+ * With -c the bench counts instructions instead of timing: QEMU runs the
+ * insn-count plugin (tools/bench/plugin/insn-count.c), every timed loop
+ * is framed by a start and a stop marker instruction, and each side of a
+ * figure runs with N operations and then 3N, three times (N calibrated
+ * to about REP_SEC, default 0.1 s, with the plugin's slowdown). The
+ * plugin writes the instructions of each window to a file on the host;
+ * the bench prints which windows belong to which figure, a line a pair:
+ *   ICOUNT  id  side  seq1  ops1  seq2  ops2
+ * side is "w" or "b"; seqK is the window's number (the plugin's MARK
+ * seq), opsK the operations in it, in the unit of the figure's time (a
+ * one-way hop, a delivery to one watcher, a key of a walk). The report
+ * takes the difference of a pair's windows over its 2N operations, so
+ * what a window holds once (a peer's exit, the loop's entry) cancels,
+ * and the median of the three pairs.
+ *
+ * Usage: bench [-c] [-t REP_SEC] [-r REPS] [-n ENTRIES] [-o FIGS]
  *   -o takes a comma-separated list of figure groups (1..8) to run.
  *
  * Copyright (C) 2026 The weave authors
@@ -58,12 +73,17 @@
 #define BIG		(1024 * 1024)
 #define SMALL_N		1000
 #define MAX_REPS	64
+#define COUNT_PAIRS	3
 
 static double rep_sec = 0.5;
 static int reps = 7;
 static long big_n = 1000000;
 static const char *only;
 static double t_start;
+static bool count_mode;		/* -c */
+static bool marking;		/* frame timed loops with the markers */
+static long mark_seq;		/* stop markers emitted */
+static long ops_done;		/* operations in the last timed loop */
 
 static void die(const char *fmt, ...)
 {
@@ -90,6 +110,30 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/*
+ * The plugin's markers (tools/bench/plugin/insn-count.c): a register
+ * exchanged with itself, which changes nothing, in encodings no compiler
+ * emits (xchg %bx,%bx and xchg %cx,%cx with the operand-size prefix).
+ * Only -c emits them.
+ */
+static double start(void)
+{
+	double t = now();
+
+	if (marking)
+		__asm__ volatile(".byte 0x66, 0x87, 0xdb" ::: "memory");
+	return t;
+}
+
+static double stop(double t)
+{
+	if (marking) {
+		__asm__ volatile(".byte 0x66, 0x87, 0xc9" ::: "memory");
+		mark_seq++;
+	}
+	return now() - t;
 }
 
 static bool want(int group)
@@ -199,6 +243,8 @@ typedef double (*bench_fn)(void *ctx, long iters);
 struct series {
 	double v[MAX_REPS];
 	int n;
+	/* -c: the counted windows, N and 3N operations COUNT_PAIRS times */
+	long seq[2 * COUNT_PAIRS], ops[2 * COUNT_PAIRS];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -219,8 +265,8 @@ static void stats(struct series *s, double *med, double *min, double *max)
 	*med = s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
 }
 
-/* Iterations that take about rep_sec. */
-static long calibrate(bench_fn fn, void *ctx)
+/* Iterations that take about rep_sec; *@per: seconds per iteration. */
+static long calibrate_per(bench_fn fn, void *ctx, double *per)
 {
 	long iters = 4;
 	double t;
@@ -231,24 +277,93 @@ static long calibrate(bench_fn fn, void *ctx)
 			break;
 		iters *= t < rep_sec / 100 ? 10 : 2;
 	}
+	*per = t / iters;
 	iters = (long)(iters * rep_sec / t);
 	return iters > 0 ? iters : 1;
+}
+
+static long calibrate(bench_fn fn, void *ctx)
+{
+	double per;
+
+	return calibrate_per(fn, ctx, &per);
+}
+
+/*
+ * -c: a window of known length first, which the report checks the
+ * plugin's count against: a mov and ICHECK_LOOPS rounds of dec, jnz,
+ * in one asm statement with the markers, so the compiler adds nothing.
+ *   ICHECK  seq  user-instructions
+ */
+#define ICHECK_LOOPS	10000
+
+static void count_check(void)
+{
+	long n;
+
+	__asm__ volatile(".byte 0x66, 0x87, 0xdb\n\t"
+			 "mov %1, %0\n"
+			 "1:\tdec %0\n\t"
+			 "jnz 1b\n\t"
+			 ".byte 0x66, 0x87, 0xc9"
+			 : "=&r" (n) : "i" (ICHECK_LOOPS) : "cc", "memory");
+	printf("ICHECK\t%ld\t%d\n", ++mark_seq, 1 + 2 * ICHECK_LOOPS);
+}
+
+/*
+ * -c: one side's counted windows, of N and 3N operations, COUNT_PAIRS
+ * times (the report takes the median pair: kernel work that happens to
+ * fall in one window, a kworker or a burst of interrupts, moves one pair
+ * only). N is for about rep_sec, but at least COUNT_MIN_OPS unless that
+ * takes more than COUNT_MAX_SEC: a host busy while the bench calibrates
+ * must not leave a figure a handful of operations.
+ */
+#define COUNT_MIN_OPS	2000
+#define COUNT_MAX_SEC	2.0
+
+static void count(bench_fn fn, void *ctx, struct series *s)
+{
+	double per;
+	long n = calibrate_per(fn, ctx, &per), min_ops = COUNT_MIN_OPS;
+	int k;
+
+	if (min_ops * per > COUNT_MAX_SEC)
+		min_ops = (long)(COUNT_MAX_SEC / per);
+	if (n < min_ops)
+		n = min_ops;
+	for (k = 0; k < 2 * COUNT_PAIRS; k++) {
+		ops_done = n * (1 + 2 * (k & 1));	/* fn may say otherwise */
+		marking = true;
+		fn(ctx, ops_done);
+		marking = false;
+		s->seq[k] = mark_seq;
+		s->ops[k] = ops_done;
+	}
 }
 
 /*
  * Measure weave (@wf) and its baseline (@bf, may be NULL) in alternating
  * repetitions; values are seconds per op times @scale (1e9: ns/op), or
- * @scale / seconds per op when @hi (a rate).
+ * @scale / seconds per op when @hi (a rate). With -c, count instead.
  */
 static void measure(bench_fn wf, void *wctx, bench_fn bf, void *bctx,
 		    double scale, bool hi, struct series *ws,
 		    struct series *bs)
 {
-	long wi = calibrate(wf, wctx), bi = bf ? calibrate(bf, bctx) : 0;
+	long wi, bi;
 	double t;
 	int r;
 
 	ws->n = bs->n = 0;
+	ws->ops[1] = bs->ops[1] = 0;
+	if (count_mode) {
+		count(wf, wctx, ws);
+		if (bf)
+			count(bf, bctx, bs);
+		return;
+	}
+	wi = calibrate(wf, wctx);
+	bi = bf ? calibrate(bf, bctx) : 0;
 	for (r = 0; r < reps; r++) {
 		t = wf(wctx, wi) / wi;
 		ws->v[ws->n++] = hi ? scale / t : t * scale;
@@ -259,12 +374,30 @@ static void measure(bench_fn wf, void *wctx, bench_fn bf, void *bctx,
 	}
 }
 
+static void icount(const char *id, const char *side, const struct series *s)
+{
+	int k;
+
+	for (k = 0; k < 2 * COUNT_PAIRS; k += 2)
+		printf("ICOUNT\t%s\t%s\t%ld\t%ld\t%ld\t%ld\n", id, side,
+		       s->seq[k], s->ops[k], s->seq[k + 1], s->ops[k + 1]);
+}
+
 static void emit(const char *id, const char *unit, bool hi,
 		 struct series *ws, struct series *bs, const char *target,
 		 const char *title)
 {
 	double a, b, c, d = 0, e = 0, f = 0;
 
+	if (count_mode) {
+		if (ws->ops[1])
+			icount(id, "w", ws);
+		if (bs && bs->ops[1])
+			icount(id, "b", bs);
+		printf("# %s counted at %.1f s\n", id, now() - t_start);
+		fflush(stdout);
+		return;
+	}
 	stats(ws, &a, &b, &c);
 	if (bs && bs->n)
 		stats(bs, &d, &e, &f);
@@ -298,6 +431,8 @@ static void emit_scale(const char *series, double x, struct series *s)
 {
 	double a, b, c;
 
+	if (count_mode)
+		return;
 	stats(s, &a, &b, &c);
 	printf("SCALE\t%s\t%g\t%.6g\t%.6g\t%.6g\n", series, x, a, b, c);
 	fflush(stdout);
@@ -409,10 +544,10 @@ static void view_loop(struct weave_view *v, long iters)
 
 static double b_view(void *ctx, long iters)
 {
-	double t = now();
+	double t = start();
 
 	view_loop(ctx, iters);
-	return now() - t;
+	return stop(t);
 }
 
 static double b_plain(void *ctx, long iters)
@@ -420,7 +555,7 @@ static double b_plain(void *ctx, long iters)
 	struct plain *p = ctx;
 	unsigned char buf[VAL];
 	uint64_t sink = 0;
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++) {
@@ -428,7 +563,7 @@ static double b_plain(void *ctx, long iters)
 			die("plain_read");
 		sink += buf[i & (VAL - 1)];
 	}
-	t = now() - t;
+	t = stop(t);
 	shm->sink += sink;
 	return t;
 }
@@ -522,7 +657,8 @@ static void fig1(void)
 	}
 	fig("1", "ns", false, b_view, &v, b_plain, &p, "r<=1.5",
 	    "mapped view read 64 B (seqcount) vs MAP_SHARED memfd + seqcount");
-	count_syscalls(&v, 100000);
+	if (!count_mode)
+		count_syscalls(&v, 100000);
 	weave_view_unmap(&v);
 	munmap(m, 2 * ps);
 	close(fd);
@@ -541,7 +677,7 @@ struct kv {
 static double b_get(void *ctx, long iters)
 {
 	struct kv *c = ctx;
-	double t = now();
+	double t = start();
 	uint64_t k = 1;
 	long i;
 
@@ -551,14 +687,14 @@ static double b_get(void *ctx, long iters)
 		if (weave_get(c->w, k, out, c->len, NULL) != (ssize_t)c->len)
 			die("weave_get %" PRIu64, k);
 	}
-	return now() - t;
+	return stop(t);
 }
 
 static double b_set(void *ctx, long iters)
 {
 	struct kv *c = ctx;
 	const void *src = c->len > VAL ? bigbuf : val;
-	double t = now();
+	double t = start();
 	uint64_t k = 1;
 	long i;
 
@@ -567,32 +703,32 @@ static double b_set(void *ctx, long iters)
 			k = rnd() % c->n + 1;
 		CHECK(weave_set(c->w, k, src, c->len));
 	}
-	return now() - t;
+	return stop(t);
 }
 
 static double b_pread(void *ctx, long iters)
 {
 	struct kv *c = ctx;
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++)
 		if (pread(c->fd, out, c->len, 0) != (ssize_t)c->len)
 			die("pread");
-	return now() - t;
+	return stop(t);
 }
 
 static double b_pwrite(void *ctx, long iters)
 {
 	struct kv *c = ctx;
 	const void *src = c->len > VAL ? bigbuf : val;
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++)
 		if (pwrite(c->fd, src, c->len, 0) != (ssize_t)c->len)
 			die("pwrite");
-	return now() - t;
+	return stop(t);
 }
 
 static void fig23(void)
@@ -795,7 +931,7 @@ static double b_pp(void *ctx, long hops)
 		if (!li.waiters)
 			die("the lock hand-off child never waited");
 	}
-	t = now();
+	t = start();
 	switch (c->kind) {
 	case PP_POLL:
 		pp_poll_side(w, 2, 1, iters, true);
@@ -813,7 +949,7 @@ static double b_pp(void *ctx, long hops)
 		pp_lock_side(w, iters, true);
 		break;
 	}
-	t = now() - t;
+	t = stop(t);
 	if (c->kind == PP_LOCK)
 		CHECK(weave_unlock(w, 1, 0));
 	reap(pid);
@@ -824,6 +960,7 @@ static double b_pp(void *ctx, long hops)
 		close(c->efd[0]);
 		close(c->efd[1]);
 	}
+	ops_done = 2 * iters;
 	/* Scaled so that the caller's t / hops is half a round trip. */
 	return t * (double)hops / (2.0 * (double)iters);
 }
@@ -836,21 +973,21 @@ struct ofd {
 static double b_lock(void *ctx, long iters)
 {
 	struct ofd *c = ctx;
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++) {
 		CHECK(weave_lock(c->w, 1, 0, -1));
 		CHECK(weave_unlock(c->w, 1, 0));
 	}
-	return now() - t;
+	return stop(t);
 }
 
 static double b_ofd(void *ctx, long iters)
 {
 	struct ofd *c = ctx;
 	struct flock lk = { .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++) {
@@ -859,7 +996,7 @@ static double b_ofd(void *ctx, long iters)
 		lk.l_type = F_UNLCK;
 		CHECK(fcntl(c->fd, F_OFD_SETLKW, &lk));
 	}
-	return now() - t;
+	return stop(t);
 }
 
 static void fig45(void)
@@ -896,7 +1033,7 @@ static double b_walk(void *ctx, long iters)
 	struct kv *c = ctx;
 	static uint64_t keys[WEAVE_LIST_MAX];
 	uint64_t cursor, seen;
-	double t = now();
+	double t = start();
 	long i;
 	int n;
 
@@ -911,7 +1048,8 @@ static double b_walk(void *ctx, long iters)
 		if (seen != c->n)
 			die("walk saw %" PRIu64 " keys of %" PRIu64, seen, c->n);
 	}
-	return now() - t;
+	ops_done = iters * (long)c->n;	/* counted per key */
+	return stop(t);
 }
 
 #define FAN_REG "bench-fan"
@@ -961,13 +1099,14 @@ static double b_fan(void *ctx, long deliveries)
 	double t;
 
 	st(&shm->ack, 0);
-	t = now();
+	t = start();
 	for (i = 0; i < iters; i++) {
 		st(&shm->target, (uint32_t)(i + 1) * c->n);
 		CHECK(weave_set(c->w, 1, val, VAL));
 		fan_wait_acks((uint32_t)(i + 1) * c->n);
 	}
-	t = now() - t;
+	t = stop(t);
+	ops_done = iters * c->n;
 	return t * (double)deliveries / ((double)iters * c->n);
 }
 
@@ -1135,7 +1274,7 @@ static void fig67(void)
 	struct series ws, bs, none = { .n = 0 };
 
 	fill(small, SMALL_N, VAL);
-	big = build_big(want(7));
+	big = build_big(want(7) && !count_mode);
 	bc.w = big;
 	bc.n = (uint64_t)big_n;
 	if (want(6)) {
@@ -1183,7 +1322,7 @@ static double b_lmdb_read(void *ctx, long iters)
 	struct lm *c = ctx;
 	uint64_t k, sink = 0;
 	MDB_val key = { .mv_size = 8, .mv_data = &k }, data;
-	double t = now();
+	double t = start();
 	unsigned char buf[VAL];
 	long i;
 
@@ -1195,7 +1334,7 @@ static double b_lmdb_read(void *ctx, long iters)
 		mdb_txn_reset(c->rtxn);
 		sink += buf[k & (VAL - 1)];
 	}
-	t = now() - t;
+	t = stop(t);
 	shm->sink += sink;
 	return t;
 }
@@ -1205,7 +1344,7 @@ static double b_views_read(void *ctx, long iters)
 	struct lm *c = ctx;
 	unsigned char buf[VAL];
 	uint64_t k, sink = 0;
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++) {
@@ -1214,7 +1353,7 @@ static double b_views_read(void *ctx, long iters)
 			die("weave_view_read");
 		sink += buf[k & (VAL - 1)];
 	}
-	t = now() - t;
+	t = stop(t);
 	shm->sink += sink;
 	return t;
 }
@@ -1226,7 +1365,7 @@ static double b_lmdb_put(void *ctx, long iters)
 	MDB_val key = { .mv_size = 8, .mv_data = &k };
 	MDB_val data = { .mv_size = VAL, .mv_data = val };
 	MDB_txn *txn;
-	double t = now();
+	double t = start();
 	long i;
 
 	for (i = 0; i < iters; i++) {
@@ -1235,7 +1374,7 @@ static double b_lmdb_put(void *ctx, long iters)
 		lmdb_check(mdb_put(txn, c->dbi, &key, &data, 0), "mdb_put");
 		lmdb_check(mdb_txn_commit(txn), "mdb_txn_commit");
 	}
-	return now() - t;
+	return stop(t);
 }
 
 static void fig8(void)
@@ -1319,21 +1458,25 @@ static void info(void)
 
 int main(int argc, char **argv)
 {
+	bool rep_given = false;
 	int opt;
 
 	t_start = now();
 
-	while ((opt = getopt(argc, argv, "t:r:n:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "ct:r:n:o:")) != -1) {
 		switch (opt) {
-		case 't': rep_sec = atof(optarg); break;
+		case 'c': count_mode = true; break;
+		case 't': rep_sec = atof(optarg); rep_given = true; break;
 		case 'r': reps = atoi(optarg); break;
 		case 'n': big_n = atol(optarg); break;
 		case 'o': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: bench [-t REP_SEC] [-r REPS] [-n ENTRIES] [-o FIGS]\n");
+			fprintf(stderr, "usage: bench [-c] [-t REP_SEC] [-r REPS] [-n ENTRIES] [-o FIGS]\n");
 			return 2;
 		}
 	}
+	if (count_mode && !rep_given)
+		rep_sec = 0.1;
 	if (reps < 1 || reps > MAX_REPS || rep_sec <= 0 || big_n < 1)
 		die("bad arguments");
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1347,6 +1490,8 @@ int main(int argc, char **argv)
 	pin_cpu0();
 	write_str("/proc/sys/kernel/sched_rt_runtime_us", "-1");
 	info();
+	if (count_mode)
+		count_check();
 
 	if (want(1))
 		fig1();
