@@ -294,39 +294,6 @@ static inline struct weave_registry *weave_file_reg(struct file *file)
 	return smp_load_acquire(&wf->reg);
 }
 
-struct weave_hold;
-
-/* lock.c */
-int weave_lock_cache_init(void);
-void weave_lock_cache_exit(void);
-int weave_lock_access(struct weave_registry *reg, struct weave_file *wf,
-		      u64 key, bool write, bool nonblock,
-		      struct weave_hold **tmp);
-void weave_lock_access_end(struct weave_registry *reg,
-			   struct weave_hold *tmp);
-void weave_lock_mirror(struct weave_registry *reg, u64 key);
-void weave_locks_release(struct weave_registry *reg, struct weave_file *wf);
-void weave_locks_destroy(struct weave_registry *reg);
-int weave_lock_holders(struct weave_registry *reg, u64 key, pid_t *pids,
-		       int max);
-int weave_ioctl_lock(struct file *file, void *arg);
-int weave_ioctl_unlock(struct file *file, void *arg);
-
-/* event.c */
-void weave_event(struct weave_registry *reg, struct weave_file *src,
-		 u64 key, u32 mask, const struct weave_slot *s);
-void weave_events_init(struct weave_registry *reg);
-int weave_file_events_init(struct weave_file *wf);
-void weave_watches_release(struct weave_registry *reg, struct weave_file *wf);
-void weave_file_events_destroy(struct weave_file *wf);
-int weave_ioctl_watch(struct file *file, void *arg);
-int weave_ioctl_unwatch(struct file *file, void *arg);
-int weave_ioctl_wait(struct file *file, void *arg);
-ssize_t weave_fop_read(struct file *file, char __user *buf, size_t count,
-		       loff_t *ppos);
-__poll_t weave_fop_poll(struct file *file, struct poll_table_struct *pt);
-int weave_fop_flush(struct file *file, fl_owner_t id);
-
 /* netlink.c */
 int weave_nl_init(void);
 void weave_nl_exit(void);
@@ -404,30 +371,13 @@ int weave_ioctl_clear(struct file *file, void *arg);
 int weave_ioctl_stat(struct file *file, void *arg);
 int weave_ioctl_list(struct file *file, void *arg);
 
-/* store.c */
-int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
-		      u64 size);
-void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
-		      u64 size);
-int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
-		       u64 old_size, u64 new_size);
-void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
-		       u64 off, const void *src, u64 len);
-void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
-		      u64 off, void *dst, u64 len);
-u32 weave_store_data_offset(const struct weave_entry *e);
-struct page *weave_store_page(struct weave_registry *reg,
-			      struct weave_entry *e, u64 size,
-			      unsigned long idx);
-void weave_store_destroy(struct weave_registry *reg);
-struct weave_entry *weave_entry_alloc(void);
-void weave_entry_put(struct weave_entry *e);
-int weave_entry_cache_init(void);
-void weave_entry_cache_exit(void);
-
 /* mmap.c */
 int weave_fop_mmap(struct file *file, struct vm_area_struct *vma);
 void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 	       unsigned long nr);
+
+#include "event.h"
+#include "lock.h"
+#include "store.h"
 
 #endif /* _WEAVE_INTERNAL_H */

@@ -8,6 +8,25 @@
 
 #include "internal.h"
 
+/* With WEAVE_OP_IF_GEN, the gen the entry must have comes from *@gen. */
+static int weave_gen_in(unsigned int flags, const uint64_t *gen, __u64 *field)
+{
+	if (!(flags & WEAVE_OP_IF_GEN))
+		return 0;
+	if (!gen)
+		return -EINVAL;
+	*field = *gen;
+	return 0;
+}
+
+/* Pass the kernel's gen on: the new one, or the one found on -ESTALE. */
+static int weave_gen_out(int err, uint64_t *gen, __u64 field)
+{
+	if ((!err || err == -ESTALE) && gen)
+		*gen = field;
+	return err;
+}
+
 int weave_set_flags(struct weave *w, uint64_t key, const void *buf,
 		    size_t len, unsigned int flags, uint64_t *gen)
 {
@@ -21,15 +40,11 @@ int weave_set_flags(struct weave *w, uint64_t key, const void *buf,
 
 	if (!key || (flags & ~WEAVE_SET_VALID))
 		return -EINVAL;
-	if (flags & WEAVE_OP_IF_GEN) {
-		if (!gen)
-			return -EINVAL;
-		s.gen = *gen;
-	}
+	err = weave_gen_in(flags, gen, &s.gen);
+	if (err)
+		return err;
 	err = weave_ioctl(w->fd, WEAVE_IOC_SET, &s);
-	if ((!err || err == -ESTALE) && gen)
-		*gen = s.gen;
-	return err;
+	return weave_gen_out(err, gen, s.gen);
 }
 
 int weave_set(struct weave *w, uint64_t key, const void *buf, size_t len)
@@ -115,15 +130,11 @@ int weave_delete_flags(struct weave *w, uint64_t key, unsigned int flags,
 
 	if (!key || (flags & ~WEAVE_DELETE_VALID))
 		return -EINVAL;
-	if (flags & WEAVE_OP_IF_GEN) {
-		if (!gen)
-			return -EINVAL;
-		d.gen = *gen;
-	}
+	err = weave_gen_in(flags, gen, &d.gen);
+	if (err)
+		return err;
 	err = weave_ioctl(w->fd, WEAVE_IOC_DELETE, &d);
-	if ((!err || err == -ESTALE) && gen)
-		*gen = d.gen;
-	return err;
+	return weave_gen_out(err, gen, d.gen);
 }
 
 int weave_delete(struct weave *w, uint64_t key)

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * weave: entries and where their values live (store.c).
+ *
+ * Copyright (C) 2026 The weave authors
+ */
+#ifndef _WEAVE_STORE_H
+#define _WEAVE_STORE_H
+
+#include <linux/types.h>
+
+struct page;
+struct weave_entry;
+struct weave_registry;
+
+int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
+		      u64 size);
+void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
+		      u64 size);
+int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
+		       u64 old_size, u64 new_size);
+void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
+		       u64 off, const void *src, u64 len);
+void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
+		      u64 off, void *dst, u64 len);
+u32 weave_store_data_offset(const struct weave_entry *e);
+struct page *weave_store_page(struct weave_registry *reg,
+			      struct weave_entry *e, u64 size,
+			      unsigned long idx);
+void weave_store_destroy(struct weave_registry *reg);
+struct weave_entry *weave_entry_alloc(void);
+void weave_entry_put(struct weave_entry *e);
+int weave_entry_cache_init(void);
+void weave_entry_cache_exit(void);
+
+#endif /* _WEAVE_STORE_H */
