@@ -372,6 +372,13 @@ WEAVE_EXPORT bool weave_view_stale(const struct weave_view *v);
  */
 WEAVE_EXPORT ssize_t weave_view_read(const struct weave_view *v, void *buf,
 				     size_t len);
+/*
+ * The entry's current gen, read from the index without a system call; 0
+ * when the entry the view was mapped from was deleted (even if its key
+ * was created again) or the view is unmapped. Equal gens before and after
+ * weave_view_read() mean the copy is of that gen.
+ */
+WEAVE_EXPORT uint64_t weave_view_gen(const struct weave_view *v);
 /* Zero-copy access: the bytes and the size as of the last map/refresh. */
 WEAVE_EXPORT const void *weave_view_data(const struct weave_view *v);
 WEAVE_EXPORT size_t weave_view_size(const struct weave_view *v);

@@ -335,6 +335,52 @@ TEST_F(lib, views)
 	EXPECT_EQ(-ENOENT, weave_view_map(self->w, 99, &v));
 }
 
+/* weave_view_gen(): the entry's gen as it moves, 0 once its life ends. */
+TEST_F(lib, view_gen)
+{
+	struct weave_stat_args st;
+	struct weave_view v;
+	uint64_t gen, gen2;
+	char out[16];
+
+	ASSERT_EQ(0, weave_set_flags(self->w, 1, "first", 5, 0, &gen));
+	ASSERT_EQ(0, weave_view_map(self->w, 1, &v));
+	EXPECT_EQ(gen, weave_view_gen(&v));
+
+	/* in place, resized, replaced: the view's gen follows, no refresh */
+	ASSERT_EQ(0, weave_write(self->w, 1, 0, "F", 1));
+	ASSERT_EQ(0, weave_stat(self->w, 1, &st));
+	EXPECT_LT(gen, st.gen);
+	EXPECT_EQ(st.gen, weave_view_gen(&v));
+	ASSERT_EQ(0, weave_resize(self->w, 1, 8));
+	ASSERT_EQ(0, weave_stat(self->w, 1, &st));
+	EXPECT_EQ(st.gen, weave_view_gen(&v));
+	ASSERT_EQ(0, weave_set_flags(self->w, 1, "second", 6, 0, &gen));
+	EXPECT_EQ(gen, weave_view_gen(&v));
+
+	/* the gen around a copy is the gen of the copy */
+	gen = weave_view_gen(&v);
+	EXPECT_EQ(6, weave_view_read(&v, out, sizeof(out)));
+	EXPECT_EQ(gen, weave_view_gen(&v));
+	EXPECT_EQ(6, weave_get(self->w, 1, out, sizeof(out), &gen2));
+	EXPECT_EQ(gen, gen2);
+	/* and it is the one a compare and set wants */
+	EXPECT_EQ(0, weave_set_flags(self->w, 1, "third", 5, WEAVE_OP_IF_GEN,
+				     &gen));
+	EXPECT_EQ(gen, weave_view_gen(&v));
+
+	/* deleted, then created again: 0 until the view follows it */
+	ASSERT_EQ(0, weave_delete(self->w, 1));
+	EXPECT_EQ(0, weave_view_gen(&v));
+	ASSERT_EQ(0, weave_set_flags(self->w, 1, "again", 5, 0, &gen));
+	EXPECT_EQ(0, weave_view_gen(&v));
+	ASSERT_EQ(0, weave_view_refresh(&v));
+	EXPECT_EQ(gen, weave_view_gen(&v));
+
+	weave_view_unmap(&v);
+	EXPECT_EQ(0, weave_view_gen(&v));
+}
+
 struct thr {
 	struct weave *w;
 	int idx;

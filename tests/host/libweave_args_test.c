@@ -79,8 +79,8 @@ int main(void)
 	      weave_view_refresh(&v) == -EINVAL, "view_unmapped_read_refresh");
 	weave_view_unmap(&v);
 	weave_close(NULL);
-	check(weave_view_data(&v) == NULL && weave_view_size(&v) == 0,
-	      "view_unmapped_accessors");
+	check(weave_view_data(&v) == NULL && weave_view_size(&v) == 0 &&
+	      weave_view_gen(&v) == 0, "view_unmapped_accessors");
 
 	printf("# %d passed, %d failed\n", tests - failed, failed);
 	return failed ? 1 : 0;
