@@ -199,8 +199,10 @@ WEAVE_EXPORT int weave_resize(struct weave *w, uint64_t key, uint64_t size);
 
 /*
  * One batch of at most @n keys (WEAVE_LIST_MAX at most). Start with
- * *@cursor = 0; the walk has ended when *@cursor comes back 0. Returns
- * the number of keys stored, possibly 0 in the middle of a walk.
+ * *@cursor = 0; the walk has ended when *@cursor comes back 0, with the
+ * last batch (use its keys, then stop: a call with 0 starts again).
+ * Returns the number of keys stored: at least 1 before the end, 0 at it.
+ * Loop with do { n = weave_list(); ... } while (cursor).
  */
 WEAVE_EXPORT int weave_list(struct weave *w, uint64_t *cursor, uint64_t *keys,
 			    unsigned int n);
