@@ -316,7 +316,10 @@ WEAVE_EXPORT int weave_unwatch(struct weave *w, uint64_t key);
  * read at most @n records into @ev. Returns the number of records, 0 on
  * timeout, or -errno (-EINTR on a signal: the call is not restarted).
  * Works whether or not the fd is O_NONBLOCK; the fd may also be polled
- * by the caller (weave_fd()), then call with @timeout_ms 0.
+ * by the caller (weave_fd()), then call with @timeout_ms 0. A record with
+ * key 0 is about the registry: WEAVE_EV_OVERFLOW (records were lost: walk
+ * the registry again), WEAVE_EV_CLEARED (every key is gone) or
+ * WEAVE_EV_UNLINKED (the name is gone); see weave_events(3).
  */
 WEAVE_EXPORT ssize_t weave_events(struct weave *w, struct weave_event *ev,
 				  size_t n, int timeout_ms);
