@@ -59,6 +59,7 @@ all: needs module userspace
 needs:
 	$(call need-cmd,$(firstword $(CC)),build-essential)$(call need-kdir)
 	$(call need-pc,libmnl,libmnl-dev)
+	$(call need-pc,liburing,liburing-dev)
 	$(if $(wildcard $(KSFT_OUT)),,$(call need-file,$(LINUX_SRC),linux-source-6.1))
 
 module:

@@ -199,8 +199,10 @@ WEAVE_EXPORT int weave_resize(struct weave *w, uint64_t key, uint64_t size);
 
 /*
  * One batch of at most @n keys (WEAVE_LIST_MAX at most). Start with
- * *@cursor = 0; the walk has ended when *@cursor comes back 0. Returns
- * the number of keys stored, possibly 0 in the middle of a walk.
+ * *@cursor = 0; the walk has ended when *@cursor comes back 0, with the
+ * last batch (use its keys, then stop: a call with 0 starts again).
+ * Returns the number of keys stored: at least 1 before the end, 0 at it.
+ * Loop with do { n = weave_list(); ... } while (cursor).
  */
 WEAVE_EXPORT int weave_list(struct weave *w, uint64_t *cursor, uint64_t *keys,
 			    unsigned int n);
@@ -314,7 +316,10 @@ WEAVE_EXPORT int weave_unwatch(struct weave *w, uint64_t key);
  * read at most @n records into @ev. Returns the number of records, 0 on
  * timeout, or -errno (-EINTR on a signal: the call is not restarted).
  * Works whether or not the fd is O_NONBLOCK; the fd may also be polled
- * by the caller (weave_fd()), then call with @timeout_ms 0.
+ * by the caller (weave_fd()), then call with @timeout_ms 0. A record with
+ * key 0 is about the registry: WEAVE_EV_OVERFLOW (records were lost: walk
+ * the registry again), WEAVE_EV_CLEARED (every key is gone) or
+ * WEAVE_EV_UNLINKED (the name is gone); see weave_events(3).
  */
 WEAVE_EXPORT ssize_t weave_events(struct weave *w, struct weave_event *ev,
 				  size_t n, int timeout_ms);
@@ -372,6 +377,13 @@ WEAVE_EXPORT bool weave_view_stale(const struct weave_view *v);
  */
 WEAVE_EXPORT ssize_t weave_view_read(const struct weave_view *v, void *buf,
 				     size_t len);
+/*
+ * The entry's current gen, read from the index without a system call; 0
+ * when the entry the view was mapped from was deleted (even if its key
+ * was created again) or the view is unmapped. Equal gens before and after
+ * weave_view_read() mean the copy is of that gen.
+ */
+WEAVE_EXPORT uint64_t weave_view_gen(const struct weave_view *v);
 /* Zero-copy access: the bytes and the size as of the last map/refresh. */
 WEAVE_EXPORT const void *weave_view_data(const struct weave_view *v);
 WEAVE_EXPORT size_t weave_view_size(const struct weave_view *v);

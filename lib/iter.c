@@ -10,6 +10,13 @@
 
 #define WEAVE_BATCH	256
 
+/*
+ * The ABI lets WEAVE_IOC_LIST return a batch with fewer keys than asked
+ * for, even none, before the end of a walk (a kernel may bound the slots
+ * it scans under the registry lock). The library asks again until it has
+ * a key or the walk ends, so that 0 keys means the end whatever loop the
+ * caller wrote. The cursor only moves forward, so this ends.
+ */
 int weave_list(struct weave *w, uint64_t *cursor, uint64_t *keys,
 	       unsigned int n)
 {
@@ -19,12 +26,15 @@ int weave_list(struct weave *w, uint64_t *cursor, uint64_t *keys,
 	if (!cursor || !n || n > WEAVE_LIST_MAX)
 		return -EINVAL;
 	l.cursor = *cursor;
-	l.keys = (uintptr_t)keys;
-	l.count = n;
-	err = weave_ioctl(w->fd, WEAVE_IOC_LIST, &l);
-	if (err)
-		return err;
-	*cursor = l.cursor;
+	do {
+		l.keys = (uintptr_t)keys;
+		l.count = n;
+		err = weave_ioctl(w->fd, WEAVE_IOC_LIST, &l);
+		if (err)
+			return err;
+		/* Progress so far is kept: a retry goes on from here. */
+		*cursor = l.cursor;
+	} while (!l.count && l.cursor);
 	return l.count;
 }
 

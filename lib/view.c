@@ -180,6 +180,31 @@ ssize_t weave_view_read(const struct weave_view *v, void *buf, size_t len)
 	return size > SSIZE_MAX ? -EOVERFLOW : (ssize_t)size;
 }
 
+/*
+ * The gen from the slot, read under its seq like weave_view_read(): two
+ * equal reads around a copy mean the copy is of that gen, since gens
+ * only grow.
+ */
+uint64_t weave_view_gen(const struct weave_view *v)
+{
+	const struct weave_slot *s;
+	uint64_t key, birth, gen;
+	uint32_t seq;
+
+	if (!v->_map)
+		return 0;
+	s = weave_slot_ptr(v->_w, v->_slot);
+	if (!s)
+		return 0;
+	do {
+		seq = weave_seq_begin(s);
+		key = WEAVE_LOAD(s->key);
+		birth = WEAVE_LOAD(s->birth);
+		gen = WEAVE_LOAD(s->gen);
+	} while (weave_seq_retry(s, seq));
+	return key == v->_key && birth == v->_birth ? gen : 0;
+}
+
 const void *weave_view_data(const struct weave_view *v)
 {
 	return v->_map ? v->_map + v->_data_offset : NULL;

@@ -11,17 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ktap.h"
 #include "weave.h"
-
-static int tests, failed;
-
-static void check(int cond, const char *name)
-{
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", tests, name);
-}
 
 int main(void)
 {
@@ -79,9 +70,8 @@ int main(void)
 	      weave_view_refresh(&v) == -EINVAL, "view_unmapped_read_refresh");
 	weave_view_unmap(&v);
 	weave_close(NULL);
-	check(weave_view_data(&v) == NULL && weave_view_size(&v) == 0,
-	      "view_unmapped_accessors");
+	check(weave_view_data(&v) == NULL && weave_view_size(&v) == 0 &&
+	      weave_view_gen(&v) == 0, "view_unmapped_accessors");
 
-	printf("# %d passed, %d failed\n", tests - failed, failed);
-	return failed ? 1 : 0;
+	return ktap_done();
 }
