@@ -25,29 +25,6 @@
 
 #include "internal.h"
 
-/* The bucket of @key: siphash, so that keys cannot be chosen to collide. */
-static unsigned int weave_htable_bucket(const struct weave_htable *t, u64 key)
-{
-	return siphash_1u64(key, &t->hkey) & (t->nbuckets - 1);
-}
-
-/**
- * weave_htable_find() - the object of a key
- * @t: the table
- * @key: the key
- *
- * Return: its node, or NULL.
- */
-struct weave_hnode *weave_htable_find(const struct weave_htable *t, u64 key)
-{
-	struct weave_hnode *n;
-
-	for (n = t->buckets[weave_htable_bucket(t, key)]; n; n = n->next)
-		if (n->key == key)
-			return n;
-	return NULL;
-}
-
 /**
  * weave_htable_init() - set up an empty table
  * @t: the table

@@ -39,7 +39,33 @@ void weave_htable_destroy(struct weave_htable *t);
 void weave_htable_drain(struct weave_htable *t,
 			void (*free)(struct weave_hnode *n));
 
-struct weave_hnode *weave_htable_find(const struct weave_htable *t, u64 key);
+/* The bucket of @key: siphash, so that keys cannot be chosen to collide. */
+static inline unsigned int weave_htable_bucket(const struct weave_htable *t,
+					       u64 key)
+{
+	return siphash_1u64(key, &t->hkey) & (t->nbuckets - 1);
+}
+
+/**
+ * weave_htable_find() - the object of a key
+ * @t: the table
+ * @key: the key
+ *
+ * Inline: every operation looks up its entry, and a change its watches.
+ *
+ * Return: its node, or NULL.
+ */
+static inline struct weave_hnode *weave_htable_find(const struct weave_htable *t,
+						    u64 key)
+{
+	struct weave_hnode *n;
+
+	for (n = t->buckets[weave_htable_bucket(t, key)]; n; n = n->next)
+		if (n->key == key)
+			return n;
+	return NULL;
+}
+
 void weave_htable_add(struct weave_htable *t, struct weave_hnode *n);
 void weave_htable_del(struct weave_htable *t, struct weave_hnode *n);
 

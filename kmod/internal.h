@@ -294,14 +294,6 @@ static inline struct weave_registry *weave_file_reg(struct file *file)
 	return smp_load_acquire(&wf->reg);
 }
 
-/* netlink.c */
-int weave_nl_init(void);
-void weave_nl_exit(void);
-void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
-		    u64 size);
-void weave_nl_reg_event(struct weave_registry *reg, u8 cmd);
-bool weave_nl_listening(void);
-
 /* namespace.c */
 int weave_ns_init(void);
 void weave_ns_exit(void);
@@ -377,6 +369,7 @@ void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 	       unsigned long nr);
 
 #include "event.h"
+#include "netlink.h"
 #include "lock.h"
 #include "store.h"
 

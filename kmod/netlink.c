@@ -31,12 +31,6 @@
 /* Holder pids reported per entry, at most. */
 #define WEAVE_NL_HOLDERS_MAX	16
 
-enum weave_nl_mcgrp {
-	WEAVE_NL_MCGRP_EVENTS,
-};
-
-static struct genl_family weave_genl_family;
-
 static const struct nla_policy weave_nl_name_policy[WEAVE_A_MAX + 1] = {
 	[WEAVE_A_REG_NAME] = { .type = NLA_NUL_STRING, .len = WEAVE_NAME_MAX },
 };
@@ -265,7 +259,7 @@ static const struct WEAVE_GENL_OPS weave_nl_ops[] = {
 		      weave_nl_name_policy),
 };
 
-static struct genl_family weave_genl_family __ro_after_init = {
+struct genl_family weave_genl_family __ro_after_init = {
 	.name		= WEAVE_GENL_NAME,
 	.version	= WEAVE_GENL_VERSION,
 	.maxattr	= WEAVE_A_MAX,
@@ -277,17 +271,6 @@ static struct genl_family weave_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(weave_nl_mcgrps),
 	.resv_start_op	= WEAVE_CMD_MAX + 1,
 };
-
-/**
- * weave_nl_listening() - does anyone listen to the events group?
- *
- * Return: true if so.
- */
-bool weave_nl_listening(void)
-{
-	return genl_has_listeners(&weave_genl_family, &init_net,
-				  WEAVE_NL_MCGRP_EVENTS);
-}
 
 static void weave_nl_send(struct sk_buff *msg)
 {

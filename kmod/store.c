@@ -292,22 +292,18 @@ int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 }
 
 /**
- * weave_store_write() - copy bytes into an entry's room
+ * weave_store_write_pages() - copy bytes into a large entry's pages
  * @reg: the registry
- * @e: the entry, with room for @off + @len bytes
+ * @e: the entry, large, with room for @off + @len bytes
  * @off: where
  * @src: kernel buffer
  * @len: bytes
  */
-void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
-		       u64 off, const void *src, u64 len)
+void weave_store_write_pages(struct weave_registry *reg, struct weave_entry *e,
+			     u64 off, const void *src, u64 len)
 {
 	size_t chunk;
 
-	if (e->shift) {
-		memcpy(e->cell + off, src, len);
-		return;
-	}
 	while (len) {
 		struct page *page = weave_large_page(reg, e, off >> PAGE_SHIFT);
 

@@ -19,8 +19,30 @@ void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
 		      u64 size);
 int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 		       u64 old_size, u64 new_size);
-void weave_store_write(struct weave_registry *reg, struct weave_entry *e,
-		       u64 off, const void *src, u64 len);
+void weave_store_write_pages(struct weave_registry *reg, struct weave_entry *e,
+			     u64 off, const void *src, u64 len);
+
+/**
+ * weave_store_write() - copy bytes into an entry's room
+ * @reg: the registry
+ * @e: the entry, with room for @off + @len bytes
+ * @off: where
+ * @src: kernel buffer
+ * @len: bytes
+ *
+ * A small value is one copy into its cell, inline on the path of every
+ * set.
+ */
+static inline void weave_store_write(struct weave_registry *reg,
+				     struct weave_entry *e, u64 off,
+				     const void *src, u64 len)
+{
+	if (e->shift)
+		memcpy(e->cell + off, src, len);
+	else
+		weave_store_write_pages(reg, e, off, src, len);
+}
+
 void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
 		      u64 off, void *dst, u64 len);
 u32 weave_store_data_offset(const struct weave_entry *e);
