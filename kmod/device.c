@@ -6,7 +6,10 @@
  *
  * Every ioctl takes a structure whose size is the _IOC_SIZE of its command,
  * read with copy_struct_from_user() so older (shorter) and newer (longer,
- * zero-tailed) callers both work, and copied back at the caller's size.
+ * zero-tailed) callers both work. What a handler writes is copied back
+ * from the command's first out field to the end of the shorter of the two
+ * sizes, on success and on a failed compare and set; a command with no
+ * out field copies nothing back.
  * Dispatch is by table, indexed by _IOC_NR under array_index_nospec().
  *
  * A file holds no lock of its own: its registry pointer is set once under
@@ -37,9 +40,13 @@
 static int weave_ioctl_api(struct file *file, void *arg);
 static int weave_ioctl_reopen(struct file *file, void *arg);
 
-/* The ioctl needs an attached file, and a writable one. */
+/*
+ * The ioctl needs an attached file, and a writable one; it can fail a
+ * compare and set, after which it writes its out fields back too.
+ */
 #define WEAVE_IOCTL_ATTACHED	BIT(0)
 #define WEAVE_IOCTL_WRITE	BIT(1)
+#define WEAVE_IOCTL_CAS		BIT(2)
 
 /**
  * struct weave_ioctl_desc - one entry of the dispatch table
@@ -89,14 +96,14 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 	WEAVE_IOCTL_IN(SETATTR, setattr, weave_ioctl_setattr,
 		       WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(SET, set, weave_ioctl_set, gen,
-		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE | WEAVE_IOCTL_CAS),
 	WEAVE_IOCTL(GET, get, weave_ioctl_get, size, WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(WRITE, write, weave_ioctl_write, size,
-		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE | WEAVE_IOCTL_CAS),
 	WEAVE_IOCTL(RESIZE, resize, weave_ioctl_resize, gen,
-		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE | WEAVE_IOCTL_CAS),
 	WEAVE_IOCTL(DELETE, delete, weave_ioctl_delete, gen,
-		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
+		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE | WEAVE_IOCTL_CAS),
 	WEAVE_IOCTL(CLEAR, clear, weave_ioctl_clear, count,
 		    WEAVE_IOCTL_ATTACHED | WEAVE_IOCTL_WRITE),
 	WEAVE_IOCTL(STAT, stat, weave_ioctl_stat, gen, WEAVE_IOCTL_ATTACHED),
@@ -188,7 +195,7 @@ static long weave_fop_ioctl(struct file *file, unsigned int cmd,
 	/* 0, a new file descriptor, or a negative errno. */
 	ret = d->fn(file, &arg);
 	/* A failed compare and set reports the gen it found. */
-	if (ret < 0 && ret != -ESTALE)
+	if (ret < 0 && !(ret == -ESTALE && d->flags & WEAVE_IOCTL_CAS))
 		return ret;
 	/*
 	 * Only the fields the handler writes: a set copies back its gen,
@@ -279,13 +286,13 @@ static const struct file_operations weave_fops = {
 	.llseek		= noop_llseek,
 };
 
-/* Permission is per registry, so the device itself is open to all. */
 /**
  * weave_ioctl_reopen() - WEAVE_IOC_REOPEN: another file of the registry
  * @file: an attached file
  * @arg: &struct weave_reopen_args
  *
- * The new open file description has the registry's access or less, and
+ * The new open file description has the calling file's access or less
+ * (the registry's permissions are not checked again), and
  * locks and an event queue of its own, as if the registry had been
  * attached again, which an anonymous one cannot be.
  *
@@ -330,6 +337,7 @@ err_free:
 	return fd;
 }
 
+/* Permission is per registry, so the device itself is open to all. */
 static struct miscdevice weave_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "weave",

@@ -123,7 +123,7 @@ static int weave_entry_resize(struct weave_registry *reg,
 }
 
 /*
- * Finish a change of @e begun with weave_seq_begin(): hand out its new
+ * Finish a change of @e begun with weave_slot_begin(): hand out its new
  * gen (also its birth when @mask has WEAVE_EV_NEW), close the seq, and
  * tell the index header, watchers and waiters.
  */
@@ -718,7 +718,7 @@ void weave_entries_release(struct weave_registry *reg)
  */
 void weave_entries_destroy(struct weave_registry *reg)
 {
-	/* Nobody else can reach @reg; the lock is for the asserts. */
+	/* Unreachable now, but for a failed registry's setup: no entries. */
 	if (reg->entries.buckets)
 		weave_entries_release(reg);
 	weave_htable_destroy(&reg->entries);

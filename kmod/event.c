@@ -12,9 +12,10 @@
  * Events coalesce per file and key in a &struct weave_pending: the record
  * keeps the latest gen and size and the union of what happened, so a
  * file's backlog is bounded by the number of keys it watches (or that
- * exist, for a wide watch) and nothing is ever dropped. Records are
- * charged to the watcher's memory cgroup; if one cannot be allocated the
- * file is told with a WEAVE_EV_OVERFLOW record and must resynchronise.
+ * exist, for a wide watch) and nothing is dropped silently. Records are
+ * charged to the watcher's memory cgroup; if one cannot be allocated (a
+ * file's first event as much as any) the file is told with a
+ * WEAVE_EV_OVERFLOW record and must resynchronise.
  * A read record is kept for reuse, up to WEAVE_PENDING_SPARE a file
  * (still charged), so a steady stream of events allocates nothing. A
  * short queue is searched by walking it; records go into the hash table

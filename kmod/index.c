@@ -12,13 +12,16 @@
  *   index_pages + (S - 1) * span_pages	the span of the entry in slot S,
  *					span_pages = max_entry_size in pages
  *
- * This file owns the index pages (registry->index, allocated on first use
- * and freed with the registry), slot addressing, the layout arithmetic
- * and its inverse, and the seq protocol: every change of a slot happens
- * between weave_slot_begin() and weave_slot_end(), which make its seq odd
- * and then even again, with write barriers that pair with the read
- * barriers of a lock-free reader (the DOC in the uapi header;
- * weave_slot_read_gen() is the kernel's own such reader).
+ * This file owns the index pages (registry->index: the header's page when
+ * the registry is made, the others on first use, all freed with the
+ * registry), slot addressing, the layout arithmetic and its inverse, and
+ * the seq protocol: every change of an entry's key, bytes, size, gen or
+ * place happens between weave_slot_begin() and weave_slot_end(), which
+ * make its seq odd and then even again, with write barriers that pair
+ * with the read barriers of a lock-free reader (the DOC in the uapi
+ * header; weave_slot_read_gen() is the kernel's own such reader). The
+ * lock state mirrored in a slot is advisory and written without a seq
+ * change (weave_slot_set_lock()).
  *
  * Slots and the header are written under registry->lock. Index pages are
  * only ever added while the registry lives, so a slot found once stays

@@ -19,6 +19,8 @@
  *   registry->lock -> i_mmap_rwsem and page table locks (zapping views,
  *   vm_insert_page()), wait queue locks (wake-ups), netlink
  *
+ *   weave_names_lock -> netlink (registry events)
+ *
  * registry->lock is a mutex and is never held across copy_to_user() or
  * copy_from_user(): values are staged in a kernel buffer first, so a page
  * fault on a weave view (which takes registry->lock) can never nest inside

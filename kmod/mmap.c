@@ -5,10 +5,10 @@
  * Copyright (C) 2026 The weave authors
  *
  * The map of an attached file is the index followed by one span per slot
- * (index.c). A view is bound, at mmap() time, to the entry then in its slot, and
- * holds a reference to it; once that entry is deleted every access faults
- * with SIGBUS, even when a new entry reuses the slot, so a view never shows
- * another key's bytes in the entry's place.
+ * (index.c). A view is bound, at mmap() time, to the entry then in its
+ * slot, and holds a reference to it; once that entry is deleted every
+ * access faults with SIGBUS, even when a new entry reuses the slot, so a
+ * view never shows another key's bytes in the entry's place.
  *
  * Pages are inserted by the fault handler with vm_insert_page() while it
  * holds registry->lock, the same lock under which an entry is deleted,
@@ -20,7 +20,8 @@
  * Mappings are shared and never writable: VM_MAYWRITE and VM_MAYEXEC are
  * cleared so mprotect() cannot add them. They cannot grow either
  * (VM_DONTEXPAND, as for other driver mappings): mremap() refuses to
- * extend one past the range that mmap() checked.
+ * extend one past the range that mmap() checked (EFAULT), to duplicate
+ * one (old size 0, EFAULT) and MREMAP_DONTUNMAP (EINVAL).
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>

@@ -19,8 +19,9 @@
  * The "events" multicast group carries every registry's changes, so it is
  * sent in the initial network namespace only and needs CAP_SYS_ADMIN
  * there; other programs watch the registries they may attach through
- * their files. Notifications are built and sent under registry->lock,
- * only when someone listens.
+ * their files. Entry events are built and sent under registry->lock,
+ * registry events (REG_NEW, REG_DEL) under weave_names_lock, and only
+ * when someone listens.
  */
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
@@ -315,12 +316,16 @@ void weave_nl_event(struct weave_registry *reg, u64 key, u32 mask, u64 gen,
  * weave_nl_reg_event() - multicast a registry's creation or destruction
  * @reg: the registry
  * @cmd: WEAVE_CMD_REG_NEW or WEAVE_CMD_REG_DEL
+ *
+ * Called with weave_names_lock held, so that the counts it reports are
+ * the registry's as it is made or dies.
  */
 void weave_nl_reg_event(struct weave_registry *reg, u8 cmd)
 {
 	struct weave_usage usage;
 	struct sk_buff *msg;
 
+	lockdep_assert_held(&weave_names_lock);
 	if (!weave_nl_listening())
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);

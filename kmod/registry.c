@@ -8,16 +8,18 @@
  *
  * - Its users are the files attached to it, plus its name if it is
  *   persistent (mappings hold their file, so they count through it). The
- *   name, the registry's place on the registry list and its counts against
- *   its user and namespace live exactly as long as it has a user: when the
- *   last one goes the registry dies, at once and whoever else still looks
+ *   name (unless unlinked or its namespace died first), the registry's
+ *   place on the registry list and its count against its user (and its
+ *   namespace, while that lives) last no longer than its last user: when
+ *   that one goes the registry dies, at once and whoever else still looks
  *   at it. Its name is unhashed and its entries freed, so that a new
  *   attach of the same name always creates a new, empty registry.
  * - Its references (kref) keep its memory: the users hold one between
  *   them, and netlink requests hold one each while they build a reply
  *   (weave_registry_find_visible(), weave_registry_next_visible()), as
- *   does the sender of an UNLINKED event. A dead registry has no name and
- *   no entries left to show; the last reference frees the rest.
+ *   does the sender of an UNLINKED event. A dead registry can no longer
+ *   be found and has no entries left to show (a reply built as it dies may
+ *   still carry its name); the last reference frees the rest.
  *
  * weave_names_lock protects the name table, the list of all registries,
  * their number, the user table, the namespace table (namespace.c), and
@@ -29,8 +31,8 @@
  *
  * Names are scoped by IPC namespace (namespace.c), and a namespace's
  * names die with it. Each registry counts against its creator's real user
- * and its namespace until it dies: the limits on those counts are checked
- * when one is created.
+ * until it dies, and against its namespace until either dies: the limits
+ * on those counts are checked when one is created.
  */
 #include <linux/cred.h>
 #include <linux/capability.h>
@@ -259,7 +261,7 @@ static bool weave_registry_unname(struct weave_registry *reg)
 	lockdep_assert_held(&weave_names_lock);
 	hash_del(&reg->hnode);
 	reg->hashed = false;
-	reg->flags |= WEAVE_REG_UNLINKED;
+	WRITE_ONCE(reg->flags, reg->flags | WEAVE_REG_UNLINKED);
 	kref_get(&reg->kref);
 	return reg->flags & WEAVE_REG_PERSIST;
 }
@@ -560,7 +562,8 @@ void weave_registry_ns_dead(struct weave_ns *wns)
 	/* WEAVE_REG_PERSIST never changes once the registry exists. */
 	list_for_each_entry_safe(reg, tmp, &reap, reap) {
 		list_del(&reg->reap);
-		weave_registry_unnamed(reg, NULL, reg->flags & WEAVE_REG_PERSIST);
+		weave_registry_unnamed(reg, NULL,
+				       READ_ONCE(reg->flags) & WEAVE_REG_PERSIST);
 	}
 }
 

@@ -26,7 +26,8 @@
  * registry's table holds a reference while it lives and each view of it
  * one more, so a view can tell that its entry is gone (weave_entry.dead).
  *
- * Everything here but the entry references runs under registry->lock.
+ * The store's operations run under registry->lock; entry references are
+ * atomic, and the cache and a registry's teardown need no lock.
  */
 #include <linux/gfp.h>
 #include <linux/log2.h>

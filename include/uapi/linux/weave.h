@@ -188,6 +188,9 @@ struct weave_info_args {
  * instead of waiting for a lock that another file holds (O_NONBLOCK on the
  * file has the same effect).
  *
+ * Bits 0 and 4 are WEAVE_OP_* bits in every command's flags; the others
+ * belong to each command.
+ *
  * WEAVE_OP_IF_GEN (%WEAVE_FEATURE_IF_GEN): compare and set. The operation
  * happens only when the entry's gen is the @gen passed in, 0 meaning that
  * the key must not exist; otherwise nothing changes, the call fails with
@@ -195,7 +198,7 @@ struct weave_info_args {
  * @gen. Set, write, resize and delete take it.
  */
 #define WEAVE_OP_NONBLOCK	(1U << 0)
-#define WEAVE_OP_IF_GEN		(1U << 3)
+#define WEAVE_OP_IF_GEN		(1U << 4)
 
 #define WEAVE_SET_NOREPLACE	(1U << 1)	/* EEXIST if the key exists */
 #define WEAVE_SET_NOCREATE	(1U << 2)	/* ENOENT if it does not */
