@@ -48,10 +48,11 @@ static const struct genl_multicast_group weave_nl_mcgrps[] = {
 	},
 };
 
+/* @ns: the user namespace the ids are told in. */
 static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg,
-			    const struct weave_usage *usage)
+			    const struct weave_usage *usage,
+			    struct user_namespace *ns)
 {
-	struct user_namespace *ns = current_user_ns();
 	u64 entries, bytes, charged;
 	u32 watchers, mode;
 
@@ -96,10 +97,15 @@ static int weave_nl_put_reg(struct sk_buff *skb, struct weave_registry *reg,
 	return 0;
 }
 
-/* @usage: NULL to look it up (needs weave_names_lock not held). */
+/*
+ * @usage: NULL to look it up (needs weave_names_lock not held).
+ * @ns: a reply tells ids as the asking task sees them, a multicast as the
+ * initial user namespace, where its listeners are.
+ */
 static int weave_nl_fill_reg(struct sk_buff *skb, struct weave_registry *reg,
-			     const struct weave_usage *usage, u32 portid,
-			     u32 seq, int flags, u8 cmd)
+			     const struct weave_usage *usage,
+			     struct user_namespace *ns, u32 portid, u32 seq,
+			     int flags, u8 cmd)
 {
 	struct weave_usage u;
 	void *hdr;
@@ -111,7 +117,7 @@ static int weave_nl_fill_reg(struct sk_buff *skb, struct weave_registry *reg,
 	hdr = genlmsg_put(skb, portid, seq, &weave_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (weave_nl_put_reg(skb, reg, usage)) {
+	if (weave_nl_put_reg(skb, reg, usage, ns)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -136,8 +142,9 @@ static int weave_nl_reg_get_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		goto out_put;
-	ret = weave_nl_fill_reg(msg, reg, NULL, info->snd_portid,
-				info->snd_seq, 0, WEAVE_CMD_REG_GET);
+	ret = weave_nl_fill_reg(msg, reg, NULL, current_user_ns(),
+				info->snd_portid, info->snd_seq, 0,
+				WEAVE_CMD_REG_GET);
 	if (ret) {
 		nlmsg_free(msg);
 		goto out_put;
@@ -155,7 +162,7 @@ static int weave_nl_reg_get_dumpit(struct sk_buff *skb,
 	struct weave_registry *reg;
 
 	while ((reg = weave_registry_next_visible(cb->args[0]))) {
-		int ret = weave_nl_fill_reg(skb, reg, NULL,
+		int ret = weave_nl_fill_reg(skb, reg, NULL, current_user_ns(),
 					    NETLINK_CB(cb->skb).portid,
 					    cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					    WEAVE_CMD_REG_GET);
@@ -332,7 +339,7 @@ void weave_nl_reg_event(struct weave_registry *reg, u8 cmd)
 	if (!msg)
 		return;
 	__weave_registry_usage(reg, &usage);
-	if (weave_nl_fill_reg(msg, reg, &usage, 0, 0, 0, cmd)) {
+	if (weave_nl_fill_reg(msg, reg, &usage, &init_user_ns, 0, 0, 0, cmd)) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -842,6 +842,49 @@ TEST_F(nl, monitor_sequence)
 }
 
 /* monitor NAME -j: one JSON object per line, only NAME's events. */
+/*
+ * The events group is heard in the initial namespaces, so a registry
+ * event tells its ids as the initial user namespace sees them, whoever
+ * caused it: here a process in a user namespace of its own with no ids
+ * mapped, to which the owner's id would be the overflow id.
+ */
+TEST_F(nl, monitor_ids_in_init_ns)
+{
+	char reg[64], want[256];
+	char *argv[] = { "weavectl", "monitor", "-j", reg, NULL };
+	struct weave_attach_args *a;
+	struct mon *m;
+	pid_t pid;
+
+	m = calloc(1, sizeof(*m));
+	ASSERT_NE(NULL, m);
+	a = wv_shared(sizeof(*a));
+	ASSERT_NE(NULL, a);
+	wv_name(reg, sizeof(reg), "nl-monns");
+	wv_unlink_name(reg);
+	ASSERT_TRUE(mon_listening(m, argv, "\"event\":\"created\"", reg))
+		TH_LOG("%s %s", m->buf, m->errbuf);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int fd;
+
+		if (unshare(CLONE_NEWUSER))
+			_exit(100);
+		fd = wv_open(reg, O_RDWR, WEAVE_ATTACH_CREATE |
+			     WEAVE_ATTACH_EXCL | WEAVE_ATTACH_PERSIST, 0600, 0,
+			     a);
+		_exit(fd < 0 ? 101 : 0);
+	}
+	ASSERT_EQ(0, wv_wait_pid(pid));
+	snprintf(want, sizeof(want), "\"id\":%llu,\"uid\":0,\"gid\":0,",
+		 (unsigned long long)a->id);
+	EXPECT_TRUE(mon_until(m, want, NULL, NULL)) TH_LOG("%s", m->buf);
+	EXPECT_EQ(0, wv_unlink_name(reg));
+	EXPECT_EQ(0, mon_stop(m));
+}
+
 TEST_F(nl, monitor_json_filter)
 {
 	char reg[64], want[512];
