@@ -377,6 +377,7 @@ static int __init weave_init(void)
 err_nl:
 	weave_nl_exit();
 err_registry:
+	weave_ns_quiesce();
 	weave_registry_exit();
 err_lock_cache:
 	weave_lock_cache_exit();
@@ -391,6 +392,8 @@ static void __exit weave_exit(void)
 {
 	misc_deregister(&weave_misc);
 	weave_nl_exit();
+	/* No namespace may be unnaming a registry while they are freed. */
+	weave_ns_quiesce();
 	weave_registry_exit();
 	weave_lock_cache_exit();
 	weave_entry_cache_exit();

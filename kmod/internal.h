@@ -298,6 +298,7 @@ static inline struct weave_registry *weave_file_reg(struct file *file)
 
 /* namespace.c */
 int weave_ns_init(void);
+void weave_ns_quiesce(void);
 void weave_ns_exit(void);
 struct weave_ns *weave_ns_find(bool create);
 

@@ -28,8 +28,14 @@
  * ever had one, freed with it.
  *
  * The mark's first reference belongs to whoever takes it out of the table
- * (clears @listed): freeing_mark when the namespace dies, weave_ns_exit()
+ * (clears @listed): freeing_mark when the namespace dies, weave_ns_quiesce()
  * at unload.
+ *
+ * freeing_mark runs in whatever task tears the file system down, with no
+ * reference on the module, and unnames registries with weave_names_lock
+ * dropped in between. So unload first empties the table, which stops new
+ * owners, and waits for the owners already at work (weave_ns_dying)
+ * before the registries are freed.
  */
 #include <linux/fsnotify_backend.h>
 #include <linux/hashtable.h>
@@ -38,6 +44,7 @@
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include "internal.h"
 
@@ -50,6 +57,10 @@
 static struct fsnotify_group *weave_ns_group;
 /* Found by super block on every name lookup: hashed, not listed. */
 static DEFINE_HASHTABLE(weave_namespaces, WEAVE_NS_HASH_BITS);
+/* Namespaces whose registries freeing_mark is unnaming (weave_names_lock). */
+static unsigned int weave_ns_dying;
+/* Taken off the table at unload, to be put by weave_ns_exit(). */
+static HLIST_HEAD(weave_ns_unloading);
 
 static struct super_block *weave_ns_sb(const struct ipc_namespace *ns)
 {
@@ -107,6 +118,7 @@ static void weave_ns_freeing_mark(struct fsnotify_mark *mark,
 	if (wns->listed) {
 		wns->listed = false;
 		hash_del(&wns->node);
+		weave_ns_dying++;
 		owner = true;
 	}
 	mutex_unlock(&weave_names_lock);
@@ -114,7 +126,21 @@ static void weave_ns_freeing_mark(struct fsnotify_mark *mark,
 	if (owner) {
 		weave_registry_ns_dead(wns);
 		fsnotify_put_mark(mark);
+		mutex_lock(&weave_names_lock);
+		if (!--weave_ns_dying)
+			wake_up_var(&weave_ns_dying);
+		mutex_unlock(&weave_names_lock);
 	}
+}
+
+static bool weave_ns_none_dying(void)
+{
+	bool none;
+
+	mutex_lock(&weave_names_lock);
+	none = !weave_ns_dying;
+	mutex_unlock(&weave_names_lock);
+	return none;
 }
 
 static void weave_ns_free_mark(struct fsnotify_mark *mark)
@@ -147,28 +173,41 @@ int weave_ns_init(void)
 }
 
 /**
- * weave_ns_exit() - forget every namespace, at module unload
+ * weave_ns_quiesce() - stop namespace deaths from unnaming, at unload
  *
- * Every registry is gone by now. A namespace dying meanwhile is fine:
- * fsnotify calls freeing_mark once per mark, and the marks taken off the
- * table here are ours to put.
+ * Takes every namespace off the table, so that a namespace dying from now
+ * on leaves its registries to the unload, and waits for those already
+ * being unnamed. Called before the registries are freed.
  */
-void weave_ns_exit(void)
+void weave_ns_quiesce(void)
 {
 	struct hlist_node *tmp;
 	struct weave_ns *wns;
-	HLIST_HEAD(dying);
 	int bkt;
 
 	mutex_lock(&weave_names_lock);
 	hash_for_each_safe(weave_namespaces, bkt, tmp, wns, node) {
 		wns->listed = false;
 		hash_del(&wns->node);
-		hlist_add_head(&wns->node, &dying);
+		hlist_add_head(&wns->node, &weave_ns_unloading);
 	}
 	mutex_unlock(&weave_names_lock);
+	wait_var_event(&weave_ns_dying, weave_ns_none_dying());
+}
 
-	hlist_for_each_entry_safe(wns, tmp, &dying, node) {
+/**
+ * weave_ns_exit() - forget every namespace, at module unload
+ *
+ * After weave_ns_quiesce(), and after every registry is gone. A namespace
+ * dying meanwhile is fine: fsnotify calls freeing_mark once per mark, and
+ * the marks taken off the table at quiesce are ours to put.
+ */
+void weave_ns_exit(void)
+{
+	struct hlist_node *tmp;
+	struct weave_ns *wns;
+
+	hlist_for_each_entry_safe(wns, tmp, &weave_ns_unloading, node) {
 		fsnotify_destroy_mark(&wns->mark, weave_ns_group);
 		fsnotify_put_mark(&wns->mark);
 	}

@@ -801,9 +801,10 @@ int weave_registry_init(void)
 /**
  * weave_registry_exit() - free persistent registries at module unload
  *
- * No file is open (each holds a module reference) and the netlink family
- * is gone, so every registry left is persistent, its name its only user
- * and the users' its only reference.
+ * No file is open (each holds a module reference), the netlink family is
+ * gone and no namespace is unnaming (weave_ns_quiesce()), so every
+ * registry left is persistent, its name its only user and the users' its
+ * only reference.
  */
 void weave_registry_exit(void)
 {

@@ -471,4 +471,47 @@ TEST_F_TIMEOUT(life, rounds, 240)
 	TH_LOG("%u rounds in %.1f s", i, wv_now() - t0);
 }
 
+/*
+ * Unload while IPC namespaces die: their registries are unnamed from the
+ * namespace's teardown, in another task and with no module reference,
+ * while the unload frees what is left. Each round, children in new IPC
+ * namespaces make persistent registries and exit, and the module is
+ * unloaded at once, as their namespaces go. KASAN and kmemleak on the
+ * debug kernel check what this cannot see.
+ */
+#define NS_ROUNDS	10
+#define NS_CHILDREN	4
+
+TEST_F_TIMEOUT(life, unload_while_namespaces_die, 240)
+{
+	pid_t pid[NS_CHILDREN];
+	unsigned int i, c;
+
+	NEED_READY();
+	for (i = 0; i < NS_ROUNDS && _metadata->passed; i++) {
+		for (c = 0; c < NS_CHILDREN; c++) {
+			pid[c] = fork();
+			ASSERT_GE(pid[c], 0);
+			if (!pid[c]) {
+				int fd;
+
+				if (unshare(CLONE_NEWIPC))
+					_exit(100);
+				fd = wv_open(self->name, O_RDWR,
+					     WEAVE_ATTACH_CREATE |
+					     WEAVE_ATTACH_PERSIST, 0600, 16,
+					     NULL);
+				if (fd < 0 || wv_set(fd, 1, "ns", 2, 0, NULL))
+					_exit(101);
+				_exit(0);
+			}
+		}
+		for (c = 0; c < NS_CHILDREN; c++)
+			EXPECT_EQ(0, wv_wait_pid(pid[c])) TH_LOG("round %u", i);
+		expect_unload(_metadata);
+		expect_load(_metadata);
+	}
+	EXPECT_EQ(NS_ROUNDS, i);
+}
+
 TEST_HARNESS_MAIN
