@@ -49,14 +49,13 @@ struct page *weave_index_page(struct weave_registry *reg, unsigned long idx,
 
 	if (page || !gfp)
 		return page;
-	page = alloc_page(gfp | __GFP_ZERO);
+	page = weave_page_alloc(reg, gfp);
 	if (!page)
 		return NULL;
 	if (xa_err(xa_store(&reg->index, idx, page, gfp))) {
-		put_page(page);
+		weave_page_free(reg, page);
 		return NULL;
 	}
-	reg->charged += PAGE_SIZE;
 	return page;
 }
 
@@ -275,9 +274,7 @@ void weave_index_destroy(struct weave_registry *reg)
 	struct page *page;
 	unsigned long idx;
 
-	xa_for_each(&reg->index, idx, page) {
-		reg->charged -= PAGE_SIZE;
-		put_page(page);
-	}
+	xa_for_each(&reg->index, idx, page)
+		weave_page_free(reg, page);
 	xa_destroy(&reg->index);
 }

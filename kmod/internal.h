@@ -134,7 +134,8 @@ struct weave_ns {
  * @kref: the registry's memory: one reference for all its users, one for
  *	each netlink request or UNLINKED event in progress.
  * @users: attached files, plus one for the name if persistent; the
- *	registry dies when it drops to zero (weave_names_lock).
+ *	registry dies when it drops to zero, which it does only under
+ *	weave_names_lock (refcount_dec_and_mutex_lock()).
  * @lock: protects every field from @gen on, but those marked otherwise.
  * @node: on the registry list (weave_names_lock).
  * @hnode: in the name table (weave_names_lock).
@@ -184,7 +185,7 @@ struct weave_ns {
  */
 struct weave_registry {
 	struct kref kref;
-	unsigned int users;
+	refcount_t users;
 	struct mutex lock;	/* see the comment at the top */
 	struct list_head node;
 	struct hlist_node hnode;

@@ -57,8 +57,11 @@
 static struct fsnotify_group *weave_ns_group;
 /* Found by super block on every name lookup: hashed, not listed. */
 static DEFINE_HASHTABLE(weave_namespaces, WEAVE_NS_HASH_BITS);
-/* Namespaces whose registries freeing_mark is unnaming (weave_names_lock). */
-static unsigned int weave_ns_dying;
+/*
+ * Namespaces whose registries freeing_mark is unnaming: raised under
+ * weave_names_lock with the owner's claim, read by the unload's wait.
+ */
+static atomic_t weave_ns_dying = ATOMIC_INIT(0);
 /* Taken off the table at unload, to be put by weave_ns_exit(). */
 static HLIST_HEAD(weave_ns_unloading);
 
@@ -118,7 +121,7 @@ static void weave_ns_freeing_mark(struct fsnotify_mark *mark,
 	if (wns->listed) {
 		wns->listed = false;
 		hash_del(&wns->node);
-		weave_ns_dying++;
+		atomic_inc(&weave_ns_dying);
 		owner = true;
 	}
 	mutex_unlock(&weave_names_lock);
@@ -126,21 +129,9 @@ static void weave_ns_freeing_mark(struct fsnotify_mark *mark,
 	if (owner) {
 		weave_registry_ns_dead(wns);
 		fsnotify_put_mark(mark);
-		mutex_lock(&weave_names_lock);
-		if (!--weave_ns_dying)
+		if (atomic_dec_and_test(&weave_ns_dying))
 			wake_up_var(&weave_ns_dying);
-		mutex_unlock(&weave_names_lock);
 	}
-}
-
-static bool weave_ns_none_dying(void)
-{
-	bool none;
-
-	mutex_lock(&weave_names_lock);
-	none = !weave_ns_dying;
-	mutex_unlock(&weave_names_lock);
-	return none;
 }
 
 static void weave_ns_free_mark(struct fsnotify_mark *mark)
@@ -192,7 +183,8 @@ void weave_ns_quiesce(void)
 		hlist_add_head(&wns->node, &weave_ns_unloading);
 	}
 	mutex_unlock(&weave_names_lock);
-	wait_var_event(&weave_ns_dying, weave_ns_none_dying());
+	/* No mutex in the condition: it runs with the task asleep. */
+	wait_var_event(&weave_ns_dying, !atomic_read(&weave_ns_dying));
 }
 
 /**

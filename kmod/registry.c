@@ -23,11 +23,12 @@
  *
  * weave_names_lock protects the name table, the list of all registries,
  * their number, the user table, the namespace table (namespace.c), and
- * each registry's users, hashed, flags, wns, user, uid, gid and mode
- * fields; readers outside it (statistics) take a READ_ONCE() snapshot. It
- * is taken before registry->lock, never after. Only registries with users
- * are on the list and in the name table, so whatever a lookup finds under
- * the lock is alive.
+ * each registry's hashed, flags, wns, user, uid, gid and mode fields;
+ * readers outside it (statistics) take a READ_ONCE() snapshot. It is
+ * taken before registry->lock, never after. A registry's users count
+ * reaches 0 only under it (refcount_dec_and_mutex_lock()), and only
+ * registries with users are on the list and in the name table, so
+ * whatever a lookup finds under the lock is alive and may gain a user.
  *
  * Names are scoped by IPC namespace (namespace.c), and a namespace's
  * names die with it. Each registry counts against its creator's real user
@@ -215,11 +216,9 @@ void weave_registry_put(struct weave_registry *reg)
  */
 static void weave_registry_unuse(struct weave_registry *reg)
 {
-	mutex_lock(&weave_names_lock);
-	if (--reg->users) {
-		mutex_unlock(&weave_names_lock);
+	/* Only the last user takes weave_names_lock, as lookups need it. */
+	if (!refcount_dec_and_mutex_lock(&reg->users, &weave_names_lock))
 		return;
-	}
 	/* Before the counts drop, which may free reg->user. */
 	weave_nl_reg_event(reg, WEAVE_CMD_REG_DEL);
 	weave_registry_unlist(reg);
@@ -356,7 +355,7 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 				return ERR_PTR(-EEXIST);
 			if (!weave_may_access(reg, mask))
 				return ERR_PTR(-EACCES);
-			reg->users++;
+			refcount_inc(&reg->users);
 			return reg;
 		}
 		if (!(a->flags & WEAVE_ATTACH_CREATE))
@@ -391,14 +390,14 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	reg->wns = wns;
 	reg->user = user;
 	reg->creator = user->uid;
-	reg->users = 1;
+	refcount_set(&reg->users, 1);
 	if (name) {
 		reg->name = name;
 		reg->hashed = true;
 		hash_add(weave_names, &reg->hnode, weave_name_hash(wns, name));
 		if (a->flags & WEAVE_ATTACH_PERSIST) {
 			reg->flags |= WEAVE_REG_PERSIST;
-			reg->users++;	/* the name */
+			refcount_inc(&reg->users);	/* the name */
 		}
 	} else {
 		reg->flags |= WEAVE_REG_ANON;
@@ -412,10 +411,9 @@ static struct weave_registry *weave_attach_lookup(struct file *file,
 	return reg;
 }
 
-/* Bind @wf to @reg, of which it is a user now. Under weave_names_lock. */
+/* Bind @wf to @reg, of which it is a user now. */
 static void weave_file_bind(struct weave_file *wf, struct weave_registry *reg)
 {
-	lockdep_assert_held(&weave_names_lock);
 	mutex_lock(&reg->lock);
 	list_add(&wf->node, &reg->files);
 	mutex_unlock(&reg->lock);
@@ -431,10 +429,9 @@ static void weave_file_bind(struct weave_file *wf, struct weave_registry *reg)
  */
 void weave_file_attach_to(struct weave_file *wf, struct weave_registry *reg)
 {
-	mutex_lock(&weave_names_lock);
-	reg->users++;
+	/* The caller's file is a user, so @reg has one to add to. */
+	refcount_inc(&reg->users);
 	weave_file_bind(wf, reg);
-	mutex_unlock(&weave_names_lock);
 }
 
 /**

@@ -58,22 +58,6 @@ struct weave_cell_page {
 	unsigned int shift;
 };
 
-static struct page *weave_page_alloc(struct weave_registry *reg, gfp_t gfp)
-{
-	struct page *page = alloc_page(gfp | __GFP_ZERO);
-
-	if (page)
-		reg->charged += PAGE_SIZE;
-	return page;
-}
-
-/* put_page(): a page still mapped by a view lives until it is zapped. */
-static void weave_page_free(struct weave_registry *reg, struct page *page)
-{
-	reg->charged -= PAGE_SIZE;
-	put_page(page);
-}
-
 static unsigned int weave_cell_shift(u64 size)
 {
 	if (size <= (1U << WEAVE_CELL_MIN_SHIFT))

@@ -7,9 +7,10 @@
 #ifndef _WEAVE_STORE_H
 #define _WEAVE_STORE_H
 
+#include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/types.h>
 
-struct page;
 struct weave_entry;
 struct weave_registry;
 
@@ -41,6 +42,39 @@ static inline void weave_store_write(struct weave_registry *reg,
 		memcpy(e->cell + off, src, len);
 	else
 		weave_store_write_pages(reg, e, off, src, len);
+}
+
+/**
+ * weave_page_alloc() - a zeroed page of a registry, counted in its charge
+ * @reg: the registry, locked
+ * @gfp: how to allocate it
+ *
+ * For values (store.c) and the index (index.c) alike.
+ *
+ * Return: the page or NULL.
+ */
+static inline struct page *weave_page_alloc(struct weave_registry *reg,
+					    gfp_t gfp)
+{
+	struct page *page = alloc_page(gfp | __GFP_ZERO);
+
+	if (page)
+		reg->charged += PAGE_SIZE;
+	return page;
+}
+
+/**
+ * weave_page_free() - give back a page of weave_page_alloc()
+ * @reg: the registry, locked
+ * @page: the page
+ *
+ * put_page(): a page still mapped by a view lives until it is zapped.
+ */
+static inline void weave_page_free(struct weave_registry *reg,
+				   struct page *page)
+{
+	reg->charged -= PAGE_SIZE;
+	put_page(page);
 }
 
 void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
