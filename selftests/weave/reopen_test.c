@@ -5,6 +5,7 @@
  * its own; a user of the registry like any attached file.
  */
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include "weave_util.h"
 #include "weave_proc.h"
 #include <weave.h>
@@ -133,6 +134,30 @@ TEST_F(reopen, flags)
 	ASSERT_GE(dev, 0);
 	EXPECT_EQ(-EBADFD, wv_reopen_file(dev, 0));
 	close(dev);
+}
+
+/* No descriptor left: EMFILE, and the registry is as it was. */
+TEST_F(reopen, out_of_descriptors)
+{
+	struct rlimit old, lim;
+	struct weave_info_args info;
+	int fd;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	fd = dup(0);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	/* The lowest free descriptor is the limit: none can be had. */
+	lim.rlim_cur = fd;
+	lim.rlim_max = old.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	EXPECT_EQ(-EMFILE, wv_reopen_file(self->fd, 0));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	/* The failed call left the original working (kmemleak sees leaks). */
+	ASSERT_EQ(0, wv_info(self->fd, &info));
+	fd = wv_reopen_file(self->fd, 0);
+	ASSERT_GE(fd, 0);
+	close(fd);
 }
 
 /* A reopened file keeps a named registry, name and all, like any user. */
