@@ -173,6 +173,15 @@ WEAVE_EXPORT int weave_update(struct weave *w, uint64_t key,
 WEAVE_EXPORT int64_t weave_clear(struct weave *w);
 /* Number of entries (the JS Map's size). */
 WEAVE_EXPORT int64_t weave_count(struct weave *w);
+/*
+ * Run @n operations in one call (WEAVE_IOC_BATCH): sets, gets, deletes
+ * and stats, each with its result in ops[i].result. @flags:
+ * WEAVE_OP_NONBLOCK, WEAVE_BATCH_ATOMIC (all or nothing). Returns the
+ * number of operations that failed, or -errno when the batch as a whole
+ * could not run (nothing happened then, but for -EFAULT on the results).
+ */
+WEAVE_EXPORT int weave_batch(struct weave *w, struct weave_batch_op *ops,
+			     unsigned int n, unsigned int flags);
 /* Size, gen, birth and view location of @key (WEAVE_IOC_STAT). */
 WEAVE_EXPORT int weave_stat(struct weave *w, uint64_t key,
 			    struct weave_stat_args *st);

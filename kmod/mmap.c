@@ -8,7 +8,9 @@
  * (index.c). A view is bound, at mmap() time, to the entry then in its
  * slot, and holds a reference to it; once that entry is deleted every
  * access faults with SIGBUS, even when a new entry reuses the slot, so a
- * view never shows another key's bytes in the entry's place.
+ * view never shows another key's bytes in the entry's place. A sealed
+ * entry's view keeps its pages instead: they never change, and the
+ * entry's reference keeps them (store.c).
  *
  * Pages are inserted by the fault handler with vm_insert_page() while it
  * holds registry->lock, the same lock under which an entry is deleted,
@@ -73,7 +75,8 @@ static struct page *weave_fault_page(struct weave_registry *reg,
 		return weave_index_page(reg, pgoff, GFP_KERNEL_ACCOUNT) ?:
 		       ERR_PTR(-ENOMEM);
 	}
-	if (e->dead)
+	/* A sealed entry's pages outlive it; others' do not. */
+	if (e->dead && !e->sealed)
 		return NULL;
 	first = weave_span_pgoff(reg, e->slot);
 	if (pgoff < first)

@@ -1068,6 +1068,93 @@ static void finish(struct __test_metadata *_metadata, unsigned long min_enomem)
 #define K_WATCH		16
 #define K_VIEW		18
 #define K_SMALL		20
+#define K_SEAL		22
+
+/* The model after a set of @k to @len bytes of @src took @gen. */
+static void model_set(__u64 k, const void *src, size_t len, __u64 gen)
+{
+	struct mkey *m = &c.k[k];
+
+	took_gen("set", k, gen);
+	if (len < m->size)
+		memset(m->val + len, 0, m->size - len);
+	memcpy(m->val, src, len);
+	m->live = true;
+	m->size = len;
+	m->gen = gen;
+}
+
+/*
+ * A batch: a set that creates, a set that replaces and grows, a delete,
+ * a get and a stat. Each operation that took effect (result 0) is
+ * applied to the model; ENOMEM is the one failure injection may cause,
+ * and stops an atomic batch there.
+ */
+static void op_batch(bool atomic)
+{
+	struct weave_batch_op ops[5] = {
+		{ .op = WEAVE_BATCH_SET, .key = K_NEW, .buf = WV_PTR(c.buf),
+		  .len = 100 },
+		{ .op = WEAVE_BATCH_SET, .key = K_BIG,
+		  .buf = WV_PTR(c.buf + 100), .len = 6000 },
+		{ .op = WEAVE_BATCH_DELETE, .key = K_DEL },
+		{ .op = WEAVE_BATCH_GET, .key = K_SMALL, .buf = WV_PTR(c.buf2),
+		  .len = VMAX },
+		{ .op = WEAVE_BATCH_STAT, .key = K_BIG },
+	};
+	const char *name = atomic ? "atomic batch" : "batch";
+	struct weave_batch_op *op;
+	bool stopped = false;
+	struct mkey *m;
+	__u32 failed, i, n = 0;
+	int ret;
+
+	wv_pattern(c.buf, 6100, rnd());
+	ret = wv_batch(c.fd, ops, 5, WEAVE_OP_NONBLOCK |
+		       (atomic ? WEAVE_BATCH_ATOMIC : 0), &failed);
+	if (!judge(name, 0, ret, 0) || ret)
+		return;
+	for (i = 0; i < 5; i++) {
+		op = &ops[i];
+		m = &c.k[op->key];
+		n += op->result != 0;
+		if (stopped) {
+			if (op->result != -ECANCELED)
+				failf("%s op %u: %s after ENOMEM", name, i,
+				      err_name(op->result));
+			continue;
+		}
+		if (!judge(name, op->key, op->result, 0)) {
+			stopped = atomic;
+			continue;
+		}
+		switch (op->op) {
+		case WEAVE_BATCH_SET:
+			model_set(op->key, (const void *)(uintptr_t)op->buf,
+				  op->len, op->gen);
+			break;
+		case WEAVE_BATCH_DELETE:
+			took_gen(name, op->key, op->gen);
+			memset(m->val, 0, m->size);
+			m->live = false;
+			m->size = 0;
+			m->gen = 0;
+			break;
+		default:
+			if (op->gen != m->gen || op->size != m->size ||
+			    (op->op == WEAVE_BATCH_GET &&
+			     memcmp(c.buf2, m->val, m->size)))
+				failf("%s op %u key %llu: gen %llu size %llu, expected %llu %llu",
+				      name, i, (unsigned long long)op->key,
+				      (unsigned long long)op->gen,
+				      (unsigned long long)op->size,
+				      (unsigned long long)m->gen,
+				      (unsigned long long)m->size);
+		}
+	}
+	if (n != failed)
+		failf("%s: %u failed, %u results not 0", name, failed, n);
+}
 
 struct step {
 	const char *name;
@@ -1223,6 +1310,27 @@ static void run_map_view_small(void) { op_map_view(K_SMALL); }
 static void run_anon(void) { op_anon(); }
 static void run_reopen_file(void) { op_reopen_file(); }
 static void run_set_if_gen(void) { op_set_flags(K_BIG, 6000, WEAVE_OP_IF_GEN); }
+static void prep_seal(void) { ensure_deleted(K_SEAL); }
+static void run_seal(void) { op_set_flags(K_SEAL, 5000, WEAVE_SET_SEAL); }
+
+static void prep_seal_small(void)
+{
+	ensure_deleted(K_SEAL);
+	op_set(K_SEAL, 40);
+}
+
+static void run_seal_small(void) { op_set_flags(K_SEAL, 40, WEAVE_SET_SEAL); }
+
+static void prep_batch(void)
+{
+	ensure_deleted(K_NEW);
+	ensure_set(K_BIG, 5000);
+	ensure_set(K_DEL, 3000);
+	ensure_set(K_SMALL, 40);
+}
+
+static void run_batch(void) { op_batch(false); }
+static void run_batch_atomic(void) { op_batch(true); }
 static void run_map_fresh(void) { op_map_fresh_index(); }
 static void run_persist(void) { op_persist(); }
 static void run_unlink(void) { op_unlink(); }
@@ -1240,6 +1348,10 @@ static const struct step steps[] = {
 	{ "set to a bigger cell", prep_move, run_move },
 	{ "set small to large", prep_move, run_to_large },
 	{ "set if gen", prep_big, run_set_if_gen },
+	{ "set sealed", prep_seal, run_seal },
+	{ "seal a small entry", prep_seal_small, run_seal_small },
+	{ "batch", prep_batch, run_batch },
+	{ "atomic batch", prep_batch, run_batch_atomic },
 	{ "write, growing pages", prep_big, run_write_grow },
 	{ "write in place", prep_small, run_write_small },
 	{ "write small to large", prep_small, run_write_to_large },
