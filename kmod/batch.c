@@ -57,6 +57,23 @@ static bool weave_batch_op_writes(const struct weave_batch_op *op)
 	return op->op == WEAVE_BATCH_SET || op->op == WEAVE_BATCH_DELETE;
 }
 
+/*
+ * Wait (or, @nonblock, fail with -EAGAIN) until no other file holds a
+ * lock on the operation's key that conflicts with it. A stat, like
+ * WEAVE_IOC_STAT, heeds no entry lock.
+ */
+static int weave_batch_lock_access(struct weave_registry *reg,
+				   struct weave_file *wf,
+				   const struct weave_batch_op *op,
+				   bool nonblock, struct weave_hold **tmp)
+{
+	*tmp = NULL;
+	if (op->op == WEAVE_BATCH_STAT)
+		return 0;
+	return weave_lock_access(reg, wf, op->key, weave_batch_op_writes(op),
+				 nonblock, tmp);
+}
+
 /* The checks of the operation's single command that need no entry. */
 static int weave_batch_op_check(const struct weave_registry *reg,
 				const struct weave_batch_op *op)
@@ -269,10 +286,10 @@ static void weave_batch_run_all(struct file *file, struct weave_batch *b,
 		op = &b->ops[i];
 		if (op->result)
 			continue;
-		ret = weave_lock_access(reg, file->private_data, op->key,
-					weave_batch_op_writes(op),
-					nonblock || op->flags & WEAVE_OP_NONBLOCK,
-					&tmp);
+		ret = weave_batch_lock_access(reg, file->private_data, op,
+					      nonblock ||
+					      op->flags & WEAVE_OP_NONBLOCK,
+					      &tmp);
 		if (ret == -EINTR || ret == -ERESTARTSYS) {
 			/* Earlier operations took effect: no restart. */
 			op->result = -EINTR;
@@ -304,8 +321,7 @@ static int weave_batch_check_op(struct weave_registry *reg,
 	struct weave_hold *tmp;
 	int ret;
 
-	ret = weave_lock_access(reg, wf, op->key, weave_batch_op_writes(op),
-				true, &tmp);
+	ret = weave_batch_lock_access(reg, wf, op, true, &tmp);
 	if (ret)
 		return ret;
 	switch (op->op) {

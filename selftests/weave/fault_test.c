@@ -61,6 +61,7 @@ struct mkey {
 	bool live;
 	bool watched;		/* a per-key watch of c.wfd */
 	bool owner_died;
+	bool sealed;		/* set with WEAVE_SET_SEAL */
 	unsigned char mine;	/* lock c.fd holds */
 	unsigned char other;	/* lock c.ofd holds */
 	__u64 gen;		/* the entry's gen (0: none) */
@@ -377,7 +378,8 @@ static void op_set_flags(__u64 k, size_t len, __u32 flags)
 		gen = m->live ? m->gen : 0;
 	wv_pattern(c.buf, len, seed);
 	ret = wv_set(c.fd, k, c.buf, len, WEAVE_OP_NONBLOCK | flags, &gen);
-	if (!judge("set", k, ret, access_want(k, true)) || ret)
+	if (!judge("set", k, ret, access_want(k, true) ?:
+		   (m->live && m->sealed ? -EPERM : 0)) || ret)
 		return;
 	took_gen("set", k, gen);
 	if (len < m->size)
@@ -386,6 +388,7 @@ static void op_set_flags(__u64 k, size_t len, __u32 flags)
 	m->live = true;
 	m->size = len;
 	m->gen = gen;
+	m->sealed = flags & WEAVE_SET_SEAL;
 }
 
 static void op_set(__u64 k, size_t len)
@@ -480,6 +483,7 @@ static void op_delete(__u64 k)
 	took_gen("delete", k, gen);
 	memset(m->val, 0, m->size);
 	m->live = false;
+	m->sealed = false;
 	m->size = 0;
 	m->gen = 0;
 }
@@ -507,6 +511,7 @@ static void op_clear(void)
 		m->evmin = before + 1;
 		memset(m->val, 0, m->size);
 		m->live = false;
+		m->sealed = false;
 		m->size = 0;
 		m->gen = 0;
 	}
@@ -872,7 +877,8 @@ static void verify(void)
 		    sl->birth != st.birth || sl->seq & 1 || sl->lock != lock ||
 		    sl->waiters ||
 		    sl->flags != (WEAVE_SLOT_USED |
-				  (m->owner_died ? WEAVE_SLOT_OWNER_DIED : 0)))
+				  (m->owner_died ? WEAVE_SLOT_OWNER_DIED : 0) |
+				  (m->sealed ? WEAVE_SLOT_SEALED : 0)))
 			failf("slot %u of key %llu: key %llu gen %llu size %llu lock %#x flags %#x; expected gen %llu size %llu lock %#x owner-died %u",
 			      st.slot, (unsigned long long)k,
 			      (unsigned long long)sl->key,
@@ -1086,7 +1092,7 @@ static void model_set(__u64 k, const void *src, size_t len, __u64 gen)
 
 /*
  * A batch: a set that creates, a set that replaces and grows, a delete,
- * a get and a stat. Each operation that took effect (result 0) is
+ * a get and a stat, of five keys (an atomic batch names each once). Each operation that took effect (result 0) is
  * applied to the model; ENOMEM is the one failure injection may cause,
  * and stops an atomic batch there.
  */
@@ -1100,7 +1106,7 @@ static void op_batch(bool atomic)
 		{ .op = WEAVE_BATCH_DELETE, .key = K_DEL },
 		{ .op = WEAVE_BATCH_GET, .key = K_SMALL, .buf = WV_PTR(c.buf2),
 		  .len = VMAX },
-		{ .op = WEAVE_BATCH_STAT, .key = K_BIG },
+		{ .op = WEAVE_BATCH_STAT, .key = K_MOVE },
 	};
 	const char *name = atomic ? "atomic batch" : "batch";
 	struct weave_batch_op *op;
@@ -1124,6 +1130,10 @@ static void op_batch(bool atomic)
 				      err_name(op->result));
 			continue;
 		}
+		if (atomic && op->result == -ECANCELED)
+			failf("%s op %u: canceled; results %d %d %d %d %d",
+			      name, i, ops[0].result, ops[1].result,
+			      ops[2].result, ops[3].result, ops[4].result);
 		if (!judge(name, op->key, op->result, 0)) {
 			stopped = atomic;
 			continue;
@@ -1137,6 +1147,7 @@ static void op_batch(bool atomic)
 			took_gen(name, op->key, op->gen);
 			memset(m->val, 0, m->size);
 			m->live = false;
+			m->sealed = false;
 			m->size = 0;
 			m->gen = 0;
 			break;
@@ -1327,6 +1338,7 @@ static void prep_batch(void)
 	ensure_set(K_BIG, 5000);
 	ensure_set(K_DEL, 3000);
 	ensure_set(K_SMALL, 40);
+	ensure_set(K_MOVE, 40);
 }
 
 static void run_batch(void) { op_batch(false); }
