@@ -14,9 +14,11 @@
  *
  * An entry (&struct weave_entry, store.c) is found by key in
  * registry->entries and shows in its slot of the index (index.c); every
- * change of an entry happens between weave_slot_begin() and
- * weave_slot_end(), so a lock-free reader of the slot sees all of it or
- * none. Its bytes live in cells or pages (store.c).
+ * change of an entry happens between weave_entry_begin() and
+ * weave_entry_end(), so a lock-free reader of the slot sees all of it or
+ * none. While the entry is mapped writable (grant.c) its slot's seq stays
+ * odd throughout, and the changes its writer makes meanwhile nest inside.
+ * Its bytes live in cells or pages (store.c).
  *
  * Before it touches an entry, an operation waits until no other file
  * holds a conflicting lock on the key (weave_op_begin(), lock.c); after
@@ -33,12 +35,31 @@
 
 #define WEAVE_MIN_BUCKETS	64
 
-/* The map offset of an entry's first byte, as weave_slot.offset shows. */
-static u64 weave_entry_offset(const struct weave_registry *reg,
-			      const struct weave_entry *e)
+/**
+ * weave_entry_offset() - the map offset of an entry's first byte
+ * @reg: the registry
+ * @e: the entry
+ *
+ * Return: the offset weave_slot.offset shows.
+ */
+u64 weave_entry_offset(const struct weave_registry *reg,
+		       const struct weave_entry *e)
 {
 	return ((u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT) +
 	       weave_store_data_offset(e);
+}
+
+/* Open a change of @e's slot, unless a writable mapping holds it open. */
+static inline void weave_entry_begin(struct weave_entry *e)
+{
+	if (!e->writer)
+		weave_slot_begin(e->s);
+}
+
+static inline void weave_entry_end(struct weave_entry *e)
+{
+	if (!e->writer)
+		weave_slot_end(e->s);
 }
 
 /*
@@ -146,21 +167,26 @@ static int weave_entry_seal(struct weave_registry *reg, struct weave_entry *e,
 	return 0;
 }
 
-/*
- * Finish a change of @e begun with weave_slot_begin(): hand out its new
- * gen (also its birth when @mask has WEAVE_EV_NEW), close the seq, and
- * tell the index header, watchers and waiters.
+/**
+ * weave_entry_changed() - finish a change of an entry
+ * @reg: the registry, locked
+ * @wf: the file that made it, for watchers
+ * @e: the entry, its change opened by weave_entry_begin() or a grant
+ * @s: its slot
+ * @mask: WEAVE_EV_* bits of what changed
+ *
+ * Hands out the entry's new gen (also its birth when @mask has
+ * WEAVE_EV_NEW), closes the seq, and tells the index header, watchers
+ * and waiters.
  */
-static inline void weave_entry_changed(struct weave_registry *reg,
-				       struct weave_file *wf,
-				       struct weave_entry *e,
-				       struct weave_slot *s, u32 mask)
+void weave_entry_changed(struct weave_registry *reg, struct weave_file *wf,
+			 struct weave_entry *e, struct weave_slot *s, u32 mask)
 {
 	reg->gen++;
 	WRITE_ONCE(s->gen, reg->gen);
 	if (mask & WEAVE_EV_NEW)
 		WRITE_ONCE(s->birth, reg->gen);
-	weave_slot_end(s);
+	weave_entry_end(e);
 	weave_index_publish(reg);
 	if (mask & WEAVE_EV_NEW)
 		weave_lock_mirror(reg, e->hnode.key);
@@ -177,7 +203,9 @@ static void weave_entry_remove(struct weave_registry *reg,
 	struct weave_slot *s = e->s;
 	u64 size = s->size;
 
-	weave_slot_begin(s);
+	/* Its writable mappings, zapped below, fault from now on. */
+	weave_entry_begin(e);
+	e->writer = NULL;
 	weave_htable_del(&reg->entries, &e->hnode);
 	e->dead = 1;
 	if (!e->sealed)
@@ -326,7 +354,8 @@ bool weave_delete_invalid(u64 key, u32 flags, u64 gen)
  *
  * Everything a set checks but room: it changes nothing.
  *
- * Return: 0, -ESTALE, -EEXIST, -ENOENT or -EPERM (sealed).
+ * Return: 0, -ESTALE, -EEXIST, -ENOENT, -EPERM (sealed) or -EBUSY
+ * (sealing an entry mapped writable).
  */
 int weave_set_check(const struct weave_entry *e, u32 flags, u64 *gen)
 {
@@ -334,10 +363,14 @@ int weave_set_check(const struct weave_entry *e, u32 flags, u64 *gen)
 
 	if (ret)
 		return ret;
-	if (e)
-		return flags & WEAVE_SET_NOREPLACE ? -EEXIST :
-		       e->sealed ? -EPERM : 0;
-	return flags & WEAVE_SET_NOCREATE ? -ENOENT : 0;
+	if (!e)
+		return flags & WEAVE_SET_NOCREATE ? -ENOENT : 0;
+	if (flags & WEAVE_SET_NOREPLACE)
+		return -EEXIST;
+	if (e->sealed)
+		return -EPERM;
+	/* Its writable mapping would write to the sealed pages. */
+	return flags & WEAVE_SET_SEAL && e->writer ? -EBUSY : 0;
 }
 
 /**
@@ -366,7 +399,7 @@ int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
 	if (e) {
 		s = e->s;
 		mask = WEAVE_EV_CHANGED;
-		weave_slot_begin(s);
+		weave_entry_begin(e);
 		if (len != s->size)
 			mask |= WEAVE_EV_RESIZED;
 		if (seal)
@@ -377,7 +410,7 @@ int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
 		else
 			ret = 0;
 		if (ret) {
-			weave_slot_end(s);
+			weave_entry_end(e);
 			return ret;
 		}
 	} else {
@@ -546,11 +579,11 @@ int weave_ioctl_write(struct file *file, void *arg)
 		goto out_end;
 	}
 	s = e->s;
-	weave_slot_begin(s);
+	weave_entry_begin(e);
 	if (a->len && end > s->size) {
 		ret = weave_entry_resize(reg, e, s, end);
 		if (ret) {
-			weave_slot_end(s);
+			weave_entry_end(e);
 			goto out_end;
 		}
 		mask |= WEAVE_EV_RESIZED;
@@ -598,10 +631,10 @@ int weave_ioctl_resize(struct file *file, void *arg)
 		goto out_end;
 	}
 	s = e->s;
-	weave_slot_begin(s);
+	weave_entry_begin(e);
 	ret = weave_entry_resize(reg, e, s, a->size);
 	if (ret) {
-		weave_slot_end(s);
+		weave_entry_end(e);
 		goto out_end;
 	}
 	weave_entry_changed(reg, file->private_data, e, s, WEAVE_EV_RESIZED);

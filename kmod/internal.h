@@ -94,6 +94,9 @@ struct weave_cell_page;
  * @pages: a sealed entry's own pages, @nr_pages of them; they outlive
  *	its deletion, until the last view goes (weave_entry_put()).
  * @nr_pages: number of @pages.
+ * @writer: the file whose writable mapping holds the entry's change
+ *	open (grant.c), or NULL; identity only, never followed.
+ * @grant: number of the entry's latest grant to a writer.
  * @s: the slot itself; index pages live as long as the registry. Once
  *	the entry is dead the slot may hold another entry.
  *
@@ -113,6 +116,8 @@ struct weave_entry {
 	void *cell;
 	struct page **pages;
 	unsigned long nr_pages;
+	struct weave_file *writer;
+	u64 grant;
 	struct weave_slot *s;
 };
 
@@ -387,11 +392,22 @@ int weave_delete_check(const struct weave_entry *e, u32 flags, u64 *gen);
 void weave_entry_delete(struct weave_registry *reg, struct weave_file *wf,
 			struct weave_entry *e);
 
+u64 weave_entry_offset(const struct weave_registry *reg,
+		       const struct weave_entry *e);
+void weave_entry_changed(struct weave_registry *reg, struct weave_file *wf,
+			 struct weave_entry *e, struct weave_slot *s, u32 mask);
+
 /* batch.c */
 int weave_ioctl_batch(struct file *file, void *arg);
 
+/* grant.c */
+int weave_rw_mmap(struct file *file, struct vm_area_struct *vma);
+void weave_grant_end(struct weave_registry *reg, struct weave_file *wf,
+		     u64 key);
+
 /* mmap.c */
 int weave_fop_mmap(struct file *file, struct vm_area_struct *vma);
+vm_fault_t weave_vm_insert(struct vm_fault *vmf, struct page *page);
 void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 	       unsigned long nr);
 

@@ -318,6 +318,42 @@ int weave_store_seal(struct weave_registry *reg, struct weave_entry *e,
 }
 
 /**
+ * weave_store_unshare() - give a small entry pages of its own
+ * @reg: the registry
+ * @e: the entry, not sealed
+ * @size: its size
+ *
+ * For a writable mapping, which must not show other entries' cells: the
+ * value moves to the layout of a large one (which it keeps: values never
+ * move down), its old cell's views are zapped.
+ *
+ * Return: 0, or -ENOMEM with nothing changed.
+ */
+int weave_store_unshare(struct weave_registry *reg, struct weave_entry *e,
+			u64 size)
+{
+	struct weave_entry old = {
+		.cp = e->cp, .cell = e->cell, .shift = e->shift,
+	};
+	int ret;
+
+	if (!e->shift)
+		return 0;
+	e->shift = 0;
+	ret = weave_pages_alloc(reg, e, 0, DIV_ROUND_UP(size, PAGE_SIZE));
+	if (ret) {
+		e->shift = old.shift;
+		return ret;
+	}
+	weave_store_write_pages(reg, e, 0, old.cell, size);
+	weave_cell_free(reg, &old, size);
+	e->cp = NULL;
+	e->cell = NULL;
+	weave_zap(reg, e->slot, 0, 1);
+	return 0;
+}
+
+/**
  * weave_store_resize() - change the room of an entry
  * @reg: the registry
  * @e: the entry
