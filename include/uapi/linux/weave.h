@@ -655,7 +655,9 @@ struct weave_batch_args {
  * mmap(fd, offset 0, length index_size, PROT_READ, MAP_SHARED) maps the
  * registry's index: an array of 64-byte slots. Slot 0 is a
  * &struct weave_index_header; slots 1 .. max_entries describe entries.
- * A writable mapping, or mprotect() to writable, is refused.
+ * A writable mapping of the index, or mprotect() to writable, is refused;
+ * so is a writable view but for the exclusive holder of the key's lock
+ * (see weave(4), "Writable views").
  *
  * Lock-free reads: the kernel makes &weave_slot.seq odd before it changes
  * an entry's bytes, size, gen or location and even again after. A reader
