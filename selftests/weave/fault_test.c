@@ -1332,6 +1332,56 @@ static void prep_seal_small(void)
 
 static void run_seal_small(void) { op_set_flags(K_SEAL, 40, WEAVE_SET_SEAL); }
 
+/*
+ * Map @k writable under c.fd's exclusive lock, write it through the
+ * mapping, unmap, unlock: one change, published at the unlock.
+ */
+static void op_map_rw(__u64 k)
+{
+	struct mkey *m = &c.k[k];
+	struct weave_stat_args st;
+	unsigned char *p;
+	int ret = 0;
+
+	if (wv_stat(c.fd, k, &st)) {
+		failf("map rw key %llu: no entry", (unsigned long long)k);
+		return;
+	}
+	p = mmap(NULL, st.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd,
+		 st.map_offset);
+	if (p == MAP_FAILED)
+		ret = -errno;
+	if (judge("map rw", k, ret, 0) && !ret) {
+		wv_pattern(c.buf, m->size, rnd());
+		memcpy(p, c.buf, m->size);	/* at offset 0: its own pages */
+		unmap(p, st.map_size);
+		memcpy(m->val, c.buf, m->size);
+	}
+	op_unlock(k);
+	/*
+	 * The grant may have started before a later step of mmap() failed:
+	 * then the unlock publishes the unchanged bytes as a change.
+	 */
+	if (!wv_stat(c.fd, k, &st) && st.gen != m->gen) {
+		took_gen("map rw", k, st.gen);
+		m->gen = st.gen;
+	} else if (!ret) {
+		failf("map rw key %llu: the unlock published nothing",
+		      (unsigned long long)k);
+	}
+}
+
+static void prep_map_rw(void)
+{
+	ensure_set(K_SMALL, 40);
+	if (c.k[K_SMALL].mine == LK_S)
+		op_unlock(K_SMALL);
+	if (c.k[K_SMALL].mine != LK_X)
+		op_lock(K_SMALL, LK_X);
+}
+
+static void run_map_rw(void) { op_map_rw(K_SMALL); }
+
 static void prep_batch(void)
 {
 	ensure_deleted(K_NEW);
@@ -1364,6 +1414,7 @@ static const struct step steps[] = {
 	{ "seal a small entry", prep_seal_small, run_seal_small },
 	{ "batch", prep_batch, run_batch },
 	{ "atomic batch", prep_batch, run_batch_atomic },
+	{ "map writable", prep_map_rw, run_map_rw },
 	{ "write, growing pages", prep_big, run_write_grow },
 	{ "write in place", prep_small, run_write_small },
 	{ "write small to large", prep_small, run_write_to_large },

@@ -81,6 +81,7 @@
 struct fz_map {
 	void *addr;
 	size_t len;
+	bool rw;		/* a writable view: mprotect() may write-enable */
 };
 
 struct fz_bad {
@@ -195,7 +196,7 @@ static const int *const st_extra[NSTATS - NNRS] = {
 	[ST_MMAP_INDEX - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
 				    ENOMEM),
 	[ST_MMAP_VIEW - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
-				   ENOMEM),
+				   ENOMEM, EPERM),
 	[ST_MMAP_RAND - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
 				   EOVERFLOW, ENOMEM, EOPNOTSUPP, EPERM),
 	[ST_MREMAP - NNRS] = EX(EFAULT, EINVAL, ENOMEM),
@@ -516,7 +517,7 @@ static int free_map_slot(struct fz *f)
 }
 
 /* Record a new mapping, or unmap it when the table is full. mu held. */
-static void map_add(struct fz *f, void *p, size_t len)
+static void map_add(struct fz *f, void *p, size_t len, bool rw)
 {
 	int i = free_map_slot(f);
 
@@ -526,6 +527,7 @@ static void map_add(struct fz *f, void *p, size_t len)
 	}
 	f->maps[i].addr = p;
 	f->maps[i].len = len;
+	f->maps[i].rw = rw;
 }
 
 /*
@@ -553,7 +555,7 @@ static void map_cut(struct fz *f, int i, bool whole, int row)
 		size_t rlen = (npages - k - 1) * f->ps;
 
 		if (k) {
-			map_add(f, right, rlen);
+			map_add(f, right, rlen, m->rw);
 		} else {
 			m->addr = right;
 			m->len = rlen;
@@ -1281,6 +1283,9 @@ static void op_mmap(struct fz *f)
 			len += f->ps;		/* past the span: EINVAL */
 		else if (r < 60)
 			off += f->ps;		/* not a span start: EINVAL */
+		/* Writable: works under the key's exclusive lock only. */
+		if (pct(25))
+			prot |= PROT_WRITE;
 	} else if (r < 60) {
 		row = ST_MMAP_INDEX;
 		off = pct(80) ? 0 : f->ps * (off_t)rn(4);
@@ -1307,11 +1312,18 @@ static void op_mmap(struct fz *f)
 		return;
 	}
 	result(f, row, 0);
-	if (prot & (PROT_WRITE | PROT_EXEC))
-		note_bad(f, "mmap writable/exec succeeded", 0);
+	if (prot & PROT_EXEC || (prot & PROT_WRITE && row == ST_MMAP_INDEX))
+		note_bad(f, "mmap exec or writable index succeeded", 0);
 	probe(f, p, len, 3);
+	/* A writable view: a store, which may meet a revocation (SIGBUS). */
+	if (prot & PROT_WRITE) {
+		unsigned char b = (unsigned char)rnd();
+
+		result(f, ST_PROBE, wv_probe_copy((unsigned char *)p +
+						  rn(len), &b, 1));
+	}
 	pthread_mutex_lock(&f->mu);
-	map_add(f, p, len);
+	map_add(f, p, len, prot & PROT_WRITE);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -1346,7 +1358,7 @@ static void op_mapctl(struct fz *f)
 			result(f, ST_MREMAP, 0);
 			if (mflags & MREMAP_DONTUNMAP) {
 				/* the old range stays mapped, empty */
-				map_add(f, p, n);
+				map_add(f, p, n, m->rw);
 			} else {
 				m->addr = p;
 				m->len = n;
@@ -1358,7 +1370,7 @@ static void op_mapctl(struct fz *f)
 			result(f, ST_MPROTECT, errno);
 		} else {
 			result(f, ST_MPROTECT, 0);
-			if (prot & (PROT_WRITE | PROT_EXEC))
+			if (prot & PROT_EXEC || (prot & PROT_WRITE && !m->rw))
 				note_bad(f, "mprotect writable/exec succeeded",
 					 0);
 		}
@@ -1689,7 +1701,7 @@ static void chaos_op(struct fz *f)
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
 		result(f, ST_T_MMAP, p == MAP_FAILED ? errno : 0);
 		if (p != MAP_FAILED)
-			map_add(f, p, len);
+			map_add(f, p, len, false);
 	}
 }
 
