@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writable views: the file that holds a key's lock exclusively may map
- * the entry writable and write its pages in place; the kernel revokes
- * the mapping when the exclusive hold ends (unlock, downgrade, close,
- * death), publishing the period of writing as one change. What is
- * refused, what is revoked when, what readers see meanwhile, resize,
- * delete and seal while mapped, fork, and owner death.
+ * the entry writable and write its pages in place; the mapping works
+ * while that file holds the lock exclusively, and the kernel revokes its
+ * pages when the hold ends (unlock, downgrade, close, death), publishing
+ * the period of writing as one change. What is refused, what is revoked
+ * when, lock periods, what readers see meanwhile, resize, delete and
+ * seal while mapped, fork, and owner death.
  */
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -189,11 +190,16 @@ TEST_F(rw, write_and_publish)
 	close(w);
 }
 
-/* Locking the key again does not revive an old mapping. */
-TEST_F(rw, relock_new_grant)
+/*
+ * A writable mapping works while its file holds the lock exclusively,
+ * in every lock period; a period in which nothing touches it publishes
+ * nothing.
+ */
+TEST_F(rw, lock_periods)
 {
 	unsigned char *m1, *m2;
 	__u64 g0 = gen_of(self->fd, 1);
+	int other;
 
 	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
 	m1 = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
@@ -205,20 +211,30 @@ TEST_F(rw, relock_new_grant)
 	EXPECT_EQ(0, try_write(m2 + 1, 2));
 	EXPECT_EQ(2, m1[1]);
 	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
-	munmap(m2, span(self));
 	EXPECT_EQ(g0 + 1, gen_of(self->fd, 1));
-
-	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
-	m2 = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
-	ASSERT_NE(MAP_FAILED, m2);
-	EXPECT_EQ(0, try_write(m2, 7));
 	EXPECT_EQ(SIGBUS, try_write(m1, 8));
-	EXPECT_EQ(SIGBUS, wv_probe(m1, NULL));
+	EXPECT_EQ(SIGBUS, wv_probe(m2, NULL));
+
+	/* Locked again: the same mappings work again, one change more. */
+	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+	EXPECT_EQ(0, seq_of(self->fd, 1) & 1);
+	EXPECT_EQ(0, try_write(m1, 7));
+	EXPECT_EQ(1, seq_of(self->fd, 1) & 1);
+	EXPECT_EQ(7, m2[0]);
 	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
-	/* A hold that maps nothing writable publishes nothing. */
+	EXPECT_EQ(g0 + 2, gen_of(self->fd, 1));
+
+	/* A lock period that touches nothing changes nothing. */
 	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
 	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
 	EXPECT_EQ(g0 + 2, gen_of(self->fd, 1));
+
+	/* Another file's lock is not this mapping's. */
+	other = wv_reopen_file(self->fd, 0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, wv_lock(other, 1, 0, 0, NULL));
+	EXPECT_EQ(SIGBUS, try_write(m1, 9));
+	close(other);
 	munmap(m1, span(self));
 	munmap(m2, span(self));
 }
@@ -394,14 +410,27 @@ TEST_F(rw, small_entry_unshared)
 	munmap(m, span(self));
 }
 
-/* Delete while mapped ends the grant; seal while mapped is refused. */
+/*
+ * Seal while being written is refused; sealed, the mapping is dead.
+ * Delete while mapped ends the grant.
+ */
 TEST_F(rw, delete_and_seal_while_mapped)
 {
 	unsigned char *m;
 
+	ASSERT_EQ(0, wv_set(self->fd, 2, "two", 3, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, 2, 0, 0, NULL));
+	m = map_span(self->fd, 2, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, wv_set(self->fd, 2, "x", 1, WEAVE_SET_SEAL, NULL));
+	EXPECT_EQ(SIGBUS, try_write(m, 1));
+	ASSERT_EQ(0, wv_unlock(self->fd, 2, 0));
+	munmap(m, span(self));
+
 	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
 	m = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, try_write(m, 1));
 	EXPECT_EQ(-EBUSY, wv_set(self->fd, 1, "x", 1, WEAVE_SET_SEAL, NULL));
 	ASSERT_EQ(0, wv_delete(self->fd, 1, 0, NULL));
 	EXPECT_EQ(SIGBUS, try_write(m, 1));
