@@ -8,6 +8,7 @@
  * when, lock periods, what readers see meanwhile, resize, delete and
  * seal while mapped, fork, and owner death.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -148,8 +149,10 @@ TEST_F(rw, refused)
 TEST_F(rw, write_and_publish)
 {
 	struct weave_event ev[4];
+	struct weave_get_args g;
 	unsigned char got[LEN], *m;
 	__u64 g0, g1;
+	pid_t pid;
 	int w;
 	ssize_t n;
 
@@ -173,15 +176,20 @@ TEST_F(rw, write_and_publish)
 	g1 = gen_of(self->fd, 1);
 	EXPECT_EQ(g0 + 1, g1);
 	EXPECT_EQ(0, seq_of(self->fd, 1) & 1);
-	ASSERT_EQ(0, wv_get(w, 1, got, sizeof(got), 0, 0, NULL));
+	/* Another process, through its own file, sees the new bytes. */
 	memset(self->val, 0x5c, LEN);
-	EXPECT_EQ(0, memcmp(got, self->val, LEN));
-	n = read(w, ev, sizeof(ev));
-	ASSERT_EQ(sizeof(ev[0]), n);
-	EXPECT_EQ(1, ev[0].key);
-	EXPECT_EQ(WEAVE_EV_CHANGED | WEAVE_EV_UNLOCKED, ev[0].mask);
-	EXPECT_EQ(g1, ev[0].gen);
-	EXPECT_EQ(LEN, ev[0].size);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (wv_get(w, 1, got, sizeof(got), 0, 0, &g) ||
+		    g.gen != g1 || memcmp(got, self->val, LEN))
+			_exit(1);
+		n = read(w, ev, sizeof(ev));
+		_exit(n != sizeof(ev[0]) || ev[0].key != 1 ||
+		      ev[0].mask != (WEAVE_EV_CHANGED | WEAVE_EV_UNLOCKED) ||
+		      ev[0].gen != g1 || ev[0].size != LEN ? 2 : 0);
+	}
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* Revoked: writing or reading now is SIGBUS. */
 	EXPECT_EQ(SIGBUS, try_write(m, 1));
@@ -354,6 +362,108 @@ TEST_F(rw, fork_child)
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	EXPECT_EQ(0, wv_wait_pid(pid));
 	munmap(m, span(self));
+}
+
+/*
+ * The child shares the mapping but closes its descriptor: the holder's
+ * death then closes the file, which revokes the child's mapping too.
+ */
+TEST_F(rw, holder_killed_child_revoked)
+{
+	volatile int *state = wv_shared(sizeof(*state));
+	pid_t holder, child;
+
+	ASSERT_NE(NULL, state);
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (!holder) {
+		int fd2 = wv_reopen_file(self->fd, 0);
+		unsigned char *m;
+
+		if (fd2 < 0 || wv_lock(fd2, 1, 0, 0, NULL))
+			_exit(1);
+		m = map_span(fd2, 1, PROT_READ | PROT_WRITE);
+		if (m == MAP_FAILED)
+			_exit(2);
+		child = fork();
+		if (!child) {
+			close(fd2);
+			close(self->fd);
+			if (try_write(m, 0x21))
+				_exit(3);
+			__atomic_store_n(state, 1, __ATOMIC_RELEASE);
+			while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != 2)
+				usleep(1000);
+			_exit(try_write(m, 0x22) == SIGBUS ? 0 : 4);
+		}
+		_exit(wv_wait_pid(child));
+	}
+	while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != 1)
+		usleep(1000);
+	kill(holder, SIGKILL);
+	/* The lock is free once the holder's file is gone. */
+	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+	__atomic_store_n(state, 2, __ATOMIC_RELEASE);
+	EXPECT_EQ(128 + SIGKILL, wv_wait_pid(holder));
+	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
+}
+
+/*
+ * Unlock racing a writer: a thread stores through the view until it
+ * gets SIGBUS; once the unlock has returned, no store lands any more.
+ */
+struct racer {
+	unsigned char *m;
+	volatile int stop;
+	volatile int revoked;
+	unsigned long stores;
+};
+
+static void *store_until_revoked(void *arg)
+{
+	struct racer *r = arg;
+	unsigned char b = 0;
+
+	while (!r->stop) {
+		if (try_write(r->m + (r->stores % 4096), ++b)) {
+			r->revoked = 1;
+			break;
+		}
+		r->stores++;
+	}
+	return NULL;
+}
+
+TEST_F(rw, unlock_races_writer)
+{
+	struct racer r = { 0 };
+	unsigned char a[LEN], b[LEN];
+	pthread_t t;
+	int round;
+
+	ASSERT_EQ(0, wv_fault_setup(NULL));
+	for (round = 0; round < 20; round++) {
+		ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+		r.m = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, r.m);
+		r.stop = 0;
+		r.revoked = 0;
+		r.stores = 0;
+		ASSERT_EQ(0, pthread_create(&t, NULL, store_until_revoked,
+					    &r));
+		usleep(2000 + round * 500);
+		ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
+		ASSERT_EQ(0, wv_get(self->fd, 1, a, sizeof(a), 0, 0, NULL));
+		usleep(5000);
+		ASSERT_EQ(0, wv_get(self->fd, 1, b, sizeof(b), 0, 0, NULL));
+		EXPECT_EQ(0, memcmp(a, b, LEN)) TH_LOG("round %d", round);
+		r.stop = 1;
+		pthread_join(t, NULL);
+		/* It was writing, and the unlock, not the test, stopped it. */
+		EXPECT_TRUE(r.revoked);
+		EXPECT_LT(0, r.stores);
+		munmap(r.m, span(self));
+	}
 }
 
 /* Resizing while mapped: the mapping follows the size. */
