@@ -429,7 +429,7 @@ static void *store_until_revoked(void *arg)
 			r->revoked = 1;
 			break;
 		}
-		r->stores++;
+		__atomic_fetch_add(&r->stores, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -451,7 +451,11 @@ TEST_F(rw, unlock_races_writer)
 		r.stores = 0;
 		ASSERT_EQ(0, pthread_create(&t, NULL, store_until_revoked,
 					    &r));
-		usleep(2000 + round * 500);
+		/* Unlock while it writes: after its first stores, or later. */
+		while (__atomic_load_n(&r.stores, __ATOMIC_RELAXED) < 16 &&
+		       !r.revoked)
+			sched_yield();
+		usleep(round * 250);
 		ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
 		ASSERT_EQ(0, wv_get(self->fd, 1, a, sizeof(a), 0, 0, NULL));
 		usleep(5000);
