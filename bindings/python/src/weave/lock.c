@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * weave.Lock: an entry's lock (weave_lock()) as a context manager.
+ *
+ * The lock belongs to the registry's open file, not to a thread: a second
+ * lock of the same key through the same Registry is EDEADLK. Each child
+ * process gets a file of its own (fork: weave._after_fork; spawn and
+ * pickling: Registry._from_fd), so processes exclude each other.
+ *
+ * Owner died: when the previous holder died holding the lock, acquiring
+ * it succeeds (the lock is held, .owner_died is True) and warns with
+ * weave.OwnerDiedWarning. A with block that then ends without an
+ * exception marks the entry consistent (the body is trusted to have
+ * checked or repaired the value); one that raises unlocks and leaves the
+ * entry marked, so the next holder is told again. Turning the warning
+ * into an error (warnings.simplefilter("error", weave.OwnerDiedWarning))
+ * makes acquiring raise it instead, with the lock released and the entry
+ * still marked.
+ *
+ * Writable entries ([writable], issue 18): the object __enter__ returns
+ * is the place for the holder's writable buffer, released at __exit__;
+ * it has none until libweave maps entries writable.
+ *
+ * Copyright (C) 2026 The weave authors
+ */
+#include <errno.h>
+
+#include "_weave.h"
+
+PyTypeObject *wpy_lock_type;
+
+typedef struct {
+	PyObject_HEAD
+	wpy_registry *reg;
+	uint64_t key;
+	int shared;
+	int64_t timeout_ns;	/* -1: no limit */
+	int held;
+	int owner_died;
+} wpy_lock;
+
+PyObject *wpy_lock_new(wpy_registry *r, uint64_t key, int shared,
+		       int64_t timeout_ns)
+{
+	allocfunc alloc = (allocfunc)PyType_GetSlot(wpy_lock_type, Py_tp_alloc);
+	wpy_lock *l = (wpy_lock *)alloc(wpy_lock_type, 0);
+
+	if (!l)
+		return NULL;
+	Py_INCREF((PyObject *)r);
+	l->reg = r;
+	l->key = key;
+	l->shared = shared;
+	l->timeout_ns = timeout_ns;
+	return (PyObject *)l;
+}
+
+static int wpy_lock_unlock(wpy_lock *l, unsigned int flags)
+{
+	int err;
+
+	if (wpy_registry_enter(l->reg))
+		return -1;
+	err = weave_unlock(l->reg->w, l->key, flags);
+	wpy_registry_leave(l->reg);
+	l->held = 0;
+	if (err) {
+		wpy_err(l->reg, err, &l->key, "unlock");
+		return -1;
+	}
+	return 0;
+}
+
+static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
+{
+	wpy_registry *r = l->reg;
+	int64_t deadline = -1, left = -1;
+	unsigned int flags = l->shared ? WEAVE_LOCK_SHARED : 0;
+	int rc;
+
+	(void)unused;
+	if (l->held) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "the lock of key %llu is held by this Lock already",
+			     (unsigned long long)l->key);
+		return NULL;
+	}
+	if (wpy_registry_enter(r))
+		return NULL;
+	if (l->timeout_ns >= 0)
+		deadline = wpy_now_ns() + l->timeout_ns;
+	for (;;) {
+		if (deadline >= 0) {
+			left = deadline - wpy_now_ns();
+			if (left < 0)
+				left = 0;
+		}
+		Py_BEGIN_ALLOW_THREADS
+		rc = weave_lock(r->w, l->key, flags, left);
+		Py_END_ALLOW_THREADS
+		if (rc != -EINTR)
+			break;
+		if (PyErr_CheckSignals()) {
+			rc = WPY_SIGNALLED;
+			break;
+		}
+	}
+	wpy_registry_leave(r);
+	if (rc < 0)
+		return wpy_err(r, rc, &l->key, l->shared ? "shared lock" :
+			       "lock");
+	l->held = 1;
+	l->owner_died = rc == WEAVE_LOCK_OWNER_DIED;
+	if (l->owner_died) {
+		PyObject *desc = wpy_registry_desc(r);
+
+		if (!desc ||
+		    PyErr_WarnFormat(wpy_owner_died_warning, 1,
+				     "key %llu of %U: the previous holder of "
+				     "its lock died holding it",
+				     (unsigned long long)l->key, desc)) {
+			PyObject *t, *v, *tb;
+
+			/* Raised instead: do not keep the lock. */
+			Py_XDECREF(desc);
+			PyErr_Fetch(&t, &v, &tb);
+			if (wpy_lock_unlock(l, 0))
+				PyErr_Clear();
+			PyErr_Restore(t, v, tb);
+			return NULL;
+		}
+		Py_DECREF(desc);
+	}
+	Py_INCREF((PyObject *)l);
+	return (PyObject *)l;
+}
+
+static PyObject *wpy_lock_release(wpy_lock *l, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "consistent", NULL };
+	int consistent = 0;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|$p:release", kwlist,
+					 &consistent))
+		return NULL;
+	if (!l->held) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "release of the lock of key %llu, which this "
+			     "Lock does not hold", (unsigned long long)l->key);
+		return NULL;
+	}
+	if (wpy_lock_unlock(l, consistent && l->owner_died ?
+			    WEAVE_UNLOCK_CONSISTENT : 0))
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *wpy_lock_exit(wpy_lock *l, PyObject *args)
+{
+	PyObject *et = Py_None, *ev = Py_None, *tb = Py_None;
+	unsigned int flags = 0;
+
+	if (!PyArg_ParseTuple(args, "|OOO:__exit__", &et, &ev, &tb))
+		return NULL;
+	if (!l->held)
+		Py_RETURN_FALSE;
+	if (l->owner_died && et == Py_None)
+		flags = WEAVE_UNLOCK_CONSISTENT;
+	if (wpy_lock_unlock(l, flags) && et == Py_None)
+		return NULL;
+	/* The body's exception, if any, wins over an unlock failure. */
+	PyErr_Clear();
+	Py_RETURN_FALSE;
+}
+
+static void wpy_lock_dealloc(wpy_lock *l)
+{
+	/* A Lock dropped while held (acquire() without release()). */
+	if (l->held && l->reg && l->reg->w && !l->reg->closing)
+		weave_unlock(l->reg->w, l->key, 0);
+	Py_CLEAR(l->reg);
+	wpy_dealloc_type((PyObject *)l);
+}
+
+static PyObject *wpy_lock_repr(wpy_lock *l)
+{
+	return PyUnicode_FromFormat("<weave.Lock key=%llu %s%s%s>",
+				    (unsigned long long)l->key,
+				    l->shared ? "shared" : "exclusive",
+				    l->held ? " held" : "",
+				    l->owner_died ? " owner-died" : "");
+}
+
+static PyObject *wpy_lock_get_key(wpy_lock *l, void *c)
+{
+	(void)c;
+	return PyLong_FromUnsignedLongLong(l->key);
+}
+
+static PyObject *wpy_lock_get_shared(wpy_lock *l, void *c)
+{
+	(void)c;
+	return PyBool_FromLong(l->shared);
+}
+
+static PyObject *wpy_lock_get_held(wpy_lock *l, void *c)
+{
+	(void)c;
+	return PyBool_FromLong(l->held);
+}
+
+static PyObject *wpy_lock_get_owner_died(wpy_lock *l, void *c)
+{
+	(void)c;
+	return PyBool_FromLong(l->owner_died);
+}
+
+static PyGetSetDef wpy_lock_getset[] = {
+	{ "key", (getter)wpy_lock_get_key, NULL, "The key locked.", NULL },
+	{ "shared", (getter)wpy_lock_get_shared, NULL,
+	  "True for a shared lock.", NULL },
+	{ "held", (getter)wpy_lock_get_held, NULL,
+	  "True between acquire and release.", NULL },
+	{ "owner_died", (getter)wpy_lock_get_owner_died, NULL,
+	  "True when the previous holder died holding the lock.", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+#define M(name, fn, flags, doc) \
+	{ name, (PyCFunction)(void (*)(void))(fn), flags, doc }
+static PyMethodDef wpy_lock_methods[] = {
+	M("acquire", wpy_lock_acquire, METH_NOARGS,
+	  "acquire()\n--\n\n"
+	  "Take the lock, waiting at most the Lock's timeout (TimeoutError);\n"
+	  "return the Lock. Ctrl-C while waiting raises KeyboardInterrupt."),
+	M("release", wpy_lock_release, METH_VARARGS | METH_KEYWORDS,
+	  "release(*, consistent=False)\n--\n\n"
+	  "Release the lock; consistent=True clears an owner-died mark."),
+	M("__enter__", wpy_lock_acquire, METH_NOARGS, NULL),
+	M("__exit__", wpy_lock_exit, METH_VARARGS, NULL),
+	{ NULL, NULL, 0, NULL },
+};
+#undef M
+
+static PyType_Slot wpy_lock_slots[] = {
+	{ Py_tp_doc, "An entry's lock (Registry.lock()), a context manager." },
+	{ Py_tp_dealloc, wpy_lock_dealloc },
+	{ Py_tp_repr, wpy_lock_repr },
+	{ Py_tp_methods, wpy_lock_methods },
+	{ Py_tp_getset, wpy_lock_getset },
+	{ 0, NULL },
+};
+
+static PyType_Spec wpy_lock_spec = {
+	.name = "weave.Lock",
+	.basicsize = sizeof(wpy_lock),
+	.flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+	.slots = wpy_lock_slots,
+};
+
+int wpy_lock_init_type(PyObject *m)
+{
+	wpy_lock_type = (PyTypeObject *)PyType_FromSpec(&wpy_lock_spec);
+	if (!wpy_lock_type)
+		return -1;
+	return PyModule_AddObjectRef(m, "Lock", (PyObject *)wpy_lock_type);
+}
