@@ -17,6 +17,10 @@
  * makes acquiring raise it instead, with the lock released and the entry
  * still marked.
  *
+ * The lock is the file's, not the Lock object's: one dropped while held
+ * leaves it held, and release() through another Lock of the same key and
+ * registry releases it, as the kernel sees it.
+ *
  * Writable entries ([writable], issue 18): the object __enter__ returns
  * is the place for the holder's writable buffer, released at __exit__;
  * it has none until libweave maps entries writable.
@@ -138,20 +142,30 @@ static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
 static PyObject *wpy_lock_release(wpy_lock *l, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "consistent", NULL };
-	int consistent = 0;
+	int consistent = 0, err;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "|$p:release", kwlist,
 					 &consistent))
 		return NULL;
-	if (!l->held) {
+	/*
+	 * The file holds the lock, not this object: releasing through a Lock
+	 * that did not acquire it releases the file's lock of the key.
+	 */
+	if (wpy_registry_enter(l->reg))
+		return NULL;
+	err = weave_unlock(l->reg->w, l->key,
+			   consistent ? WEAVE_UNLOCK_CONSISTENT : 0);
+	wpy_registry_leave(l->reg);
+	if (err == -EPERM) {
 		PyErr_Format(PyExc_RuntimeError,
 			     "release of the lock of key %llu, which this "
-			     "Lock does not hold", (unsigned long long)l->key);
+			     "registry's file does not hold",
+			     (unsigned long long)l->key);
 		return NULL;
 	}
-	if (wpy_lock_unlock(l, consistent && l->owner_died ?
-			    WEAVE_UNLOCK_CONSISTENT : 0))
-		return NULL;
+	if (err)
+		return wpy_err(l->reg, err, &l->key, "unlock");
+	l->held = 0;
 	Py_RETURN_NONE;
 }
 
@@ -175,9 +189,10 @@ static PyObject *wpy_lock_exit(wpy_lock *l, PyObject *args)
 
 static void wpy_lock_dealloc(wpy_lock *l)
 {
-	/* A Lock dropped while held (acquire() without release()). */
-	if (l->held && l->reg && l->reg->w && !l->reg->closing)
-		weave_unlock(l->reg->w, l->key, 0);
+	/*
+	 * A Lock dropped while held (acquire() without release()) leaves the
+	 * lock held: it is the file's, until released or the file closes.
+	 */
 	Py_CLEAR(l->reg);
 	wpy_dealloc_type((PyObject *)l);
 }
@@ -235,7 +250,8 @@ static PyMethodDef wpy_lock_methods[] = {
 	  "return the Lock. Ctrl-C while waiting raises KeyboardInterrupt."),
 	M("release", wpy_lock_release, METH_VARARGS | METH_KEYWORDS,
 	  "release(*, consistent=False)\n--\n\n"
-	  "Release the lock; consistent=True clears an owner-died mark."),
+	  "Release the registry file's lock of the key; consistent=True\n"
+	  "clears an owner-died mark. RuntimeError when it holds none."),
 	M("__enter__", wpy_lock_acquire, METH_NOARGS, NULL),
 	M("__exit__", wpy_lock_exit, METH_VARARGS, NULL),
 	{ NULL, NULL, 0, NULL },

@@ -905,6 +905,16 @@ static PyObject *wpy_registry_unwatch(wpy_registry *r, PyObject *args)
 		return NULL;
 	err = weave_unwatch(r->w, key);
 	wpy_registry_leave(r);
+	if (err == -ENOENT) {
+		PyObject *desc = wpy_registry_desc(r);
+
+		if (desc) {
+			PyErr_Format(PyExc_KeyError, "%s is not watched by %U",
+				     key ? "this key" : "every key", desc);
+			Py_DECREF(desc);
+		}
+		return NULL;
+	}
 	if (err)
 		return wpy_err(r, err, key ? &key : NULL, "unwatch");
 	Py_RETURN_NONE;
@@ -1048,7 +1058,8 @@ static PyMethodDef wpy_registry_methods[] = {
 	  "file and return a weave.Watch: iterate it for the events, close\n"
 	  "it (or leave its with block) to stop watching."),
 	M("unwatch", wpy_registry_unwatch, METH_VARARGS,
-	  "unwatch(key=None)\n--\n\nStop watching key (None: every key)."),
+	  "unwatch(key=None)\n--\n\n"
+	  "Stop watching key (None: every key); KeyError when not watched."),
 	M("read_events", wpy_registry_read_events,
 	  METH_VARARGS | METH_KEYWORDS,
 	  "read_events(max=64, timeout=0)\n--\n\n"
