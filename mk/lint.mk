@@ -21,7 +21,7 @@ LINT_PY_CFLAGS = -I$(shell $(PYTHON) -c 'import sysconfig; \
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
 	tools/pkg/* tools/bench/* tests/host/* selftests/weave/run .ci/run \
-	examples/* bindings/python/tests/*)
+	examples/* bindings/python/tests/* bindings/python/bench/*)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's
 # generic netlink table macros expand to one or two initializers and use

@@ -19,7 +19,7 @@ PY_SRCS := $(wildcard $(PY_DIR)/src/weave/*.[ch] $(PY_DIR)/src/weave/*.py \
 	$(PY_DIR)/src/weave/*.pyi) $(PY_DIR)/setup.py $(PY_DIR)/pyproject.toml
 PY_EXT := build/python/weave/_weave.abi3.so
 
-.PHONY: python check-python
+.PHONY: python check-python bench-python
 
 python: lib $(PY_EXT)
 
@@ -42,3 +42,9 @@ check-python:
 	$(Q)$(SETUP)
 	$(Q)$(MAKE) all python
 	$(PY_DIR)/tests/vm-run
+
+# Not part of make bench (tools/bench/report): its figures are printed.
+bench-python:
+	$(Q)$(SETUP)
+	$(Q)$(MAKE) all python
+	$(PY_DIR)/bench/run
