@@ -172,3 +172,24 @@ def test_asyncio_loop_keeps_running(reg):
 
     ev, ticks = asyncio.run(main())
     assert ev.key == 1 and ticks >= 3
+
+
+def test_close_while_another_thread_waits(reg):
+    # close() from another thread is deferred until the wait returns.
+    import os
+    r = reg.reopen()
+    fd = r.fileno()
+    got = []
+    t = threading.Thread(target=lambda: got.append(r.wait(1, 0, 30)))
+    t.start()
+    time.sleep(0.2)
+    r.close()
+    assert r.closed
+    os.fstat(fd)                            # still open: in use
+    g = reg.set(1, b"wake")
+    t.join(30)
+    assert got == [g]
+    with pytest.raises(OSError):
+        os.fstat(fd)                        # the waiter closed it
+    with pytest.raises(ValueError):
+        r.wait(1, 0, 0)

@@ -318,16 +318,24 @@ static PyObject *wpy_registry_reopen(wpy_registry *r, PyObject *args,
 
 PyObject *wpy_after_fork(PyObject *mod, PyObject *unused)
 {
-	wpy_registry *r;
+	wpy_registry *r, *next;
 
 	(void)mod;
 	(void)unused;
-	for (r = wpy_open_registries; r; r = r->next) {
+	for (r = wpy_open_registries; r; r = next) {
 		struct weave *nw, **ret;
 		int err;
 
-		/* Threads that were inside calls are not in the child. */
+		next = r->next;
+		/*
+		 * Threads that were inside calls are not in the child: a close
+		 * they were to finish happens now.
+		 */
 		r->busy = 0;
+		if (r->closing) {
+			wpy_registry_close_now(r);
+			continue;
+		}
 		err = weave_reopen(r->w, r->readonly ? WEAVE_OPEN_RDONLY : 0,
 				   &nw);
 		if (err) {
