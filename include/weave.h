@@ -173,6 +173,15 @@ WEAVE_EXPORT int weave_update(struct weave *w, uint64_t key,
 WEAVE_EXPORT int64_t weave_clear(struct weave *w);
 /* Number of entries (the JS Map's size). */
 WEAVE_EXPORT int64_t weave_count(struct weave *w);
+/*
+ * Run @n operations in one call (WEAVE_IOC_BATCH): sets, gets, deletes
+ * and stats, each with its result in ops[i].result. @flags:
+ * WEAVE_OP_NONBLOCK, WEAVE_BATCH_ATOMIC (all or nothing). Returns the
+ * number of operations that failed, or -errno when the batch as a whole
+ * could not run (nothing happened then, but for -EFAULT on the results).
+ */
+WEAVE_EXPORT int weave_batch(struct weave *w, struct weave_batch_op *ops,
+			     unsigned int n, unsigned int flags);
 /* Size, gen, birth and view location of @key (WEAVE_IOC_STAT). */
 WEAVE_EXPORT int weave_stat(struct weave *w, uint64_t key,
 			    struct weave_stat_args *st);
@@ -264,6 +273,9 @@ WEAVE_EXPORT int weave_unlock(struct weave *w, uint64_t key,
 			      unsigned int flags);
 
 typedef int (*weave_lock_fn)(struct weave *w, uint64_t key, void *arg);
+struct weave_view;
+typedef int (*weave_write_fn)(struct weave *w, uint64_t key,
+			      struct weave_view *v, void *arg);
 /*
  * Lock @key as weave_lock() does, call @fn(@w, @key, @arg), unlock
  * whatever @fn returns, and return what @fn returned. A failed lock
@@ -274,6 +286,15 @@ typedef int (*weave_lock_fn)(struct weave *w, uint64_t key, void *arg);
 WEAVE_EXPORT int weave_with_lock(struct weave *w, uint64_t key,
 				 unsigned int flags, int64_t timeout_ns,
 				 weave_lock_fn fn, void *arg);
+/*
+ * weave_with_lock() with an exclusive lock and a writable view of @key
+ * for @fn (weave_view_data_rw()): valid inside the callback only, since
+ * it is unmapped, then revoked by the kernel, when the lock goes. The
+ * entry must exist (-ENOENT).
+ */
+WEAVE_EXPORT int weave_with_lock_rw(struct weave *w, uint64_t key,
+				    unsigned int flags, int64_t timeout_ns,
+				    weave_write_fn fn, void *arg);
 
 /**
  * struct weave_lock_info - the lock state of an entry, from the index
@@ -365,6 +386,13 @@ struct weave_view {
 WEAVE_EXPORT int weave_view_map(struct weave *w, uint64_t key,
 				struct weave_view *v);
 /*
+ * Map @key's bytes writable into *@v: the caller must hold @key's lock
+ * exclusively (-EPERM otherwise). The view is revoked when the lock goes
+ * (SIGBUS after that); unmap it before unlocking.
+ */
+WEAVE_EXPORT int weave_view_map_rw(struct weave *w, uint64_t key,
+				   struct weave_view *v);
+/*
  * True when the view no longer matches its entry: deleted, recreated,
  * resized or moved. Makes no system call.
  */
@@ -386,6 +414,8 @@ WEAVE_EXPORT ssize_t weave_view_read(const struct weave_view *v, void *buf,
 WEAVE_EXPORT uint64_t weave_view_gen(const struct weave_view *v);
 /* Zero-copy access: the bytes and the size as of the last map/refresh. */
 WEAVE_EXPORT const void *weave_view_data(const struct weave_view *v);
+/* The bytes of a weave_view_map_rw() view, writable; NULL for others. */
+WEAVE_EXPORT void *weave_view_data_rw(const struct weave_view *v);
 WEAVE_EXPORT size_t weave_view_size(const struct weave_view *v);
 /* Follow a resize, move or recreation of the key; may move the mapping. */
 WEAVE_EXPORT int weave_view_refresh(struct weave_view *v);

@@ -35,7 +35,8 @@
 #define WEAVE_FEATURES	(WEAVE_FEATURE_MAP | WEAVE_FEATURE_LOCKS | \
 			 WEAVE_FEATURE_EVENTS | WEAVE_FEATURE_NETLINK | \
 			 WEAVE_FEATURE_SETATTR | WEAVE_FEATURE_IF_GEN | \
-			 WEAVE_FEATURE_REOPEN)
+			 WEAVE_FEATURE_REOPEN | WEAVE_FEATURE_BATCH | \
+			 WEAVE_FEATURE_SEAL)
 
 static int weave_ioctl_api(struct file *file, void *arg);
 static int weave_ioctl_reopen(struct file *file, void *arg);
@@ -109,6 +110,8 @@ static const struct weave_ioctl_desc weave_ioctls[] = {
 	WEAVE_IOCTL(STAT, stat, weave_ioctl_stat, gen, WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(LIST, list, weave_ioctl_list, cursor,
 		    WEAVE_IOCTL_ATTACHED),
+	WEAVE_IOCTL(BATCH, batch, weave_ioctl_batch, failed,
+		    WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL(LOCK, lock, weave_ioctl_lock, result,
 		    WEAVE_IOCTL_ATTACHED),
 	WEAVE_IOCTL_IN(UNLOCK, unlock, weave_ioctl_unlock, WEAVE_IOCTL_ATTACHED),
@@ -135,6 +138,7 @@ union weave_ioctl_arg {
 	struct weave_clear_args clear;
 	struct weave_stat_args stat;
 	struct weave_list_args list;
+	struct weave_batch_args batch;
 	struct weave_lock_args lock;
 	struct weave_unlock_args unlock;
 	struct weave_watch_args watch;
@@ -158,6 +162,7 @@ static int weave_ioctl_api(struct file *file, void *arg)
 	a->max_entries = READ_ONCE(weave_max_entries);
 	a->max_entry_size = READ_ONCE(weave_max_entry_size);
 	a->max_registry_bytes = READ_ONCE(weave_max_registry_bytes);
+	a->max_batch = READ_ONCE(weave_max_batch);
 	return 0;
 }
 

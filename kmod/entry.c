@@ -14,9 +14,11 @@
  *
  * An entry (&struct weave_entry, store.c) is found by key in
  * registry->entries and shows in its slot of the index (index.c); every
- * change of an entry happens between weave_slot_begin() and
- * weave_slot_end(), so a lock-free reader of the slot sees all of it or
- * none. Its bytes live in cells or pages (store.c).
+ * change of an entry happens between weave_entry_begin() and
+ * weave_entry_end(), so a lock-free reader of the slot sees all of it or
+ * none. While the entry is mapped writable (grant.c) its slot's seq stays
+ * odd throughout, and the changes its writer makes meanwhile nest inside.
+ * Its bytes live in cells or pages (store.c).
  *
  * Before it touches an entry, an operation waits until no other file
  * holds a conflicting lock on the key (weave_op_begin(), lock.c); after
@@ -33,12 +35,31 @@
 
 #define WEAVE_MIN_BUCKETS	64
 
-/* The map offset of an entry's first byte, as weave_slot.offset shows. */
-static u64 weave_entry_offset(const struct weave_registry *reg,
-			      const struct weave_entry *e)
+/**
+ * weave_entry_offset() - the map offset of an entry's first byte
+ * @reg: the registry
+ * @e: the entry
+ *
+ * Return: the offset weave_slot.offset shows.
+ */
+u64 weave_entry_offset(const struct weave_registry *reg,
+		       const struct weave_entry *e)
 {
 	return ((u64)weave_span_pgoff(reg, e->slot) << PAGE_SHIFT) +
 	       weave_store_data_offset(e);
+}
+
+/* Open a change of @e's slot, unless a writable mapping holds it open. */
+static inline void weave_entry_begin(struct weave_entry *e)
+{
+	if (!e->writer)
+		weave_slot_begin(e->s);
+}
+
+static inline void weave_entry_end(struct weave_entry *e)
+{
+	if (!e->writer)
+		weave_slot_end(e->s);
 }
 
 /*
@@ -46,7 +67,7 @@ static u64 weave_entry_offset(const struct weave_registry *reg,
  * fills it and finishes with weave_entry_changed().
  */
 static struct weave_entry *weave_entry_create(struct weave_registry *reg,
-					      u64 key, u64 size)
+					      u64 key, u64 size, bool seal)
 {
 	u64 max = READ_ONCE(weave_max_registry_bytes);
 	struct weave_entry *e;
@@ -75,14 +96,15 @@ static struct weave_entry *weave_entry_create(struct weave_registry *reg,
 
 	e->hnode.key = key;
 	e->slot = slot;
-	ret = weave_store_alloc(reg, e, size);
+	ret = weave_store_alloc(reg, e, size, seal);
 	if (ret)
 		goto err_slot;
 
 	e->s = s;
 	weave_slot_begin(s);
 	WRITE_ONCE(s->key, key);
-	WRITE_ONCE(s->flags, WEAVE_SLOT_USED);
+	WRITE_ONCE(s->flags, seal ? WEAVE_SLOT_USED | WEAVE_SLOT_SEALED :
+			     WEAVE_SLOT_USED);
 	WRITE_ONCE(s->size, size);
 	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 
@@ -123,37 +145,71 @@ static int weave_entry_resize(struct weave_registry *reg,
 }
 
 /*
- * Finish a change of @e begun with weave_slot_begin(): hand out its new
- * gen (also its birth when @mask has WEAVE_EV_NEW), close the seq, and
- * tell the index header, watchers and waiters.
+ * Seal @e (whose slot @s has an odd seq) with room for @size bytes, in
+ * pages of its own, within the registry's byte limit.
  */
-static inline void weave_entry_changed(struct weave_registry *reg,
-				       struct file *file,
-				       struct weave_entry *e,
-				       struct weave_slot *s, u32 mask)
+static int weave_entry_seal(struct weave_registry *reg, struct weave_entry *e,
+			    struct weave_slot *s, u64 size)
+{
+	u64 old = s->size;
+	int ret;
+
+	if (size > old && reg->bytes + (size - old) >
+	    READ_ONCE(weave_max_registry_bytes))
+		return -ENOSPC;
+	ret = weave_store_seal(reg, e, old, size);
+	if (ret)
+		return ret;
+	reg->bytes = reg->bytes - old + size;
+	WRITE_ONCE(s->size, size);
+	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
+	WRITE_ONCE(s->flags, READ_ONCE(s->flags) | WEAVE_SLOT_SEALED);
+	return 0;
+}
+
+/**
+ * weave_entry_changed() - finish a change of an entry
+ * @reg: the registry, locked
+ * @wf: the file that made it, for watchers
+ * @e: the entry, its change opened by weave_entry_begin() or a grant
+ * @s: its slot
+ * @mask: WEAVE_EV_* bits of what changed
+ *
+ * Hands out the entry's new gen (also its birth when @mask has
+ * WEAVE_EV_NEW), closes the seq, and tells the index header, watchers
+ * and waiters.
+ */
+void weave_entry_changed(struct weave_registry *reg, struct weave_file *wf,
+			 struct weave_entry *e, struct weave_slot *s, u32 mask)
 {
 	reg->gen++;
 	WRITE_ONCE(s->gen, reg->gen);
 	if (mask & WEAVE_EV_NEW)
 		WRITE_ONCE(s->birth, reg->gen);
-	weave_slot_end(s);
+	weave_entry_end(e);
 	weave_index_publish(reg);
 	if (mask & WEAVE_EV_NEW)
 		weave_lock_mirror(reg, e->hnode.key);
-	weave_event(reg, file->private_data, e->hnode.key, mask, s);
+	weave_event(reg, wf, e->hnode.key, mask, s);
 }
 
-/* Remove a live entry; views of it fault from now on. */
+/*
+ * Remove a live entry; views of it fault from now on, but for a sealed
+ * entry's, which keep its pages.
+ */
 static void weave_entry_remove(struct weave_registry *reg,
 			       struct weave_entry *e)
 {
 	struct weave_slot *s = e->s;
 	u64 size = s->size;
 
-	weave_slot_begin(s);
+	/* Its writable mappings, zapped below, fault from now on. */
+	weave_entry_begin(e);
+	e->writer = NULL;
 	weave_htable_del(&reg->entries, &e->hnode);
 	e->dead = 1;
-	weave_zap(reg, e->slot, 0, reg->span_pages);
+	if (!e->sealed)
+		weave_zap(reg, e->slot, 0, reg->span_pages);
 	weave_store_free(reg, e, size);
 	reg->count--;
 	reg->bytes -= size;
@@ -259,6 +315,117 @@ static inline void weave_op_end(struct weave_registry *reg,
 }
 
 /**
+ * weave_set_invalid() - whether the arguments of a set are malformed
+ * @key: the key
+ * @flags: WEAVE_SET_* flags
+ * @gen: the gen passed in
+ *
+ * Return: true for EINVAL.
+ */
+bool weave_set_invalid(u64 key, u32 flags, u64 gen)
+{
+	const u32 both = WEAVE_SET_NOREPLACE | WEAVE_SET_NOCREATE;
+
+	return !key || flags & ~WEAVE_SET_VALID || (flags & both) == both ||
+	       (flags & WEAVE_OP_IF_GEN && flags & both) ||
+	       weave_gen_invalid(flags, gen);
+}
+
+/**
+ * weave_delete_invalid() - whether the arguments of a delete are malformed
+ * @key: the key
+ * @flags: WEAVE_DELETE_* flags
+ * @gen: the gen passed in
+ *
+ * Return: true for EINVAL.
+ */
+bool weave_delete_invalid(u64 key, u32 flags, u64 gen)
+{
+	return !key || flags & ~WEAVE_DELETE_VALID ||
+	       weave_gen_invalid(flags, gen);
+}
+
+/**
+ * weave_set_check() - whether a set may replace or create an entry
+ * @e: the entry of the key, or NULL
+ * @flags: valid WEAVE_SET_* flags
+ * @gen: in: the gen expected with WEAVE_OP_IF_GEN; out: the gen found
+ *	when that fails
+ *
+ * Everything a set checks but room: it changes nothing.
+ *
+ * Return: 0, -ESTALE, -EEXIST, -ENOENT, -EPERM (sealed) or -EBUSY
+ * (sealing an entry mapped writable).
+ */
+int weave_set_check(const struct weave_entry *e, u32 flags, u64 *gen)
+{
+	int ret = weave_check_gen(e, flags, gen);
+
+	if (ret)
+		return ret;
+	if (!e)
+		return flags & WEAVE_SET_NOCREATE ? -ENOENT : 0;
+	if (flags & WEAVE_SET_NOREPLACE)
+		return -EEXIST;
+	if (e->sealed)
+		return -EPERM;
+	/* Its writable mapping would write to the sealed pages. */
+	return flags & WEAVE_SET_SEAL && e->writer ? -EBUSY : 0;
+}
+
+/**
+ * weave_entry_set() - replace or create an entry, once weave_set_check()
+ *	let it
+ * @reg: the registry, locked
+ * @wf: the file doing it, for watchers
+ * @e: the entry of @key, or NULL to create it
+ * @key: the key
+ * @buf: the value, in kernel memory
+ * @len: its size, at most the registry's max_entry_size
+ * @flags: valid WEAVE_SET_* flags
+ *
+ * Return: 0 (the entry's new gen is then @reg's latest), or -ENOSPC or
+ * -ENOMEM with nothing changed.
+ */
+int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
+		    struct weave_entry *e, u64 key, const void *buf, u64 len,
+		    u32 flags)
+{
+	bool seal = flags & WEAVE_SET_SEAL;
+	struct weave_slot *s;
+	u32 mask;
+	int ret;
+
+	if (e) {
+		s = e->s;
+		mask = WEAVE_EV_CHANGED;
+		weave_entry_begin(e);
+		if (len != s->size)
+			mask |= WEAVE_EV_RESIZED;
+		if (seal)
+			ret = weave_entry_seal(reg, e, s, len);
+		/* The same size (the common case) needs no room or limits. */
+		else if (len != s->size)
+			ret = weave_entry_resize(reg, e, s, len);
+		else
+			ret = 0;
+		if (ret) {
+			weave_entry_end(e);
+			return ret;
+		}
+	} else {
+		e = weave_entry_create(reg, key, len, seal);
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+		s = e->s;
+		mask = WEAVE_EV_NEW;
+	}
+	weave_store_write(reg, e, 0, buf, len);
+	weave_entry_changed(reg, wf, e, s, mask);
+	return 0;
+}
+
+/**
  * weave_ioctl_set() - WEAVE_IOC_SET: replace a value, creating the entry
  * @file: an attached, writable file
  * @arg: &struct weave_set_args
@@ -269,19 +436,13 @@ int weave_ioctl_set(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_set_args *a = arg;
-	const u32 both = WEAVE_SET_NOREPLACE | WEAVE_SET_NOCREATE;
 	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
 	struct weave_entry *e;
-	struct weave_slot *s;
-	u32 mask;
 	void *buf;
 	int ret;
 
-	if (!a->key || a->flags & ~WEAVE_SET_VALID ||
-	    (a->flags & both) == both || a->reserved ||
-	    (a->flags & WEAVE_OP_IF_GEN && a->flags & both) ||
-	    weave_gen_invalid(a->flags, a->gen))
+	if (weave_set_invalid(a->key, a->flags, a->gen) || a->reserved)
 		return -EINVAL;
 	if (a->len > reg->max_entry_size)
 		return -EFBIG;
@@ -294,43 +455,12 @@ int weave_ioctl_set(struct file *file, void *arg)
 	if (ret)
 		goto out_free;
 	e = weave_entry_lookup(reg, a->key);
-	ret = weave_check_gen(e, a->flags, &a->gen);
-	if (ret)
-		goto out_end;
-	if (e) {
-		ret = -EEXIST;
-		if (a->flags & WEAVE_SET_NOREPLACE)
-			goto out_end;
-		s = e->s;
-		mask = WEAVE_EV_CHANGED;
-		weave_slot_begin(s);
-		/* The same size (the common case) needs no room or limits. */
-		if (a->len != s->size) {
-			mask |= WEAVE_EV_RESIZED;
-			ret = weave_entry_resize(reg, e, s, a->len);
-			if (ret) {
-				weave_slot_end(s);
-				goto out_end;
-			}
-		}
-	} else {
-		ret = -ENOENT;
-		if (a->flags & WEAVE_SET_NOCREATE)
-			goto out_end;
-		e = weave_entry_create(reg, a->key, a->len);
-		if (IS_ERR(e)) {
-			ret = PTR_ERR(e);
-			goto out_end;
-		}
-		s = e->s;
-		mask = WEAVE_EV_NEW;
-	}
-	weave_store_write(reg, e, 0, buf, a->len);
-	weave_entry_changed(reg, file, e, s, mask);
-	a->gen = reg->gen;
-	ret = 0;
-
-out_end:
+	ret = weave_set_check(e, a->flags, &a->gen);
+	if (!ret)
+		ret = weave_entry_set(reg, file->private_data, e, a->key, buf,
+				      a->len, a->flags);
+	if (!ret)
+		a->gen = reg->gen;
 	weave_op_end(reg, tmp);
 out_free:
 	weave_value_free(buf, stack);
@@ -392,6 +522,23 @@ out_end:
 	return ret;
 }
 
+/*
+ * Look @key up for a write or resize: checks the gen, then that the
+ * entry exists and is not sealed.
+ */
+static struct weave_entry *weave_entry_modify(struct weave_registry *reg,
+					      u64 key, u32 flags, u64 *gen)
+{
+	struct weave_entry *e = weave_entry_lookup(reg, key);
+	int ret = weave_check_gen(e, flags, gen);
+
+	if (!ret && !e)
+		ret = -ENOENT;
+	if (!ret && e->sealed)
+		ret = -EPERM;
+	return ret ? ERR_PTR(ret) : e;
+}
+
 /**
  * weave_ioctl_write() - WEAVE_IOC_WRITE: write bytes in place
  * @file: an attached, writable file
@@ -426,27 +573,24 @@ int weave_ioctl_write(struct file *file, void *arg)
 	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
 	if (ret)
 		goto out_free;
-	e = weave_entry_lookup(reg, a->key);
-	ret = weave_check_gen(e, a->flags, &a->gen);
-	if (ret)
-		goto out_end;
-	if (!e) {
-		ret = -ENOENT;
+	e = weave_entry_modify(reg, a->key, a->flags, &a->gen);
+	if (IS_ERR(e)) {
+		ret = PTR_ERR(e);
 		goto out_end;
 	}
 	s = e->s;
-	weave_slot_begin(s);
+	weave_entry_begin(e);
 	if (a->len && end > s->size) {
 		ret = weave_entry_resize(reg, e, s, end);
 		if (ret) {
-			weave_slot_end(s);
+			weave_entry_end(e);
 			goto out_end;
 		}
 		mask |= WEAVE_EV_RESIZED;
 	}
 	weave_store_write(reg, e, a->offset, buf, a->len);
 	a->size = s->size;
-	weave_entry_changed(reg, file, e, s, mask);
+	weave_entry_changed(reg, file->private_data, e, s, mask);
 	a->gen = reg->gen;
 
 out_end:
@@ -481,27 +625,57 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
 	if (ret)
 		return ret;
-	e = weave_entry_lookup(reg, a->key);
-	ret = weave_check_gen(e, a->flags, &a->gen);
-	if (ret)
-		goto out_end;
-	if (!e) {
-		ret = -ENOENT;
+	e = weave_entry_modify(reg, a->key, a->flags, &a->gen);
+	if (IS_ERR(e)) {
+		ret = PTR_ERR(e);
 		goto out_end;
 	}
 	s = e->s;
-	weave_slot_begin(s);
+	weave_entry_begin(e);
 	ret = weave_entry_resize(reg, e, s, a->size);
 	if (ret) {
-		weave_slot_end(s);
+		weave_entry_end(e);
 		goto out_end;
 	}
-	weave_entry_changed(reg, file, e, s, WEAVE_EV_RESIZED);
+	weave_entry_changed(reg, file->private_data, e, s, WEAVE_EV_RESIZED);
 	a->gen = reg->gen;
 
 out_end:
 	weave_op_end(reg, tmp);
 	return ret;
+}
+
+/**
+ * weave_delete_check() - whether a delete may remove an entry
+ * @e: the entry of the key, or NULL
+ * @flags: valid WEAVE_DELETE_* flags
+ * @gen: as for weave_set_check()
+ *
+ * Return: 0, -ESTALE or -ENOENT.
+ */
+int weave_delete_check(const struct weave_entry *e, u32 flags, u64 *gen)
+{
+	int ret = weave_check_gen(e, flags, gen);
+
+	return ret ?: e ? 0 : -ENOENT;
+}
+
+/**
+ * weave_entry_delete() - remove an entry and tell watchers
+ * @reg: the registry, locked
+ * @wf: the file doing it
+ * @e: the entry, live
+ *
+ * The gen of the deletion is then @reg's latest.
+ */
+void weave_entry_delete(struct weave_registry *reg, struct weave_file *wf,
+			struct weave_entry *e)
+{
+	u64 key = e->hnode.key;
+
+	weave_entry_remove(reg, e);
+	weave_index_publish(reg);
+	weave_event(reg, wf, key, WEAVE_EV_DELETED, NULL);
 }
 
 /**
@@ -519,27 +693,18 @@ int weave_ioctl_delete(struct file *file, void *arg)
 	struct weave_entry *e;
 	int ret;
 
-	if (!a->key || a->flags & ~WEAVE_DELETE_VALID || a->reserved ||
-	    weave_gen_invalid(a->flags, a->gen))
+	if (weave_delete_invalid(a->key, a->flags, a->gen) || a->reserved)
 		return -EINVAL;
 
 	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
 	if (ret)
 		return ret;
 	e = weave_entry_lookup(reg, a->key);
-	ret = weave_check_gen(e, a->flags, &a->gen);
-	if (ret)
-		goto out_end;
-	if (e) {
-		weave_entry_remove(reg, e);
-		weave_index_publish(reg);
-		weave_event(reg, file->private_data, a->key, WEAVE_EV_DELETED,
-			    NULL);
+	ret = weave_delete_check(e, a->flags, &a->gen);
+	if (!ret) {
+		weave_entry_delete(reg, file->private_data, e);
 		a->gen = reg->gen;
-	} else {
-		ret = -ENOENT;
 	}
-out_end:
 	weave_op_end(reg, tmp);
 	return ret;
 }
@@ -630,6 +795,7 @@ int weave_ioctl_stat(struct file *file, void *arg)
 		a->map_size = (u64)reg->span_pages << PAGE_SHIFT;
 		a->data_offset = weave_store_data_offset(e);
 		a->slot = e->slot;
+		a->slot_flags = READ_ONCE(s->flags);
 	} else {
 		ret = -ENOENT;
 	}

@@ -154,7 +154,7 @@ void weave_slot_clear(struct weave_slot *s, u64 gen)
 void weave_slot_set_lock(struct weave_slot *s, u32 state, u32 waiters,
 			 bool owner_died)
 {
-	u32 flags = WEAVE_SLOT_USED;
+	u32 flags = WEAVE_SLOT_USED | (s->flags & WEAVE_SLOT_SEALED);
 
 	if (owner_died)
 		flags |= WEAVE_SLOT_OWNER_DIED;

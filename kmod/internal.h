@@ -75,6 +75,7 @@ extern unsigned long weave_max_registry_bytes;
 extern unsigned int weave_max_locks;
 extern unsigned int weave_max_waiters;
 extern unsigned int weave_max_watches;
+extern unsigned int weave_max_batch;
 
 struct weave_cell_page;
 
@@ -83,16 +84,26 @@ struct weave_cell_page;
  * @hnode: in &weave_registry.entries, by key.
  * @ref: one for the registry's table while live, one per view (vma).
  * @slot: index slot, fixed for the entry's life.
- * @shift: cell size (log2) of a small entry, 0 for a large one.
- * @dead: removed from the registry; views fault with SIGBUS.
+ * @shift: cell size (log2) of a small entry, 0 for a large or sealed one.
+ * @dead: removed from the registry; views of an unsealed entry fault
+ *	with SIGBUS.
+ * @sealed: set with WEAVE_SET_SEAL: its bytes live in @pages.
  * @cp: cell page of a small entry. A large entry's pages are in
  *	&weave_registry.pages at the page offsets of its slot's span.
  * @cell: address of a small entry's cell, in @cp's page.
- * @s: the slot itself; index pages live as long as the registry.
+ * @pages: a sealed entry's own pages, @nr_pages of them; they outlive
+ *	its deletion, until the last view goes (weave_entry_put()).
+ * @nr_pages: number of @pages.
+ * @writer: the file whose writable mapping holds the entry's change
+ *	open (grant.c), or NULL; identity only, never followed.
+ * @grant: number of the entry's latest grant to a writer.
+ * @s: the slot itself; index pages live as long as the registry. Once
+ *	the entry is dead the slot may hold another entry.
  *
  * Size, gen and birth live in the entry's &struct weave_slot, which the
  * kernel owns and user space maps read-only. All fields but @ref (atomic)
- * are under the registry's lock; @slot and @s never change.
+ * are under the registry's lock; @slot and @s never change, nor do
+ * @sealed, @pages and @nr_pages once @sealed is set.
  */
 struct weave_entry {
 	struct weave_hnode hnode;
@@ -100,8 +111,13 @@ struct weave_entry {
 	u32 slot;
 	u8 shift;
 	u8 dead;
+	u8 sealed;
 	struct weave_cell_page *cp;
 	void *cell;
+	struct page **pages;
+	unsigned long nr_pages;
+	struct weave_file *writer;
+	u64 grant;
 	struct weave_slot *s;
 };
 
@@ -366,9 +382,32 @@ int weave_ioctl_delete(struct file *file, void *arg);
 int weave_ioctl_clear(struct file *file, void *arg);
 int weave_ioctl_stat(struct file *file, void *arg);
 int weave_ioctl_list(struct file *file, void *arg);
+bool weave_set_invalid(u64 key, u32 flags, u64 gen);
+bool weave_delete_invalid(u64 key, u32 flags, u64 gen);
+int weave_set_check(const struct weave_entry *e, u32 flags, u64 *gen);
+int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
+		    struct weave_entry *e, u64 key, const void *buf, u64 len,
+		    u32 flags);
+int weave_delete_check(const struct weave_entry *e, u32 flags, u64 *gen);
+void weave_entry_delete(struct weave_registry *reg, struct weave_file *wf,
+			struct weave_entry *e);
+
+u64 weave_entry_offset(const struct weave_registry *reg,
+		       const struct weave_entry *e);
+void weave_entry_changed(struct weave_registry *reg, struct weave_file *wf,
+			 struct weave_entry *e, struct weave_slot *s, u32 mask);
+
+/* batch.c */
+int weave_ioctl_batch(struct file *file, void *arg);
+
+/* grant.c */
+int weave_rw_mmap(struct file *file, struct vm_area_struct *vma);
+void weave_grant_end(struct weave_registry *reg, struct weave_file *wf,
+		     u64 key);
 
 /* mmap.c */
 int weave_fop_mmap(struct file *file, struct vm_area_struct *vma);
+vm_fault_t weave_vm_insert(struct vm_fault *vmf, struct page *page);
 void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 	       unsigned long nr);
 

@@ -26,12 +26,15 @@ unsigned long weave_max_registry_bytes = SZ_256M;
 unsigned int weave_max_locks = 4096;
 unsigned int weave_max_waiters = 1024;
 unsigned int weave_max_watches = 4096;
+unsigned int weave_max_batch = 1024;
 
 /* Upper bounds keep map offsets (slots * span) far below 2^63. */
 #define WEAVE_MAX_REGISTRIES_LIMIT	65536U
 #define WEAVE_MAX_ENTRIES_LIMIT		BIT(24)
 #define WEAVE_MAX_ENTRY_SIZE_LIMIT	SZ_1G
 #define WEAVE_MAX_PER_FILE_LIMIT	BIT(20)
+/* A batch's operations are copied in whole: 4096 of them take 224 KiB. */
+#define WEAVE_MAX_BATCH_LIMIT		4096U
 
 /* Parse a value and check it lies in [@min, @max]. */
 static int weave_param_parse(const char *val, unsigned long min,
@@ -94,6 +97,16 @@ static int weave_set_per_file(const char *val, const struct kernel_param *kp)
 	return weave_param_set_uint(val, kp, 1, WEAVE_MAX_PER_FILE_LIMIT);
 }
 
+static int weave_set_batch(const char *val, const struct kernel_param *kp)
+{
+	return weave_param_set_uint(val, kp, 1, WEAVE_MAX_BATCH_LIMIT);
+}
+
+static const struct kernel_param_ops weave_batch_ops = {
+	.set = weave_set_batch,
+	.get = param_get_uint,
+};
+
 static const struct kernel_param_ops weave_per_file_ops = {
 	.set = weave_set_per_file,
 	.get = param_get_uint,
@@ -142,3 +155,5 @@ module_param_cb(max_waiters, &weave_per_file_ops, &weave_max_waiters, 0644);
 MODULE_PARM_DESC(max_waiters, "Most tasks waiting for one key's lock (ENOLCK beyond)");
 module_param_cb(max_watches, &weave_per_file_ops, &weave_max_watches, 0644);
 MODULE_PARM_DESC(max_watches, "Most watches of one open file (ENOSPC beyond)");
+module_param_cb(max_batch, &weave_batch_ops, &weave_max_batch, 0644);
+MODULE_PARM_DESC(max_batch, "Most operations of one WEAVE_IOC_BATCH (EINVAL beyond)");

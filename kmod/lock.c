@@ -327,6 +327,9 @@ static void weave_hold_release(struct weave_registry *reg,
 	struct weave_lockstate *ls = h->ls;
 	u64 key = ls->hnode.key;
 
+	/* Its writer's change is published before the next holder runs. */
+	if (h->excl && h->wf)
+		weave_grant_end(reg, h->wf, key);
 	if (h->excl)
 		ls->state = 0;
 	else
@@ -341,6 +344,23 @@ static void weave_hold_release(struct weave_registry *reg,
 	weave_lock_grant(reg, ls);
 	weave_lock_mirror_state(reg, ls, key);
 	weave_lock_put(reg, ls);
+}
+
+/**
+ * weave_lock_held_excl() - whether a file holds a key's lock exclusively
+ * @reg: the registry, locked
+ * @wf: the file
+ * @key: the key
+ *
+ * Return: true when it does.
+ */
+bool weave_lock_held_excl(struct weave_registry *reg, struct weave_file *wf,
+			  u64 key)
+{
+	struct weave_lockstate *ls = weave_lock_find(reg, key);
+	struct weave_hold *h = ls ? weave_hold_of(ls, wf) : NULL;
+
+	return h && h->excl;
 }
 
 /**
@@ -439,6 +459,7 @@ static int weave_lock_convert(struct weave_registry *reg,
 		return 0;
 	if (!excl) {
 		/* Downgrade: no moment without a lock for others to take. */
+		weave_grant_end(reg, h->wf, ls->hnode.key);
 		h->excl = false;
 		ls->state = 1;
 		weave_lock_grant(reg, ls);

@@ -8,7 +8,9 @@
  * (index.c). A view is bound, at mmap() time, to the entry then in its
  * slot, and holds a reference to it; once that entry is deleted every
  * access faults with SIGBUS, even when a new entry reuses the slot, so a
- * view never shows another key's bytes in the entry's place.
+ * view never shows another key's bytes in the entry's place. A sealed
+ * entry's view keeps its pages instead: they never change, and the
+ * entry's reference keeps them (store.c).
  *
  * Pages are inserted by the fault handler with vm_insert_page() while it
  * holds registry->lock, the same lock under which an entry is deleted,
@@ -17,8 +19,9 @@
  * state. Lock order: mmap_lock, registry->lock, i_mmap_rwsem, page table
  * lock.
  *
- * Mappings are shared and never writable: VM_MAYWRITE and VM_MAYEXEC are
- * cleared so mprotect() cannot add them. They cannot grow either
+ * Mappings are shared and, but for the writable views of grant.c, never
+ * writable: VM_MAYWRITE and VM_MAYEXEC are cleared so mprotect() cannot
+ * add them. They cannot grow either
  * (VM_DONTEXPAND, as for other driver mappings): mremap() refuses to
  * extend one past the range that mmap() checked (EFAULT), to duplicate
  * one (old size 0, EFAULT) and MREMAP_DONTUNMAP (EINVAL).
@@ -73,7 +76,8 @@ static struct page *weave_fault_page(struct weave_registry *reg,
 		return weave_index_page(reg, pgoff, GFP_KERNEL_ACCOUNT) ?:
 		       ERR_PTR(-ENOMEM);
 	}
-	if (e->dead)
+	/* A sealed entry's pages outlive it; others' do not. */
+	if (e->dead && !e->sealed)
 		return NULL;
 	first = weave_span_pgoff(reg, e->slot);
 	if (pgoff < first)
@@ -82,26 +86,39 @@ static struct page *weave_fault_page(struct weave_registry *reg,
 				pgoff - first);
 }
 
+/**
+ * weave_vm_insert() - finish a fault with the page found for it
+ * @vmf: the fault
+ * @page: the page, NULL for SIGBUS, or an ERR_PTR()
+ *
+ * Called with registry->lock held, so that a zap cannot come between
+ * finding the page and mapping it.
+ *
+ * Return: what the fault handler returns.
+ */
+vm_fault_t weave_vm_insert(struct vm_fault *vmf, struct page *page)
+{
+	int err;
+
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+	err = vm_insert_page(vmf->vma, vmf->address & PAGE_MASK, page);
+	/* -EBUSY: another thread's fault mapped it first. */
+	if (!err || err == -EBUSY)
+		return VM_FAULT_NOPAGE;
+	return vmf_error(err);
+}
+
 static vm_fault_t weave_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct weave_registry *reg = weave_file_reg(vma->vm_file);
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	struct page *page;
-	int err;
+	vm_fault_t ret;
 
 	mutex_lock(&reg->lock);
-	page = weave_fault_page(reg, vma, vmf->pgoff);
-	if (IS_ERR(page)) {
-		ret = vmf_error(PTR_ERR(page));
-	} else if (page) {
-		err = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
-		/* -EBUSY: another thread's fault mapped it first. */
-		if (!err || err == -EBUSY)
-			ret = VM_FAULT_NOPAGE;
-		else
-			ret = vmf_error(err);
-	}
+	ret = weave_vm_insert(vmf, weave_fault_page(reg, vma, vmf->pgoff));
 	mutex_unlock(&reg->lock);
 	return ret;
 }
@@ -156,9 +173,12 @@ static struct weave_entry *weave_view_entry(struct weave_registry *reg,
 }
 
 /**
- * weave_fop_mmap() - map the index or an entry's view, read-only
+ * weave_fop_mmap() - map the index or an entry's view
  * @file: an attached file
  * @vma: the new mapping
+ *
+ * Read-only, but for a view mapped writable by the holder of its key's
+ * exclusive lock (grant.c).
  *
  * Return: 0 or a negative errno.
  */
@@ -173,8 +193,11 @@ int weave_fop_mmap(struct file *file, struct vm_area_struct *vma)
 	/* VM_MAYSHARE: do_mmap() drops VM_SHARED for read-only files. */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+	if (vma->vm_flags & VM_EXEC)
 		return -EACCES;
+	if (vma->vm_flags & VM_WRITE)
+		return vma->vm_pgoff < reg->index_pages ? -EACCES :
+		       weave_rw_mmap(file, vma);
 
 	if (vma->vm_pgoff < reg->index_pages) {
 		if (npages > reg->index_pages - vma->vm_pgoff)

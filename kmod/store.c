@@ -19,6 +19,13 @@
  * offsets of its slot's span, so growing and shrinking happen in place:
  * existing pages never move.
  *
+ * A sealed value, whatever its size, owns whole pages too, but keeps them
+ * in an array of its entry: its bytes never change, and views of it keep
+ * showing them after it is deleted, while its slot's span may show
+ * another entry. The registry counts them in its charge until the entry
+ * is deleted; then they belong to the entry, freed with its last
+ * reference.
+ *
  * Bytes past a value's size inside its cell or last page are always zero,
  * so growing needs no clearing.
  *
@@ -162,11 +169,55 @@ undo:
 	return ret;
 }
 
-static struct page *weave_large_page(struct weave_registry *reg,
-				     const struct weave_entry *e,
-				     unsigned long idx)
+/* Page @idx of a large or sealed value. */
+static struct page *weave_room_page(struct weave_registry *reg,
+				    const struct weave_entry *e,
+				    unsigned long idx)
 {
+	if (e->sealed)
+		return e->pages[idx];
 	return xa_load(&reg->pages, weave_span_pgoff(reg, e->slot) + idx);
+}
+
+/* Give @e @nr zeroed pages of its own, and seal it; all or none. */
+static int weave_sealed_alloc(struct weave_registry *reg,
+			      struct weave_entry *e, unsigned long nr)
+{
+	struct page **pages = NULL;
+	unsigned long i;
+
+	if (nr) {
+		pages = kvmalloc_array(nr, sizeof(*pages), WEAVE_GFP_STORE);
+		if (!pages)
+			return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		pages[i] = weave_page_alloc(reg, WEAVE_GFP_STORE);
+		if (!pages[i])
+			goto undo;
+		cond_resched();
+	}
+	e->shift = 0;
+	e->pages = pages;
+	e->nr_pages = nr;
+	e->sealed = 1;
+	return 0;
+
+undo:
+	while (i--)
+		weave_page_free(reg, pages[i]);
+	kvfree(pages);
+	return -ENOMEM;
+}
+
+/* Free the pages of @pages, which no registry counts any more. */
+static void weave_sealed_free(struct page **pages, unsigned long nr)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++)
+		put_page(pages[i]);
+	kvfree(pages);
 }
 
 /**
@@ -174,12 +225,15 @@ static struct page *weave_large_page(struct weave_registry *reg,
  * @reg: the registry
  * @e: the entry, with its slot set
  * @size: bytes
+ * @seal: seal the entry (WEAVE_SET_SEAL): pages of its own
  *
  * Return: 0 or -ENOMEM.
  */
 int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
-		      u64 size)
+		      u64 size, bool seal)
 {
+	if (seal)
+		return weave_sealed_alloc(reg, e, DIV_ROUND_UP(size, PAGE_SIZE));
 	if (size <= WEAVE_SMALL_MAX)
 		return weave_cell_alloc(reg, e, weave_cell_shift(size));
 	e->shift = 0;
@@ -191,11 +245,16 @@ int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
  * @reg: the registry
  * @e: the entry
  * @size: its size
+ *
+ * A sealed entry keeps its pages for its views; the registry stops
+ * counting them.
  */
 void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
 		      u64 size)
 {
-	if (e->shift)
+	if (e->sealed)
+		reg->charged -= (u64)e->nr_pages << PAGE_SHIFT;
+	else if (e->shift)
 		weave_cell_free(reg, e, size);
 	else
 		weave_pages_free(reg, e, 0, DIV_ROUND_UP(size, PAGE_SIZE));
@@ -214,7 +273,7 @@ static int weave_store_move(struct weave_registry *reg, struct weave_entry *e,
 	};
 	int ret;
 
-	ret = weave_store_alloc(reg, e, new_size);
+	ret = weave_store_alloc(reg, e, new_size, false);
 	if (ret) {
 		e->cp = old.cp;
 		e->cell = old.cell;
@@ -223,6 +282,73 @@ static int weave_store_move(struct weave_registry *reg, struct weave_entry *e,
 	}
 	weave_store_write(reg, e, 0, old.cell, old_size);
 	weave_cell_free(reg, &old, old_size);
+	weave_zap(reg, e->slot, 0, 1);
+	return 0;
+}
+
+/**
+ * weave_store_seal() - give a live entry sealed room for @new_size bytes
+ * @reg: the registry
+ * @e: the entry, not sealed
+ * @old_size: its size now
+ * @new_size: its size to be
+ *
+ * For a set that seals an existing entry: its old bytes go, its views
+ * are zapped and refault from the new pages, which the caller fills.
+ *
+ * Return: 0, or -ENOMEM with nothing changed.
+ */
+int weave_store_seal(struct weave_registry *reg, struct weave_entry *e,
+		     u64 old_size, u64 new_size)
+{
+	struct weave_entry old = {
+		.cp = e->cp, .cell = e->cell, .shift = e->shift,
+		.slot = e->slot,
+	};
+	int ret;
+
+	ret = weave_sealed_alloc(reg, e, DIV_ROUND_UP(new_size, PAGE_SIZE));
+	if (ret)
+		return ret;
+	weave_store_free(reg, &old, old_size);
+	e->cp = NULL;
+	e->cell = NULL;
+	weave_zap(reg, e->slot, 0, reg->span_pages);
+	return 0;
+}
+
+/**
+ * weave_store_unshare() - give a small entry pages of its own
+ * @reg: the registry
+ * @e: the entry, not sealed
+ * @size: its size
+ *
+ * For a writable mapping, which must not show other entries' cells: the
+ * value moves to the layout of a large one (which it keeps: values never
+ * move down), its old cell's views are zapped.
+ *
+ * Return: 0, or -ENOMEM with nothing changed.
+ */
+int weave_store_unshare(struct weave_registry *reg, struct weave_entry *e,
+			u64 size)
+{
+	struct weave_entry old = {
+		.cp = e->cp, .cell = e->cell, .shift = e->shift,
+	};
+	int ret;
+
+	if (!e->shift)
+		return 0;
+	e->shift = 0;
+	ret = weave_pages_alloc(reg, e, 0, DIV_ROUND_UP(size, PAGE_SIZE));
+	if (ret) {
+		e->shift = old.shift;
+		return ret;
+	}
+	weave_store_write_pages(reg, e, 0, old.cell, size);
+	weave_cell_free(reg, &old, size);
+	e->cp = NULL;
+	e->cell = NULL;
 	weave_zap(reg, e->slot, 0, 1);
 	return 0;
 }
@@ -263,7 +389,7 @@ int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 	/* Shrink: clear the kept part of the last page, drop the rest. */
 	tail = offset_in_page(new_size);
 	if (tail) {
-		struct page *page = weave_large_page(reg, e, new_pages - 1);
+		struct page *page = weave_room_page(reg, e, new_pages - 1);
 		size_t end = min_t(u64, old_size - (u64)(new_pages - 1) *
 				   PAGE_SIZE, PAGE_SIZE);
 
@@ -277,9 +403,9 @@ int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 }
 
 /**
- * weave_store_write_pages() - copy bytes into a large entry's pages
+ * weave_store_write_pages() - copy bytes into a large or sealed entry's pages
  * @reg: the registry
- * @e: the entry, large, with room for @off + @len bytes
+ * @e: the entry, large or sealed, with room for @off + @len bytes
  * @off: where
  * @src: kernel buffer
  * @len: bytes
@@ -290,7 +416,7 @@ void weave_store_write_pages(struct weave_registry *reg, struct weave_entry *e,
 	size_t chunk;
 
 	while (len) {
-		struct page *page = weave_large_page(reg, e, off >> PAGE_SHIFT);
+		struct page *page = weave_room_page(reg, e, off >> PAGE_SHIFT);
 
 		chunk = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
 		memcpy(page_address(page) + offset_in_page(off), src, chunk);
@@ -318,7 +444,7 @@ void weave_store_read(struct weave_registry *reg, struct weave_entry *e,
 		return;
 	}
 	while (len) {
-		struct page *page = weave_large_page(reg, e, off >> PAGE_SHIFT);
+		struct page *page = weave_room_page(reg, e, off >> PAGE_SHIFT);
 
 		chunk = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
 		memcpy(dst, page_address(page) + offset_in_page(off), chunk);
@@ -342,12 +468,12 @@ u32 weave_store_data_offset(const struct weave_entry *e)
 /**
  * weave_store_page() - the page a view shows at page @idx of an entry
  * @reg: the registry
- * @e: a live entry
- * @size: its size
+ * @e: a live entry, or a sealed one
+ * @size: its size (unused for a sealed entry, which may be dead)
  * @idx: page number within the entry's span
  *
- * A small value's view shows its cell's page; a large value's view shows
- * its pages up to its size.
+ * A small value's view shows its cell's page; a large or sealed value's
+ * view shows its pages up to its size.
  *
  * Return: the page, or NULL when the view has nothing there (SIGBUS).
  */
@@ -355,11 +481,13 @@ struct page *weave_store_page(struct weave_registry *reg,
 			      struct weave_entry *e, u64 size,
 			      unsigned long idx)
 {
+	if (e->sealed)
+		return idx < e->nr_pages ? e->pages[idx] : NULL;
 	if (e->shift)
 		return idx ? NULL : e->cp->page;
 	if (idx >= DIV_ROUND_UP(size, PAGE_SIZE))
 		return NULL;
-	return weave_large_page(reg, e, idx);
+	return weave_room_page(reg, e, idx);
 }
 
 /**
@@ -391,11 +519,15 @@ struct weave_entry *weave_entry_alloc(void)
  * @e: the entry
  *
  * The registry's table holds one while the entry lives, each view one.
+ * The last one frees a sealed entry's pages.
  */
 void weave_entry_put(struct weave_entry *e)
 {
-	if (refcount_dec_and_test(&e->ref))
-		kmem_cache_free(weave_entry_cache, e);
+	if (!refcount_dec_and_test(&e->ref))
+		return;
+	if (e->sealed)
+		weave_sealed_free(e->pages, e->nr_pages);
+	kmem_cache_free(weave_entry_cache, e);
 }
 
 /**

@@ -15,11 +15,15 @@ struct weave_entry;
 struct weave_registry;
 
 int weave_store_alloc(struct weave_registry *reg, struct weave_entry *e,
-		      u64 size);
+		      u64 size, bool seal);
 void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
 		      u64 size);
 int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 		       u64 old_size, u64 new_size);
+int weave_store_seal(struct weave_registry *reg, struct weave_entry *e,
+		     u64 old_size, u64 new_size);
+int weave_store_unshare(struct weave_registry *reg, struct weave_entry *e,
+			u64 size);
 void weave_store_write_pages(struct weave_registry *reg, struct weave_entry *e,
 			     u64 off, const void *src, u64 len);
 

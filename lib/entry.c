@@ -96,6 +96,23 @@ ssize_t weave_read(struct weave *w, uint64_t key, uint64_t offset, void *buf,
 	return g.copied;
 }
 
+int weave_batch(struct weave *w, struct weave_batch_op *ops, unsigned int n,
+		unsigned int flags)
+{
+	struct weave_batch_args b = {
+		.ops = (uintptr_t)ops,
+		.count = n,
+		.op_size = sizeof(*ops),
+		.flags = flags,
+	};
+	int err;
+
+	if (!ops || !n || n > INT_MAX || (flags & ~WEAVE_BATCH_VALID))
+		return -EINVAL;
+	err = weave_ioctl(w->fd, WEAVE_IOC_BATCH, &b);
+	return err ?: (int)b.failed;
+}
+
 int weave_stat(struct weave *w, uint64_t key, struct weave_stat_args *st)
 {
 	struct weave_stat_args s = { .key = key };

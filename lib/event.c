@@ -37,14 +37,6 @@ int weave_unwatch(struct weave *w, uint64_t key)
 	return weave_ioctl(w->fd, WEAVE_IOC_UNWATCH, &wa);
 }
 
-static int64_t weave_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Milliseconds left until @deadline_ns, rounded up; -1 for no deadline. */
 static int weave_ms_left(int64_t deadline_ns)
 {

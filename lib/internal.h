@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "weave.h"
 
@@ -58,24 +59,45 @@ static inline void weave_cpu_relax(void)
 }
 
 /*
- * Seqcount read side over a slot of the mapped index, as in the vDSO:
- * wait for an even seq (the kernel holds it odd only while it changes the
- * entry, so spin briefly then yield), read, then re-check.
+ * How long a reader waits for a slot the kernel holds odd. A change by
+ * ioctl holds it for microseconds; a writable view
+ * (weave_view_map_rw()) for its holder's whole lock period, which the
+ * reader must not wait out.
  */
-static inline uint32_t weave_seq_begin(const struct weave_slot *s)
+#define WEAVE_SEQ_WAIT_NS	10000000LL
+
+static inline int64_t weave_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/*
+ * Seqcount read side over a slot of the mapped index, as in the vDSO:
+ * wait for an even seq (spin briefly, then yield), read, then re-check.
+ * Returns 0 with *@seq, or -EBUSY when the slot stayed odd for
+ * WEAVE_SEQ_WAIT_NS: its entry is mapped writable by its lock holder.
+ */
+static inline int weave_seq_begin(const struct weave_slot *s, uint32_t *seq)
 {
 	unsigned int spins = 0;
-	uint32_t seq;
+	int64_t since = 0;
 
-	while ((seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1) {
+	while ((*seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1) {
 		if (++spins < 128) {
 			weave_cpu_relax();
-		} else {
-			sched_yield();
-			spins = 0;
+			continue;
 		}
+		spins = 0;
+		sched_yield();
+		if (!since)
+			since = weave_now_ns();
+		else if (weave_now_ns() - since > WEAVE_SEQ_WAIT_NS)
+			return -EBUSY;
 	}
-	return seq;
+	return 0;
 }
 
 static inline bool weave_seq_retry(const struct weave_slot *s, uint32_t seq)

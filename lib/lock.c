@@ -65,6 +65,36 @@ int weave_with_lock(struct weave *w, uint64_t key, unsigned int flags,
 	return ret >= 0 && err ? err : ret;
 }
 
+struct weave_rw_call {
+	weave_write_fn fn;
+	void *arg;
+};
+
+/* Under the lock: the writable view, valid for the callback only. */
+static int weave_rw_call(struct weave *w, uint64_t key, void *arg)
+{
+	struct weave_rw_call *c = arg;
+	struct weave_view v;
+	int ret;
+
+	ret = weave_view_map_rw(w, key, &v);
+	if (ret)
+		return ret;
+	ret = c->fn(w, key, &v, c->arg);
+	weave_view_unmap(&v);
+	return ret;
+}
+
+int weave_with_lock_rw(struct weave *w, uint64_t key, unsigned int flags,
+		       int64_t timeout_ns, weave_write_fn fn, void *arg)
+{
+	struct weave_rw_call c = { .fn = fn, .arg = arg };
+
+	if (!fn || (flags & WEAVE_LOCK_SHARED))
+		return -EINVAL;
+	return weave_with_lock(w, key, flags, timeout_ns, weave_rw_call, &c);
+}
+
 /* Bounded, like the views: a key deleted and recreated in a loop. */
 #define WEAVE_LOCK_INFO_TRIES	64
 
@@ -91,7 +121,9 @@ int weave_lock_info(struct weave *w, uint64_t key, struct weave_lock_info *li)
 		if (!s)
 			return -EPROTO;
 		do {
-			seq = weave_seq_begin(s);
+			err = weave_seq_begin(s, &seq);
+			if (err)
+				return err;
 			skey = WEAVE_LOAD(s->key);
 			birth = WEAVE_LOAD(s->birth);
 			n.lock = WEAVE_LOAD(s->lock);

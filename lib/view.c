@@ -31,17 +31,30 @@ struct weave_snap {
 	uint64_t offset;
 };
 
-static void weave_slot_snap(const struct weave_slot *s, struct weave_snap *sn)
+/* 0, or -EBUSY while the entry is mapped writable by its holder. */
+static int weave_slot_snap(const struct weave_slot *s, struct weave_snap *sn)
 {
 	uint32_t seq;
+	int err;
 
 	do {
-		seq = weave_seq_begin(s);
+		err = weave_seq_begin(s, &seq);
+		if (err)
+			return err;
 		sn->key = WEAVE_LOAD(s->key);
 		sn->birth = WEAVE_LOAD(s->birth);
 		sn->size = WEAVE_LOAD(s->size);
 		sn->offset = WEAVE_LOAD(s->offset);
 	} while (weave_seq_retry(s, seq));
+	return 0;
+}
+
+/* Bit of weave_view._resv: mapped writable by weave_view_map_rw(). */
+#define WEAVE_VIEW_RW	1U
+
+static bool weave_view_rw(const struct weave_view *v)
+{
+	return v->_resv & WEAVE_VIEW_RW;
 }
 
 /* Bytes to map for @size bytes at @doff: whole pages, at least one. */
@@ -107,7 +120,11 @@ int weave_view_map(struct weave *w, uint64_t key, struct weave_view *v)
 		nv._birth = st.birth;
 		nv._slot = st.slot;
 
-		weave_slot_snap(s, &sn);
+		err = weave_slot_snap(s, &sn);
+		if (err) {
+			munmap(m, len);
+			return err;
+		}
 		/* A grow since STAT may also have outrun the mapping. */
 		if (sn.key == key && sn.birth == st.birth &&
 		    weave_view_fits(&nv, &sn)) {
@@ -128,13 +145,38 @@ bool weave_view_stale(const struct weave_view *v)
 
 	if (!v->_map)
 		return true;
+	if (weave_view_rw(v)) {
+		struct weave_stat_args st;
+
+		return weave_stat(v->_w, v->_key, &st) ||
+		       st.birth != v->_birth || st.size != v->_size;
+	}
 	s = weave_slot_ptr(v->_w, v->_slot);
-	if (!s)
+	if (!s || weave_slot_snap(s, &sn))
 		return true;
-	weave_slot_snap(s, &sn);
 	return sn.key != v->_key || sn.birth != v->_birth ||
 	       sn.offset != v->_map_offset + v->_data_offset ||
 	       sn.size != v->_size || !weave_view_fits(v, &sn);
+}
+
+/*
+ * The holder's own writable view: the slot stays odd while it writes,
+ * so the size comes from the kernel.
+ */
+static ssize_t weave_view_read_rw(const struct weave_view *v, void *buf,
+				  size_t len)
+{
+	struct weave_stat_args st;
+	int err = weave_stat(v->_w, v->_key, &st);
+
+	if (err)
+		return err;
+	if (st.birth != v->_birth)
+		return -ENOENT;
+	if (st.size > v->_map_len)
+		return -EPROTO;
+	memcpy(buf, v->_map, len < st.size ? len : st.size);
+	return st.size > SSIZE_MAX ? -EOVERFLOW : (ssize_t)st.size;
 }
 
 ssize_t weave_view_read(const struct weave_view *v, void *buf, size_t len)
@@ -143,14 +185,19 @@ ssize_t weave_view_read(const struct weave_view *v, void *buf, size_t len)
 	uint64_t key, birth, size, offset;
 	uint32_t seq;
 	size_t n;
+	int err;
 
 	if (!v->_map)
 		return -EINVAL;
+	if (weave_view_rw(v))
+		return weave_view_read_rw(v, buf, len);
 	s = weave_slot_ptr(v->_w, v->_slot);
 	if (!s)
 		return -EINVAL;
 	for (;;) {
-		seq = weave_seq_begin(s);
+		err = weave_seq_begin(s, &seq);
+		if (err)
+			return err;
 		key = WEAVE_LOAD(s->key);
 		birth = WEAVE_LOAD(s->birth);
 		size = WEAVE_LOAD(s->size);
@@ -183,7 +230,7 @@ ssize_t weave_view_read(const struct weave_view *v, void *buf, size_t len)
 /*
  * The gen from the slot, read under its seq like weave_view_read(): two
  * equal reads around a copy mean the copy is of that gen, since gens
- * only grow.
+ * only grow. A writable view's is its last published gen.
  */
 uint64_t weave_view_gen(const struct weave_view *v)
 {
@@ -193,11 +240,18 @@ uint64_t weave_view_gen(const struct weave_view *v)
 
 	if (!v->_map)
 		return 0;
+	if (weave_view_rw(v)) {
+		struct weave_stat_args st;
+
+		return weave_stat(v->_w, v->_key, &st) ||
+		       st.birth != v->_birth ? 0 : st.gen;
+	}
 	s = weave_slot_ptr(v->_w, v->_slot);
 	if (!s)
 		return 0;
 	do {
-		seq = weave_seq_begin(s);
+		if (weave_seq_begin(s, &seq))
+			return 0;
 		key = WEAVE_LOAD(s->key);
 		birth = WEAVE_LOAD(s->birth);
 		gen = WEAVE_LOAD(s->gen);
@@ -208,6 +262,51 @@ uint64_t weave_view_gen(const struct weave_view *v)
 const void *weave_view_data(const struct weave_view *v)
 {
 	return v->_map ? v->_map + v->_data_offset : NULL;
+}
+
+void *weave_view_data_rw(const struct weave_view *v)
+{
+	return v->_map && weave_view_rw(v) ?
+	       (void *)(v->_map + v->_data_offset) : NULL;
+}
+
+int weave_view_map_rw(struct weave *w, uint64_t key, struct weave_view *v)
+{
+	struct weave_stat_args st, now;
+	void *m;
+	int err;
+
+	if (!key || !v)
+		return -EINVAL;
+	err = weave_stat(w, key, &st);
+	if (err)
+		return err;
+	/* The whole span: a resize by the holder needs no new mapping. */
+	m = mmap(NULL, st.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd,
+		 st.map_offset);
+	if (m == MAP_FAILED)
+		return errno == ENXIO ? -ENOENT : -errno;
+	/* The kernel may have moved a small value to pages of its own. */
+	err = weave_stat(w, key, &now);
+	if (!err && now.map_offset != st.map_offset)
+		err = -EAGAIN;
+	if (err) {
+		munmap(m, st.map_size);
+		return err;
+	}
+	memset(v, 0, sizeof(*v));
+	v->_w = w;
+	v->_map = m;
+	v->_map_len = now.map_size;
+	v->_map_offset = now.map_offset;
+	v->_map_size = now.map_size;
+	v->_key = key;
+	v->_birth = now.birth;
+	v->_size = now.size;
+	v->_data_offset = now.data_offset;
+	v->_slot = now.slot;
+	v->_resv = WEAVE_VIEW_RW;
+	return 0;
 }
 
 size_t weave_view_size(const struct weave_view *v)
@@ -243,12 +342,25 @@ int weave_view_refresh(struct weave_view *v)
 
 	if (!v->_map)
 		return -EINVAL;
+	if (weave_view_rw(v)) {
+		struct weave_stat_args st;
+
+		err = weave_stat(v->_w, v->_key, &st);
+		if (err)
+			return err;
+		if (st.birth != v->_birth)
+			return -ENOENT;	/* no longer this mapping's entry */
+		v->_size = st.size;
+		return 0;
+	}
 	s = weave_slot_ptr(v->_w, v->_slot);
 	if (!s)
 		return -EINVAL;
 
 	for (tries = 0; tries < WEAVE_VIEW_TRIES; tries++) {
-		weave_slot_snap(s, &sn);
+		err = weave_slot_snap(s, &sn);
+		if (err)
+			return err;
 		if (sn.key != v->_key || sn.birth != v->_birth) {
 			/* Deleted, maybe recreated: map the key's new life. */
 			err = weave_view_map(v->_w, v->_key, &nv);

@@ -10,26 +10,42 @@
 
 #include "kselftest_harness.h"
 
-/* Every command, with its first published size. */
+/* Every command, with its first published size and this header's. */
 static const struct {
 	const char *name;
 	unsigned int nr;
 	size_t size;
+	size_t cur;
 	bool registry;		/* needs an attached file */
 } cmds[] = {
-	{ "API", 0x00, WEAVE_API_SIZE_VER0, false },
-	{ "ATTACH", 0x01, WEAVE_ATTACH_SIZE_VER0, false },
-	{ "UNLINK", 0x02, WEAVE_UNLINK_SIZE_VER0, false },
-	{ "INFO", 0x03, WEAVE_INFO_SIZE_VER0, true },
-	{ "REOPEN", 0x05, WEAVE_REOPEN_SIZE_VER0, true },
-	{ "SET", 0x10, WEAVE_SET_SIZE_VER0, true },
-	{ "GET", 0x11, WEAVE_GET_SIZE_VER0, true },
-	{ "WRITE", 0x12, WEAVE_WRITE_SIZE_VER0, true },
-	{ "RESIZE", 0x13, WEAVE_RESIZE_SIZE_VER0, true },
-	{ "DELETE", 0x14, WEAVE_DELETE_SIZE_VER0, true },
-	{ "CLEAR", 0x15, WEAVE_CLEAR_SIZE_VER0, true },
-	{ "STAT", 0x16, WEAVE_STAT_SIZE_VER0, true },
-	{ "LIST", 0x17, WEAVE_LIST_SIZE_VER0, true },
+	{ "API", 0x00, WEAVE_API_SIZE_VER0,
+	  sizeof(struct weave_api_args), false },
+	{ "ATTACH", 0x01, WEAVE_ATTACH_SIZE_VER0,
+	  sizeof(struct weave_attach_args), false },
+	{ "UNLINK", 0x02, WEAVE_UNLINK_SIZE_VER0,
+	  sizeof(struct weave_unlink_args), false },
+	{ "INFO", 0x03, WEAVE_INFO_SIZE_VER0,
+	  sizeof(struct weave_info_args), true },
+	{ "REOPEN", 0x05, WEAVE_REOPEN_SIZE_VER0,
+	  sizeof(struct weave_reopen_args), true },
+	{ "SET", 0x10, WEAVE_SET_SIZE_VER0,
+	  sizeof(struct weave_set_args), true },
+	{ "GET", 0x11, WEAVE_GET_SIZE_VER0,
+	  sizeof(struct weave_get_args), true },
+	{ "WRITE", 0x12, WEAVE_WRITE_SIZE_VER0,
+	  sizeof(struct weave_write_args), true },
+	{ "RESIZE", 0x13, WEAVE_RESIZE_SIZE_VER0,
+	  sizeof(struct weave_resize_args), true },
+	{ "DELETE", 0x14, WEAVE_DELETE_SIZE_VER0,
+	  sizeof(struct weave_delete_args), true },
+	{ "CLEAR", 0x15, WEAVE_CLEAR_SIZE_VER0,
+	  sizeof(struct weave_clear_args), true },
+	{ "STAT", 0x16, WEAVE_STAT_SIZE_VER0,
+	  sizeof(struct weave_stat_args), true },
+	{ "LIST", 0x17, WEAVE_LIST_SIZE_VER0,
+	  sizeof(struct weave_list_args), true },
+	{ "BATCH", 0x18, WEAVE_BATCH_SIZE_VER0,
+	  sizeof(struct weave_batch_args), true },
 };
 
 /*
@@ -459,6 +475,7 @@ TEST_F(api, larger_struct_nonzero_tail)
 {
 	unsigned char buf[512];
 	size_t i, t;
+	struct weave_batch_op bop;
 	char name[64];
 	__u64 keys[4];
 
@@ -466,7 +483,7 @@ TEST_F(api, larger_struct_nonzero_tail)
 	wv_name(name, sizeof(name), "api-e2big");
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		size_t size = cmds[i].size;
+		size_t size = cmds[i].cur;
 		int fd = cmds[i].registry ? self->fd : self->ufd;
 
 		for (t = 0; t < TAIL; t += 7) {
@@ -507,6 +524,16 @@ TEST_F(api, larger_struct_nonzero_tail)
 			case 0x17:
 				((struct weave_list_args *)buf)->keys = WV_PTR(keys);
 				((struct weave_list_args *)buf)->count = 4;
+				break;
+			case 0x18:
+				((struct weave_batch_args *)buf)->ops = WV_PTR(&bop);
+				((struct weave_batch_args *)buf)->count = 1;
+				((struct weave_batch_args *)buf)->op_size =
+					sizeof(bop);
+				bop = (struct weave_batch_op){
+					.op = WEAVE_BATCH_SET, .key = 6,
+					.buf = WV_PTR("abc"), .len = 3,
+				};
 				break;
 			}
 			buf[size + t] = 1;

@@ -90,7 +90,7 @@ struct lockmodel {
 struct counters {
 	__u64 lock_cycles, died_confirmed, died_seen, closed_holding;
 	__u64 view_reads, dead_views, past_end, index_reads;
-	__u64 events, waits, walks, locked_walks, clears;
+	__u64 events, waits, walks, locked_walks, clears, rw_writes;
 	__u64 churn_creates, churn_unlinks, main_reattach;
 	__u64 kills, holder_kills, pauses;
 };
@@ -918,6 +918,52 @@ static int check_died(struct worker *w, __u64 key, bool died,
 	return 0;
 }
 
+/*
+ * Holding @key exclusively, with its value @size bytes of w->buf: write
+ * the same bytes again through a writable view, in chunks, yielding in
+ * between so that a kill can come mid-write; read them back through it.
+ * A clear by another worker ends the grant: SIGBUS then, and only then.
+ */
+static int rw_write(struct worker *w, __u64 key, __u64 size,
+		    const struct clearmark *mark)
+{
+	struct weave_stat_args st;
+	unsigned char *m;
+	__u64 off, n;
+	int ret, sig = 0;
+
+	ret = wv_stat(w->fd, key, &st);
+	if (ret == -ENOENT && clear_since(w, mark))
+		return 0;
+	if (ret)
+		return fail(w, "stat %llu for a writable view: %d", ULL(key),
+			    ret);
+	m = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd,
+		 st.map_offset);
+	if (m == MAP_FAILED) {
+		if (errno == ENXIO && clear_since(w, mark))
+			return 0;
+		return fail(w, "mmap %llu writable holding it: %s", ULL(key),
+			    strerror(errno));
+	}
+	for (off = 0; off < size && !sig; off += n) {
+		n = size - off < 512 ? size - off : 512;
+		sig = wv_probe_copy(m + off, w->buf + off, n);
+		if (rnd(w) % 4 == 0)
+			sched_yield();
+	}
+	if (!sig)
+		sig = wv_probe_copy(w->vbuf, m, size);
+	munmap(m, w->maplen);
+	if (sig && !clear_since(w, mark))
+		return fail(w, "writable view of %llu holding it: signal %d",
+			    ULL(key), sig);
+	if (!sig && memcmp(w->vbuf, w->buf, size))
+		return fail(w, "writable view of %llu: bytes differ", ULL(key));
+	COUNT(w, rw_writes);
+	return 0;
+}
+
 /* Holding @key exclusively: check what nobody else can change. */
 static int hold_excl(struct worker *w, __u64 key)
 {
@@ -947,6 +993,8 @@ static int hold_excl(struct worker *w, __u64 key)
 			    !ret && memcmp(w->buf, w->buf2, size) ?
 			    ", bytes differ" : "");
 	if (seen(w, key, g.gen, true, "locked get"))
+		return -1;
+	if (rnd(w) % 3 == 0 && rw_write(w, key, size, &mark))
 		return -1;
 
 	if (rnd(w) % 2) {
@@ -1655,10 +1703,13 @@ TEST_F_TIMEOUT(chaos, kill_and_check, 240)
 	       ULL(c->closed_holding), ULL(c->view_reads), ULL(c->dead_views),
 	       ULL(c->past_end));
 	TH_LOG("events %llu, waits %llu, walks %llu (%llu locked), clears "
-	       "%llu, churn: %llu created, %llu unlinked; reattached %llu",
+	       "%llu, churn: %llu created, %llu unlinked; reattached %llu; "
+	       "writes through writable views %llu",
 	       ULL(c->events), ULL(c->waits), ULL(c->walks),
 	       ULL(c->locked_walks), ULL(c->clears), ULL(c->churn_creates),
-	       ULL(c->churn_unlinks), ULL(c->main_reattach));
+	       ULL(c->churn_unlinks), ULL(c->main_reattach),
+	       ULL(c->rw_writes));
+	EXPECT_LT(0, c->rw_writes);
 
 	/* At rest: INFO, a walk, the index header and slots agree. */
 	ASSERT_EQ(0, wv_info(p->fd, &info));

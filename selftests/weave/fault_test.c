@@ -61,6 +61,7 @@ struct mkey {
 	bool live;
 	bool watched;		/* a per-key watch of c.wfd */
 	bool owner_died;
+	bool sealed;		/* set with WEAVE_SET_SEAL */
 	unsigned char mine;	/* lock c.fd holds */
 	unsigned char other;	/* lock c.ofd holds */
 	__u64 gen;		/* the entry's gen (0: none) */
@@ -377,7 +378,8 @@ static void op_set_flags(__u64 k, size_t len, __u32 flags)
 		gen = m->live ? m->gen : 0;
 	wv_pattern(c.buf, len, seed);
 	ret = wv_set(c.fd, k, c.buf, len, WEAVE_OP_NONBLOCK | flags, &gen);
-	if (!judge("set", k, ret, access_want(k, true)) || ret)
+	if (!judge("set", k, ret, access_want(k, true) ?:
+		   (m->live && m->sealed ? -EPERM : 0)) || ret)
 		return;
 	took_gen("set", k, gen);
 	if (len < m->size)
@@ -386,6 +388,7 @@ static void op_set_flags(__u64 k, size_t len, __u32 flags)
 	m->live = true;
 	m->size = len;
 	m->gen = gen;
+	m->sealed = flags & WEAVE_SET_SEAL;
 }
 
 static void op_set(__u64 k, size_t len)
@@ -480,6 +483,7 @@ static void op_delete(__u64 k)
 	took_gen("delete", k, gen);
 	memset(m->val, 0, m->size);
 	m->live = false;
+	m->sealed = false;
 	m->size = 0;
 	m->gen = 0;
 }
@@ -507,6 +511,7 @@ static void op_clear(void)
 		m->evmin = before + 1;
 		memset(m->val, 0, m->size);
 		m->live = false;
+		m->sealed = false;
 		m->size = 0;
 		m->gen = 0;
 	}
@@ -872,7 +877,8 @@ static void verify(void)
 		    sl->birth != st.birth || sl->seq & 1 || sl->lock != lock ||
 		    sl->waiters ||
 		    sl->flags != (WEAVE_SLOT_USED |
-				  (m->owner_died ? WEAVE_SLOT_OWNER_DIED : 0)))
+				  (m->owner_died ? WEAVE_SLOT_OWNER_DIED : 0) |
+				  (m->sealed ? WEAVE_SLOT_SEALED : 0)))
 			failf("slot %u of key %llu: key %llu gen %llu size %llu lock %#x flags %#x; expected gen %llu size %llu lock %#x owner-died %u",
 			      st.slot, (unsigned long long)k,
 			      (unsigned long long)sl->key,
@@ -1068,6 +1074,98 @@ static void finish(struct __test_metadata *_metadata, unsigned long min_enomem)
 #define K_WATCH		16
 #define K_VIEW		18
 #define K_SMALL		20
+#define K_SEAL		22
+
+/* The model after a set of @k to @len bytes of @src took @gen. */
+static void model_set(__u64 k, const void *src, size_t len, __u64 gen)
+{
+	struct mkey *m = &c.k[k];
+
+	took_gen("set", k, gen);
+	if (len < m->size)
+		memset(m->val + len, 0, m->size - len);
+	memcpy(m->val, src, len);
+	m->live = true;
+	m->size = len;
+	m->gen = gen;
+}
+
+/*
+ * A batch: a set that creates, a set that replaces and grows, a delete,
+ * a get and a stat, of five keys (an atomic batch names each once). Each operation that took effect (result 0) is
+ * applied to the model; ENOMEM is the one failure injection may cause,
+ * and stops an atomic batch there.
+ */
+static void op_batch(bool atomic)
+{
+	struct weave_batch_op ops[5] = {
+		{ .op = WEAVE_BATCH_SET, .key = K_NEW, .buf = WV_PTR(c.buf),
+		  .len = 100 },
+		{ .op = WEAVE_BATCH_SET, .key = K_BIG,
+		  .buf = WV_PTR(c.buf + 100), .len = 6000 },
+		{ .op = WEAVE_BATCH_DELETE, .key = K_DEL },
+		{ .op = WEAVE_BATCH_GET, .key = K_SMALL, .buf = WV_PTR(c.buf2),
+		  .len = VMAX },
+		{ .op = WEAVE_BATCH_STAT, .key = K_MOVE },
+	};
+	const char *name = atomic ? "atomic batch" : "batch";
+	struct weave_batch_op *op;
+	bool stopped = false;
+	struct mkey *m;
+	__u32 failed, i, n = 0;
+	int ret;
+
+	wv_pattern(c.buf, 6100, rnd());
+	ret = wv_batch(c.fd, ops, 5, WEAVE_OP_NONBLOCK |
+		       (atomic ? WEAVE_BATCH_ATOMIC : 0), &failed);
+	if (!judge(name, 0, ret, 0) || ret)
+		return;
+	for (i = 0; i < 5; i++) {
+		op = &ops[i];
+		m = &c.k[op->key];
+		n += op->result != 0;
+		if (stopped) {
+			if (op->result != -ECANCELED)
+				failf("%s op %u: %s after ENOMEM", name, i,
+				      err_name(op->result));
+			continue;
+		}
+		if (atomic && op->result == -ECANCELED)
+			failf("%s op %u: canceled; results %d %d %d %d %d",
+			      name, i, ops[0].result, ops[1].result,
+			      ops[2].result, ops[3].result, ops[4].result);
+		if (!judge(name, op->key, op->result, 0)) {
+			stopped = atomic;
+			continue;
+		}
+		switch (op->op) {
+		case WEAVE_BATCH_SET:
+			model_set(op->key, (const void *)(uintptr_t)op->buf,
+				  op->len, op->gen);
+			break;
+		case WEAVE_BATCH_DELETE:
+			took_gen(name, op->key, op->gen);
+			memset(m->val, 0, m->size);
+			m->live = false;
+			m->sealed = false;
+			m->size = 0;
+			m->gen = 0;
+			break;
+		default:
+			if (op->gen != m->gen || op->size != m->size ||
+			    (op->op == WEAVE_BATCH_GET &&
+			     memcmp(c.buf2, m->val, m->size)))
+				failf("%s op %u key %llu: gen %llu size %llu, expected %llu %llu",
+				      name, i, (unsigned long long)op->key,
+				      (unsigned long long)op->gen,
+				      (unsigned long long)op->size,
+				      (unsigned long long)m->gen,
+				      (unsigned long long)m->size);
+		}
+	}
+	if (n != failed)
+		failf("%s: %u failed, %u results not 0", name, failed, n);
+}
 
 struct step {
 	const char *name;
@@ -1223,6 +1321,78 @@ static void run_map_view_small(void) { op_map_view(K_SMALL); }
 static void run_anon(void) { op_anon(); }
 static void run_reopen_file(void) { op_reopen_file(); }
 static void run_set_if_gen(void) { op_set_flags(K_BIG, 6000, WEAVE_OP_IF_GEN); }
+static void prep_seal(void) { ensure_deleted(K_SEAL); }
+static void run_seal(void) { op_set_flags(K_SEAL, 5000, WEAVE_SET_SEAL); }
+
+static void prep_seal_small(void)
+{
+	ensure_deleted(K_SEAL);
+	op_set(K_SEAL, 40);
+}
+
+static void run_seal_small(void) { op_set_flags(K_SEAL, 40, WEAVE_SET_SEAL); }
+
+/*
+ * Map @k writable under c.fd's exclusive lock, write it through the
+ * mapping, unmap, unlock: one change, published at the unlock.
+ */
+static void op_map_rw(__u64 k)
+{
+	struct mkey *m = &c.k[k];
+	struct weave_stat_args st;
+	unsigned char *p;
+	int ret = 0;
+
+	if (wv_stat(c.fd, k, &st)) {
+		failf("map rw key %llu: no entry", (unsigned long long)k);
+		return;
+	}
+	p = mmap(NULL, st.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd,
+		 st.map_offset);
+	if (p == MAP_FAILED)
+		ret = -errno;
+	if (judge("map rw", k, ret, 0) && !ret) {
+		wv_pattern(c.buf, m->size, rnd());
+		memcpy(p, c.buf, m->size);	/* at offset 0: its own pages */
+		unmap(p, st.map_size);
+		memcpy(m->val, c.buf, m->size);
+	}
+	op_unlock(k);
+	/*
+	 * The grant may have started before a later step of mmap() failed:
+	 * then the unlock publishes the unchanged bytes as a change.
+	 */
+	if (!wv_stat(c.fd, k, &st) && st.gen != m->gen) {
+		took_gen("map rw", k, st.gen);
+		m->gen = st.gen;
+	} else if (!ret) {
+		failf("map rw key %llu: the unlock published nothing",
+		      (unsigned long long)k);
+	}
+}
+
+static void prep_map_rw(void)
+{
+	ensure_set(K_SMALL, 40);
+	if (c.k[K_SMALL].mine == LK_S)
+		op_unlock(K_SMALL);
+	if (c.k[K_SMALL].mine != LK_X)
+		op_lock(K_SMALL, LK_X);
+}
+
+static void run_map_rw(void) { op_map_rw(K_SMALL); }
+
+static void prep_batch(void)
+{
+	ensure_deleted(K_NEW);
+	ensure_set(K_BIG, 5000);
+	ensure_set(K_DEL, 3000);
+	ensure_set(K_SMALL, 40);
+	ensure_set(K_MOVE, 40);
+}
+
+static void run_batch(void) { op_batch(false); }
+static void run_batch_atomic(void) { op_batch(true); }
 static void run_map_fresh(void) { op_map_fresh_index(); }
 static void run_persist(void) { op_persist(); }
 static void run_unlink(void) { op_unlink(); }
@@ -1240,6 +1410,11 @@ static const struct step steps[] = {
 	{ "set to a bigger cell", prep_move, run_move },
 	{ "set small to large", prep_move, run_to_large },
 	{ "set if gen", prep_big, run_set_if_gen },
+	{ "set sealed", prep_seal, run_seal },
+	{ "seal a small entry", prep_seal_small, run_seal_small },
+	{ "batch", prep_batch, run_batch },
+	{ "atomic batch", prep_batch, run_batch_atomic },
+	{ "map writable", prep_map_rw, run_map_rw },
 	{ "write, growing pages", prep_big, run_write_grow },
 	{ "write in place", prep_small, run_write_small },
 	{ "write small to large", prep_small, run_write_to_large },

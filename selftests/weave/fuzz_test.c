@@ -81,6 +81,7 @@
 struct fz_map {
 	void *addr;
 	size_t len;
+	bool rw;		/* a writable view: mprotect() may write-enable */
 };
 
 struct fz_bad {
@@ -123,13 +124,15 @@ static const struct nrdesc nrs[] = {
 	  WEAVE_REOPEN_SIZE_VER0, EX(EBADFD, EACCES, EMFILE, ENFILE, ENOMEM) },
 	{ 0x10, "SET", sizeof(struct weave_set_args), WEAVE_SET_SIZE_VER0,
 	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, EEXIST, ENOENT, EAGAIN, EDEADLK,
-	     ESTALE) },
+	     ESTALE, EPERM) },
 	{ 0x11, "GET", sizeof(struct weave_get_args), WEAVE_GET_SIZE_VER0,
 	  EX(EBADFD, ENOENT, ENOMEM, EAGAIN, EDEADLK) },
 	{ 0x12, "WRITE", sizeof(struct weave_write_args), WEAVE_WRITE_SIZE_VER0,
-	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK, ESTALE) },
+	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK, ESTALE,
+	     EPERM) },
 	{ 0x13, "RESIZE", sizeof(struct weave_resize_args), WEAVE_RESIZE_SIZE_VER0,
-	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK, ESTALE) },
+	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, ENOENT, EAGAIN, EDEADLK, ESTALE,
+	     EPERM) },
 	{ 0x14, "DELETE", sizeof(struct weave_delete_args), WEAVE_DELETE_SIZE_VER0,
 	  EX(EBADFD, ENOENT, EAGAIN, EDEADLK, ESTALE) },
 	{ 0x15, "CLEAR", sizeof(struct weave_clear_args), WEAVE_CLEAR_SIZE_VER0,
@@ -138,6 +141,8 @@ static const struct nrdesc nrs[] = {
 	  EX(EBADFD, ENOENT) },
 	{ 0x17, "LIST", sizeof(struct weave_list_args), WEAVE_LIST_SIZE_VER0,
 	  EX(EBADFD, ENOMEM) },
+	{ 0x18, "BATCH", sizeof(struct weave_batch_args), WEAVE_BATCH_SIZE_VER0,
+	  EX(EBADFD, EFBIG, ENOMEM) },
 	{ 0x20, "LOCK", sizeof(struct weave_lock_args), WEAVE_LOCK_SIZE_VER0,
 	  EX(EBADFD, EDEADLK, EAGAIN, ETIMEDOUT, EPERM, ENOLCK, ENOMEM, EINTR) },
 	{ 0x21, "UNLOCK", sizeof(struct weave_unlock_args), WEAVE_UNLOCK_SIZE_VER0,
@@ -191,7 +196,7 @@ static const int *const st_extra[NSTATS - NNRS] = {
 	[ST_MMAP_INDEX - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
 				    ENOMEM),
 	[ST_MMAP_VIEW - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
-				   ENOMEM),
+				   ENOMEM, EPERM),
 	[ST_MMAP_RAND - NNRS] = EX(EINVAL, EACCES, EBADF, EBADFD, ENXIO,
 				   EOVERFLOW, ENOMEM, EOPNOTSUPP, EPERM),
 	[ST_MREMAP - NNRS] = EX(EFAULT, EINVAL, ENOMEM),
@@ -512,7 +517,7 @@ static int free_map_slot(struct fz *f)
 }
 
 /* Record a new mapping, or unmap it when the table is full. mu held. */
-static void map_add(struct fz *f, void *p, size_t len)
+static void map_add(struct fz *f, void *p, size_t len, bool rw)
 {
 	int i = free_map_slot(f);
 
@@ -522,6 +527,7 @@ static void map_add(struct fz *f, void *p, size_t len)
 	}
 	f->maps[i].addr = p;
 	f->maps[i].len = len;
+	f->maps[i].rw = rw;
 }
 
 /*
@@ -549,7 +555,7 @@ static void map_cut(struct fz *f, int i, bool whole, int row)
 		size_t rlen = (npages - k - 1) * f->ps;
 
 		if (k) {
-			map_add(f, right, rlen);
+			map_add(f, right, rlen, m->rw);
 		} else {
 			m->addr = right;
 			m->len = rlen;
@@ -722,6 +728,48 @@ static const char *pick_name(struct fz *f, char *tmp, size_t size)
 /* ---------------------------------------------------------------- */
 /* ioctls */
 
+/*
+ * The operations of a BATCH, mostly plausible: the first BATCH_OPS are
+ * built, the rest of the room is zero (EINVAL operations), so that what
+ * the kernel reads and writes back stays inside it.
+ */
+#define BATCH_OPS	12
+#define BATCH_ROOM	(64 * 1024)
+static struct weave_batch_op batch_ops[BATCH_ROOM / sizeof(struct weave_batch_op)];
+
+static void build_batch(struct fz *f)
+{
+	struct weave_batch_op *op;
+	unsigned int i;
+
+	memset(batch_ops, 0, sizeof(batch_ops));
+	for (i = 0; i < BATCH_OPS; i++) {
+		op = &batch_ops[i];
+		op->op = pct(95) ? 1 + (__u32)rn(4) : (__u32)rnd();
+		op->key = pick_key();
+		switch (op->op) {
+		case WEAVE_BATCH_SET:
+			op->len = pick_len();
+			op->buf = pick_ptr(f, op->len);
+			op->flags = pct(60) ? 0 : pick_flags(WEAVE_SET_VALID);
+			op->gen = pick_gen(op->flags);
+			break;
+		case WEAVE_BATCH_GET:
+			op->len = pick_len();
+			op->buf = pick_ptr(f, op->len);
+			op->flags = pick_flags(WEAVE_GET_VALID);
+			break;
+		case WEAVE_BATCH_DELETE:
+			op->flags = pick_flags(WEAVE_DELETE_VALID);
+			op->gen = pick_gen(op->flags);
+			break;
+		}
+		if (pct(2))
+			op->result = (__s32)rnd();
+		op->reserved = pick_reserved();
+	}
+}
+
 /* Fill @arg (zeroed) with a mostly plausible structure for @d. */
 static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		      char *tmp, size_t tmpsize)
@@ -859,6 +907,22 @@ static void build_arg(struct fz *f, const struct nrdesc *d, void *arg,
 		l->flags = pct(95) ? 0 : (__u32)rnd();
 		break;
 	}
+	case 0x18: {
+		struct weave_batch_args *b = arg;
+
+		b->count = pct(90) ? 1 + (__u32)rn(BATCH_OPS) : pct(50) ?
+			(__u32)rn(5000) : (__u32)rnd();
+		b->op_size = pct(90) ? sizeof(struct weave_batch_op) :
+			pct(50) ? (__u32)rn(200) : (__u32)rnd();
+		b->ops = pct(90) &&
+			(__u64)b->count * b->op_size <= sizeof(batch_ops) ?
+			WV_PTR(batch_ops) :
+			pick_ptr(f, (__u64)b->count * b->op_size);
+		b->flags = pick_flags(WEAVE_BATCH_VALID);
+		b->failed = pct(97) ? 0 : (__u32)rnd();
+		build_batch(f);
+		break;
+	}
 	case 0x20: {
 		struct weave_lock_args *l = arg;
 
@@ -989,6 +1053,22 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 
 		check(f, l->count <= ((const struct weave_list_args *)in)->count,
 		      "LIST count > asked");
+		break;
+	}
+	case 0x18: {
+		const struct weave_batch_args *b = out;
+		__u32 i, failed = 0;
+
+		check(f, b->failed <= b->count, "BATCH failed > count");
+		if (b->ops != WV_PTR(batch_ops) ||
+		    b->op_size != sizeof(*batch_ops))
+			break;
+		for (i = 0; i < b->count; i++) {
+			failed += batch_ops[i].result != 0;
+			check(f, batch_ops[i].result <= 0 &&
+			      batch_ops[i].result > -4096, "BATCH result");
+		}
+		check(f, failed == b->failed, "BATCH failed count");
 		break;
 	}
 	case 0x20:
@@ -1203,6 +1283,9 @@ static void op_mmap(struct fz *f)
 			len += f->ps;		/* past the span: EINVAL */
 		else if (r < 60)
 			off += f->ps;		/* not a span start: EINVAL */
+		/* Writable: works under the key's exclusive lock only. */
+		if (pct(25))
+			prot |= PROT_WRITE;
 	} else if (r < 60) {
 		row = ST_MMAP_INDEX;
 		off = pct(80) ? 0 : f->ps * (off_t)rn(4);
@@ -1229,11 +1312,18 @@ static void op_mmap(struct fz *f)
 		return;
 	}
 	result(f, row, 0);
-	if (prot & (PROT_WRITE | PROT_EXEC))
-		note_bad(f, "mmap writable/exec succeeded", 0);
+	if (prot & PROT_EXEC || (prot & PROT_WRITE && row == ST_MMAP_INDEX))
+		note_bad(f, "mmap exec or writable index succeeded", 0);
 	probe(f, p, len, 3);
+	/* A writable view: a store, which may meet a revocation (SIGBUS). */
+	if (prot & PROT_WRITE) {
+		unsigned char b = (unsigned char)rnd();
+
+		result(f, ST_PROBE, wv_probe_copy((unsigned char *)p +
+						  rn(len), &b, 1));
+	}
 	pthread_mutex_lock(&f->mu);
-	map_add(f, p, len);
+	map_add(f, p, len, prot & PROT_WRITE);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -1268,7 +1358,7 @@ static void op_mapctl(struct fz *f)
 			result(f, ST_MREMAP, 0);
 			if (mflags & MREMAP_DONTUNMAP) {
 				/* the old range stays mapped, empty */
-				map_add(f, p, n);
+				map_add(f, p, n, m->rw);
 			} else {
 				m->addr = p;
 				m->len = n;
@@ -1280,7 +1370,7 @@ static void op_mapctl(struct fz *f)
 			result(f, ST_MPROTECT, errno);
 		} else {
 			result(f, ST_MPROTECT, 0);
-			if (prot & (PROT_WRITE | PROT_EXEC))
+			if (prot & PROT_EXEC || (prot & PROT_WRITE && !m->rw))
 				note_bad(f, "mprotect writable/exec succeeded",
 					 0);
 		}
@@ -1611,7 +1701,7 @@ static void chaos_op(struct fz *f)
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
 		result(f, ST_T_MMAP, p == MAP_FAILED ? errno : 0);
 		if (p != MAP_FAILED)
-			map_add(f, p, len);
+			map_add(f, p, len, false);
 	}
 }
 

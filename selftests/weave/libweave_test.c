@@ -482,6 +482,74 @@ static void *thread_fn(void *arg)
 	return NULL;
 }
 
+static int fill_x(struct weave *w, uint64_t key, struct weave_view *v,
+		  void *arg)
+{
+	(void)w;
+	(void)key;
+	memset(weave_view_data_rw(v), *(int *)arg, weave_view_size(v));
+	return 7;
+}
+
+/* Writable views: only under the exclusive lock, revoked with it. */
+TEST_F(lib, views_rw)
+{
+	struct weave_lock_info li;
+	struct weave_view v, r;
+	struct weave *w2;
+	char buf[64];
+	int x = 'x';
+
+	ASSERT_EQ(0, weave_set(self->w, 1, "0123456789", 10));
+	EXPECT_EQ(-EPERM, weave_view_map_rw(self->w, 1, &v));
+	ASSERT_EQ(0, weave_lock(self->w, 1, WEAVE_LOCK_SHARED, 0));
+	EXPECT_EQ(-EPERM, weave_view_map_rw(self->w, 1, &v));
+	ASSERT_EQ(0, weave_unlock(self->w, 1, 0));
+
+	ASSERT_EQ(0, weave_reopen(self->w, 0, &w2));
+	ASSERT_EQ(0, weave_view_map(w2, 1, &r));
+	EXPECT_EQ(NULL, weave_view_data_rw(&r));
+
+	ASSERT_EQ(0, weave_lock(self->w, 1, 0, 0));
+	ASSERT_EQ(0, weave_view_map_rw(self->w, 1, &v));
+	ASSERT_NE(NULL, weave_view_data_rw(&v));
+	EXPECT_EQ(weave_view_data(&v), weave_view_data_rw(&v));
+	EXPECT_EQ(10, weave_view_size(&v));
+	memcpy(weave_view_data_rw(&v), "abc", 3);
+	/* The holder reads its own view; others wait a bounded time. */
+	EXPECT_EQ(10, weave_view_read(&v, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abc3456789", 10));
+	EXPECT_EQ(-EBUSY, weave_view_read(&r, buf, sizeof(buf)));
+	EXPECT_EQ(-EBUSY, weave_lock_info(w2, 1, &li));
+	EXPECT_EQ(0, weave_view_gen(&r));
+	/* A resize by the holder: the view follows on refresh. */
+	ASSERT_EQ(0, weave_resize(self->w, 1, 5000));
+	EXPECT_TRUE(weave_view_stale(&v));
+	ASSERT_EQ(0, weave_view_refresh(&v));
+	EXPECT_EQ(5000, weave_view_size(&v));
+	((char *)weave_view_data_rw(&v))[4999] = 'z';
+	ASSERT_EQ(0, weave_resize(self->w, 1, 10));
+	weave_view_unmap(&v);
+	ASSERT_EQ(0, weave_unlock(self->w, 1, 0));
+
+	EXPECT_EQ(10, weave_view_read(&r, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abc3456789", 10));
+
+	/* weave_with_lock_rw(): the callback's view, its return value. */
+	EXPECT_EQ(7, weave_with_lock_rw(self->w, 1, 0, 0, fill_x, &x));
+	EXPECT_EQ(10, weave_get(w2, 1, buf, sizeof(buf), NULL));
+	EXPECT_EQ(0, memcmp(buf, "xxxxxxxxxx", 10));
+	EXPECT_EQ(-ENOENT, weave_with_lock_rw(self->w, 2, 0, 0, fill_x, &x));
+	EXPECT_EQ(-EINVAL, weave_with_lock_rw(self->w, 1, WEAVE_LOCK_SHARED,
+					      0, fill_x, &x));
+	EXPECT_EQ(-EINVAL, weave_with_lock_rw(self->w, 1, 0, 0, NULL, &x));
+	/* The lock is free again after each call. */
+	ASSERT_EQ(0, weave_lock(w2, 1, WEAVE_LOCK_NONBLOCK, 0));
+	ASSERT_EQ(0, weave_unlock(w2, 1, 0));
+	weave_view_unmap(&r);
+	weave_close(w2);
+}
+
 TEST_F(lib, threads)
 {
 	struct thr t[4];

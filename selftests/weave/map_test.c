@@ -437,14 +437,15 @@ TEST_F(map, refused)
 		 self->fd, 0);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EACCES, errno);
+	/* A view, writable only under the key's exclusive lock (rw_test). */
 	p = mmap(NULL, self->ps, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 self->fd, st.map_offset);
 	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(EPERM, errno);
 	p = mmap(NULL, self->ps, PROT_WRITE, MAP_SHARED, self->fd,
 		 st.map_offset);
 	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(EPERM, errno);
 	p = mmap(NULL, self->ps, PROT_READ | PROT_EXEC, MAP_SHARED,
 		 self->fd, st.map_offset);
 	EXPECT_EQ(MAP_FAILED, p);

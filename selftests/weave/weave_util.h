@@ -304,6 +304,24 @@ static inline int wv_stat(int fd, __u64 key, struct weave_stat_args *st)
 	return ret;
 }
 
+/*
+ * BATCH of @n operations of sizeof(struct weave_batch_op); *@failed (may
+ * be NULL) gets the number whose result is not 0.
+ */
+static inline int wv_batch(int fd, struct weave_batch_op *ops, __u32 n,
+			   __u32 flags, __u32 *failed)
+{
+	struct weave_batch_args b = {
+		.ops = WV_PTR(ops), .count = n, .op_size = sizeof(*ops),
+		.flags = flags,
+	};
+	int ret = wv_ioctl(fd, WEAVE_IOC_BATCH, &b);
+
+	if (failed)
+		*failed = b.failed;
+	return ret;
+}
+
 /* One LIST call: updates *cursor, returns the number of keys or -errno. */
 static inline int wv_list(int fd, __u64 *cursor, __u64 *keys, __u32 room)
 {

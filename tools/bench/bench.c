@@ -756,6 +756,57 @@ static void fig23(void)
 	weave_close(w);
 }
 
+/* --- 9: a batch of sets against the same sets one by one --- */
+
+#define BATCH_N		64
+
+struct batch {
+	struct weave *w;
+	struct weave_batch_op ops[BATCH_N];
+};
+
+/* One op per iteration: the keys 1..BATCH_N, BATCH_N to a batch. */
+static double b_batch(void *ctx, long iters)
+{
+	struct batch *c = ctx;
+	double t = start();
+	unsigned int n, j;
+	long i;
+
+	for (i = 0; i < iters; i += n) {
+		n = iters - i < BATCH_N ? (unsigned int)(iters - i) : BATCH_N;
+		for (j = 0; j < n; j++)
+			c->ops[j] = (struct weave_batch_op){
+				.op = WEAVE_BATCH_SET, .key = j + 1,
+				.buf = (uintptr_t)val, .len = VAL,
+			};
+		if (weave_batch(c->w, c->ops, n, 0))
+			die("weave_batch");
+	}
+	return stop(t);
+}
+
+static double b_sets(void *ctx, long iters)
+{
+	struct batch *c = ctx;
+	double t = start();
+	long i;
+
+	for (i = 0; i < iters; i++)
+		CHECK(weave_set(c->w, i % BATCH_N + 1, val, VAL));
+	return stop(t);
+}
+
+static void fig9(void)
+{
+	struct batch c = { .w = reg_open(NULL, 0) };
+
+	fill(c.w, BATCH_N, VAL);
+	fig("9", "ops/s", true, b_batch, &c, b_sets, &c, "r>=3",
+	    "64 sets of 64 B in one batch vs 64 single sets (throughput)");
+	weave_close(c.w);
+}
+
 /* --- 4, 5: ping-pong pairs on one CPU --- */
 
 #define PP_REG "bench-pp"
@@ -1501,6 +1552,8 @@ int main(int argc, char **argv)
 		fig45();
 	if (want(8))
 		fig8();
+	if (want(9))
+		fig9();
 	if (want(6) || want(7))
 		fig67();
 	printf("INFO\telapsed\t%.1f s of VM time in the bench program\n",

@@ -52,6 +52,9 @@
  * %WEAVE_FEATURE_SETATTR: %WEAVE_IOC_SETATTR.
  * %WEAVE_FEATURE_IF_GEN: %WEAVE_OP_IF_GEN, compare and set on the gen.
  * %WEAVE_FEATURE_REOPEN: %WEAVE_IOC_REOPEN.
+ * %WEAVE_FEATURE_BATCH: %WEAVE_IOC_BATCH, and &weave_api_args.max_batch.
+ * %WEAVE_FEATURE_SEAL: %WEAVE_SET_SEAL, %WEAVE_SLOT_SEALED and
+ *	&weave_stat_args.slot_flags.
  */
 #define WEAVE_FEATURE_MAP	(1ULL << 0)
 #define WEAVE_FEATURE_LOCKS	(1ULL << 1)
@@ -60,6 +63,8 @@
 #define WEAVE_FEATURE_SETATTR	(1ULL << 4)
 #define WEAVE_FEATURE_IF_GEN	(1ULL << 5)
 #define WEAVE_FEATURE_REOPEN	(1ULL << 6)
+#define WEAVE_FEATURE_BATCH	(1ULL << 7)
+#define WEAVE_FEATURE_SEAL	(1ULL << 8)
 
 /**
  * struct weave_api_args - the feature handshake (%WEAVE_IOC_API)
@@ -70,6 +75,9 @@
  * @max_entry_size: out: the largest entry, in bytes.
  * @max_registry_bytes: out: the most bytes all entries of a registry may
  *	hold together.
+ * @max_batch: out: the most operations one %WEAVE_IOC_BATCH may carry
+ *	(%WEAVE_FEATURE_BATCH; 0 from older modules).
+ * @reserved: must be 0.
  *
  * Works on attached and unattached files. An @api the kernel does not
  * speak gives EINVAL.
@@ -81,6 +89,8 @@ struct weave_api_args {
 	__u64 max_entries;
 	__u64 max_entry_size;
 	__u64 max_registry_bytes;
+	__u32 max_batch;
+	__u32 reserved;
 };
 
 /* Flags of struct weave_attach_args. */
@@ -202,8 +212,18 @@ struct weave_info_args {
 
 #define WEAVE_SET_NOREPLACE	(1U << 1)	/* EEXIST if the key exists */
 #define WEAVE_SET_NOCREATE	(1U << 2)	/* ENOENT if it does not */
+/*
+ * WEAVE_SET_SEAL (%WEAVE_FEATURE_SEAL): seal the entry with this value.
+ * While it lives, a sealed entry's bytes and size never change (set,
+ * write and resize fail with EPERM; delete and clear remove it), and a
+ * view of it keeps showing those bytes after it is deleted, even when
+ * its slot is reused: readers of sealed data never get SIGBUS. A sealed
+ * entry occupies whole pages, however small its value.
+ */
+#define WEAVE_SET_SEAL		(1U << 3)
 #define WEAVE_SET_VALID		(WEAVE_OP_NONBLOCK | WEAVE_SET_NOREPLACE | \
-				 WEAVE_SET_NOCREATE | WEAVE_OP_IF_GEN)
+				 WEAVE_SET_NOCREATE | WEAVE_SET_SEAL | \
+				 WEAVE_OP_IF_GEN)
 
 /**
  * struct weave_set_args - replace an entry's bytes, creating it
@@ -346,6 +366,9 @@ struct weave_clear_args {
  * @map_size: out: longest view of the entry, in bytes (the slot's span).
  * @data_offset: out: offset of the entry's first byte within its view.
  * @slot: out: the entry's slot in the index (1 or more).
+ * @slot_flags: out: the entry's %WEAVE_SLOT_* bits, as its slot shows them
+ *	(%WEAVE_FEATURE_SEAL; not written by older modules).
+ * @reserved2: must be 0.
  */
 struct weave_stat_args {
 	__u64 key;
@@ -358,6 +381,8 @@ struct weave_stat_args {
 	__u64 map_size;
 	__u32 data_offset;
 	__u32 slot;
+	__u32 slot_flags;
+	__u32 reserved2;
 };
 
 /**
@@ -544,13 +569,95 @@ struct weave_reopen_args {
 	__u32 reserved;
 };
 
+/* Operations of struct weave_batch_op. */
+#define WEAVE_BATCH_SET		1	/* as WEAVE_IOC_SET */
+#define WEAVE_BATCH_GET		2	/* as WEAVE_IOC_GET from offset 0 */
+#define WEAVE_BATCH_DELETE	3	/* as WEAVE_IOC_DELETE */
+#define WEAVE_BATCH_STAT	4	/* the gen and size of an entry */
+
+/**
+ * struct weave_batch_op - one operation of a batch (%WEAVE_IOC_BATCH)
+ * @key: the key, not 0.
+ * @op: %WEAVE_BATCH_SET, %WEAVE_BATCH_GET, %WEAVE_BATCH_DELETE or
+ *	%WEAVE_BATCH_STAT.
+ * @flags: the flags of the single command: %WEAVE_SET_VALID,
+ *	%WEAVE_GET_VALID or %WEAVE_DELETE_VALID bits; 0 for a stat.
+ * @buf: set: pointer to the value; get: pointer to room for it; else 0.
+ * @len: set: the value's size; get: room at @buf; else 0.
+ * @gen: in: with %WEAVE_OP_IF_GEN, the gen the entry must have, else 0;
+ *	out: the entry's gen after the operation (that of the deletion for
+ *	a delete), or the gen found when it fails with ESTALE.
+ * @size: out: the entry's size (0 after a delete); get copies
+ *	min(@len, @size) bytes.
+ * @result: out: 0 when the operation took effect, else a negative errno.
+ *	Must be 0 on input.
+ * @reserved: must be 0.
+ */
+struct weave_batch_op {
+	__u64 key;
+	__u32 op;
+	__u32 flags;
+	__u64 buf;
+	__u64 len;
+	__u64 gen;
+	__u64 size;
+	__s32 result;
+	__u32 reserved;
+};
+
+/*
+ * WEAVE_BATCH_ATOMIC: all or nothing. The operations are checked
+ * together, under one hold of the registry lock, before any is applied;
+ * if one would fail, none is. An atomic batch never waits for an entry
+ * lock (EAGAIN instead), and may name a key once only (EINVAL).
+ */
+#define WEAVE_BATCH_ATOMIC	(1U << 1)
+#define WEAVE_BATCH_VALID	(WEAVE_OP_NONBLOCK | WEAVE_BATCH_ATOMIC)
+
+/**
+ * struct weave_batch_args - run several operations (%WEAVE_IOC_BATCH)
+ * @ops: pointer to @count operations, @op_size bytes apart.
+ * @count: operations, 1 to &weave_api_args.max_batch.
+ * @op_size: sizeof(struct weave_batch_op) as the caller knows it, at least
+ *	%WEAVE_BATCH_OP_SIZE_VER0 and at most 4096; bytes past the kernel's
+ *	structure must be 0.
+ * @flags: %WEAVE_BATCH_VALID bits.
+ * @failed: out: operations whose @result is not 0.
+ *
+ * The operations run in order, each as its single command would, and
+ * each gets its result: the call succeeds when the batch itself is valid,
+ * and @failed says how many operations did not. Without
+ * %WEAVE_BATCH_ATOMIC an operation's failure does not stop the others;
+ * an interrupted wait for an entry lock stops the batch there (EINTR,
+ * then ECANCELED for the rest). With it, an operation that would fail
+ * gets its errno and every other one ECANCELED, and nothing changes;
+ * only ENOMEM can stop an atomic batch half way: the operations before
+ * the one that got it took effect (result 0), those after it did not.
+ * Other operations never see an atomic batch half done, but mapped
+ * readers (views, the index) see its entries change one at a time.
+ *
+ * The values of a batch (set lengths and get room together) may take
+ * at most &weave_api_args.max_entry_size bytes (EFBIG). The call fails
+ * as a whole with EINVAL, EFBIG, EFAULT or ENOMEM before any operation
+ * runs, or with EFAULT when the results cannot be written back.
+ */
+struct weave_batch_args {
+	__u64 ops;
+	__u32 count;
+	__u32 op_size;
+	__u32 flags;
+	__u32 failed;
+};
+
 /**
  * DOC: The index map
  *
  * mmap(fd, offset 0, length index_size, PROT_READ, MAP_SHARED) maps the
  * registry's index: an array of 64-byte slots. Slot 0 is a
  * &struct weave_index_header; slots 1 .. max_entries describe entries.
- * A writable mapping, or mprotect() to writable, is refused.
+ * A writable mapping of the index, or mprotect() to writable, is refused;
+ * so is a writable view but for the exclusive holder of the key's lock
+ * (see weave(4), "Writable views").
  *
  * Lock-free reads: the kernel makes &weave_slot.seq odd before it changes
  * an entry's bytes, size, gen or location and even again after. A reader
@@ -587,6 +694,7 @@ struct weave_index_header {
 /* Bits of struct weave_slot.flags. */
 #define WEAVE_SLOT_USED		(1U << 0)	/* holds an entry */
 #define WEAVE_SLOT_OWNER_DIED	(1U << 1)	/* lock holder died holding it */
+#define WEAVE_SLOT_SEALED	(1U << 2)	/* set with WEAVE_SET_SEAL */
 
 /* struct weave_slot.lock: free (0), exclusive, or a count of sharers. */
 #define WEAVE_SLOT_LOCK_EXCL	(1U << 31)
@@ -633,6 +741,7 @@ struct weave_slot {
 #define WEAVE_IOC_CLEAR		_IOWR(WEAVE_IOC_MAGIC, 0x15, struct weave_clear_args)
 #define WEAVE_IOC_STAT		_IOWR(WEAVE_IOC_MAGIC, 0x16, struct weave_stat_args)
 #define WEAVE_IOC_LIST		_IOWR(WEAVE_IOC_MAGIC, 0x17, struct weave_list_args)
+#define WEAVE_IOC_BATCH		_IOWR(WEAVE_IOC_MAGIC, 0x18, struct weave_batch_args)
 #define WEAVE_IOC_LOCK		_IOWR(WEAVE_IOC_MAGIC, 0x20, struct weave_lock_args)
 #define WEAVE_IOC_UNLOCK	_IOWR(WEAVE_IOC_MAGIC, 0x21, struct weave_unlock_args)
 #define WEAVE_IOC_WATCH		_IOWR(WEAVE_IOC_MAGIC, 0x30, struct weave_watch_args)
@@ -657,6 +766,8 @@ struct weave_slot {
 #define WEAVE_CLEAR_SIZE_VER0		24
 #define WEAVE_STAT_SIZE_VER0		64
 #define WEAVE_LIST_SIZE_VER0		24
+#define WEAVE_BATCH_SIZE_VER0		24
+#define WEAVE_BATCH_OP_SIZE_VER0	56
 #define WEAVE_LOCK_SIZE_VER0		24
 #define WEAVE_UNLOCK_SIZE_VER0		16
 #define WEAVE_WATCH_SIZE_VER0		16
