@@ -58,3 +58,13 @@ def set_delete_later(reg, key, delay):
     time.sleep(delay)
     reg[key] = b"hello"
     del reg[key]
+
+
+def add_in_place(reg, key, n):
+    """Add 1 to the int64 of key n times, in place under its lock."""
+    import numpy
+    for _ in range(n):
+        with reg.lock(key) as entry:
+            a = numpy.frombuffer(entry, numpy.int64)
+            a[0] += 1
+            del a

@@ -44,6 +44,7 @@ typedef struct wpy_registry {
 	struct weave **retired;
 	size_t nretired;
 	wpy_view *views;		/* mapped views, for close() */
+	Py_ssize_t lock_exports;	/* buffers of lock holders' entries */
 	struct wpy_registry *prev, *next;	/* every open registry */
 } wpy_registry;
 

@@ -21,13 +21,23 @@
  * leaves it held, and release() through another Lock of the same key and
  * registry releases it, as the kernel sees it.
  *
- * Writable entries ([writable], issue 18): the object __enter__ returns
- * is the place for the holder's writable buffer, released at __exit__;
- * it has none until libweave maps entries writable.
+ * The entry's bytes, writable: the Lock of an exclusive holder supports
+ * the buffer protocol (`with r.lock(k) as entry: numpy.frombuffer(entry,
+ * dtype)[...] = ...`), through a writable view (weave_view_map_rw())
+ * mapped at the first buffer and unmapped before the unlock, since the
+ * kernel revokes it then. Buffers still exported at the unlock are
+ * detached first, their pages replaced by private anonymous ones, so
+ * that they can neither fault nor write the entry any more, and the
+ * unlock raises BufferError (the lock is released all the same), as
+ * memoryview.release() does. A registry with such buffers exported
+ * refuses to close.
  *
  * Copyright (C) 2026 The weave authors
  */
 #include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "_weave.h"
 
@@ -41,6 +51,10 @@ typedef struct {
 	int64_t timeout_ns;	/* -1: no limit */
 	int held;
 	int owner_died;
+	struct weave_view rw;	/* the holder's writable view, when mapped */
+	int rw_mapped;
+	int rw_detached;	/* unlocked under exported buffers */
+	Py_ssize_t exports;
 } wpy_lock;
 
 PyObject *wpy_lock_new(wpy_registry *r, uint64_t key, int shared,
@@ -59,20 +73,114 @@ PyObject *wpy_lock_new(wpy_registry *r, uint64_t key, int shared,
 	return (PyObject *)l;
 }
 
+/*
+ * Before the unlock: unmap the writable view, or, with buffers exported,
+ * put private anonymous pages where their bytes were (the kernel revokes
+ * the view at the unlock: they would fault). Returns 1 when it detached.
+ */
+static int wpy_lock_unmap_rw(wpy_lock *l)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+	unsigned char *data;
+
+	if (!l->rw_mapped || l->rw_detached)
+		return 0;
+	if (!l->exports) {
+		weave_view_unmap(&l->rw);
+		l->rw_mapped = 0;
+		return 0;
+	}
+	data = weave_view_data_rw(&l->rw);
+	start = (uintptr_t)data & ~(page - 1);
+	end = ((uintptr_t)data + weave_view_size(&l->rw) + page - 1) &
+	      ~(page - 1);
+	if (end > start)
+		mmap((void *)start, end - start, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	l->rw_detached = 1;
+	return 1;
+}
+
 static int wpy_lock_unlock(wpy_lock *l, unsigned int flags)
 {
-	int err;
+	int err, detached;
 
 	if (wpy_registry_enter(l->reg))
 		return -1;
+	detached = wpy_lock_unmap_rw(l);
 	err = weave_unlock(l->reg->w, l->key, flags);
 	wpy_registry_leave(l->reg);
 	l->held = 0;
+	if (err == -EPERM) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "release of the lock of key %llu, which this "
+			     "registry's file does not hold",
+			     (unsigned long long)l->key);
+		return -1;
+	}
 	if (err) {
 		wpy_err(l->reg, err, &l->key, "unlock");
 		return -1;
 	}
+	if (detached) {
+		PyErr_Format(PyExc_BufferError,
+			     "key %llu was unlocked with %zd of its buffers "
+			     "exported: they no longer show the entry",
+			     (unsigned long long)l->key, l->exports);
+		return -1;
+	}
 	return 0;
+}
+
+static int wpy_lock_getbuffer(wpy_lock *l, Py_buffer *buf, int flags)
+{
+	int err;
+
+	if (!l->held || l->rw_detached) {
+		PyErr_Format(PyExc_BufferError,
+			     "key %llu has a buffer only while its lock is held",
+			     (unsigned long long)l->key);
+		return -1;
+	}
+	if (l->shared) {
+		PyErr_Format(PyExc_BufferError,
+			     "key %llu is locked shared: only an exclusive "
+			     "holder writes (Registry.view() reads)",
+			     (unsigned long long)l->key);
+		return -1;
+	}
+	if (wpy_registry_enter(l->reg))
+		return -1;
+	if (!l->rw_mapped)
+		err = weave_view_map_rw(l->reg->w, l->key, &l->rw);
+	else if (!l->exports)
+		err = weave_view_refresh(&l->rw);	/* the holder resized */
+	else
+		err = 0;
+	wpy_registry_leave(l->reg);
+	if (err) {
+		wpy_err(l->reg, err, &l->key, "map writable");
+		return -1;
+	}
+	l->rw_mapped = 1;
+	if (PyBuffer_FillInfo(buf, (PyObject *)l, weave_view_data_rw(&l->rw),
+			      (Py_ssize_t)weave_view_size(&l->rw), 0, flags))
+		return -1;
+	l->exports++;
+	l->reg->lock_exports++;
+	return 0;
+}
+
+static void wpy_lock_releasebuffer(wpy_lock *l, Py_buffer *buf)
+{
+	(void)buf;
+	l->exports--;
+	l->reg->lock_exports--;
+	if (!l->exports && l->rw_detached) {
+		weave_view_unmap(&l->rw);
+		l->rw_mapped = 0;
+		l->rw_detached = 0;
+	}
 }
 
 static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
@@ -142,7 +250,7 @@ static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
 static PyObject *wpy_lock_release(wpy_lock *l, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "consistent", NULL };
-	int consistent = 0, err;
+	int consistent = 0;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "|$p:release", kwlist,
 					 &consistent))
@@ -151,21 +259,8 @@ static PyObject *wpy_lock_release(wpy_lock *l, PyObject *args, PyObject *kw)
 	 * The file holds the lock, not this object: releasing through a Lock
 	 * that did not acquire it releases the file's lock of the key.
 	 */
-	if (wpy_registry_enter(l->reg))
+	if (wpy_lock_unlock(l, consistent ? WEAVE_UNLOCK_CONSISTENT : 0))
 		return NULL;
-	err = weave_unlock(l->reg->w, l->key,
-			   consistent ? WEAVE_UNLOCK_CONSISTENT : 0);
-	wpy_registry_leave(l->reg);
-	if (err == -EPERM) {
-		PyErr_Format(PyExc_RuntimeError,
-			     "release of the lock of key %llu, which this "
-			     "registry's file does not hold",
-			     (unsigned long long)l->key);
-		return NULL;
-	}
-	if (err)
-		return wpy_err(l->reg, err, &l->key, "unlock");
-	l->held = 0;
 	Py_RETURN_NONE;
 }
 
@@ -193,6 +288,8 @@ static void wpy_lock_dealloc(wpy_lock *l)
 	 * A Lock dropped while held (acquire() without release()) leaves the
 	 * lock held: it is the file's, until released or the file closes.
 	 */
+	if (l->rw_mapped)
+		weave_view_unmap(&l->rw);	/* no buffer holds the Lock */
 	Py_CLEAR(l->reg);
 	wpy_dealloc_type((PyObject *)l);
 }
@@ -259,11 +356,15 @@ static PyMethodDef wpy_lock_methods[] = {
 #undef M
 
 static PyType_Slot wpy_lock_slots[] = {
-	{ Py_tp_doc, "An entry's lock (Registry.lock()), a context manager." },
+	{ Py_tp_doc, "An entry's lock (Registry.lock()), a context manager;\n"
+		     "an exclusive holder's Lock is the entry's bytes, writable,\n"
+		     "through the buffer protocol." },
 	{ Py_tp_dealloc, wpy_lock_dealloc },
 	{ Py_tp_repr, wpy_lock_repr },
 	{ Py_tp_methods, wpy_lock_methods },
 	{ Py_tp_getset, wpy_lock_getset },
+	{ Py_bf_getbuffer, wpy_lock_getbuffer },
+	{ Py_bf_releasebuffer, wpy_lock_releasebuffer },
 	{ 0, NULL },
 };
 

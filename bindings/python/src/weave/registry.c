@@ -1059,7 +1059,8 @@ static PyMethodDef wpy_registry_methods[] = {
 	  "lock(key, shared=False, timeout=None)\n--\n\n"
 	  "A weave.Lock context manager for key's lock (the key need not\n"
 	  "exist), exclusive or shared, waiting at most timeout seconds\n"
-	  "(TimeoutError)."),
+	  "(TimeoutError). An exclusive holder's Lock is a writable buffer\n"
+	  "of the entry's bytes while it is held."),
 	M("watch", wpy_registry_watch, METH_VARARGS | METH_KEYWORDS,
 	  "watch(key=None, *, events=EV_ALL, no_self=False)\n--\n\n"
 	  "Report key's events (every key's with None) to this registry's\n"

@@ -80,6 +80,18 @@ int wpy_view_check_exports(wpy_registry *r)
 {
 	wpy_view *v;
 
+	if (r->lock_exports) {
+		PyObject *desc = wpy_registry_desc(r);
+
+		if (desc) {
+			PyErr_Format(PyExc_BufferError,
+				     "cannot close %U: %zd buffer(s) of locked "
+				     "entries are exported", desc,
+				     r->lock_exports);
+			Py_DECREF(desc);
+		}
+		return -1;
+	}
 	for (v = r->views; v; v = v->next) {
 		if (v->exports) {
 			PyObject *desc = wpy_registry_desc(r);
