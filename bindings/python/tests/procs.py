@@ -7,6 +7,17 @@ import os
 import time
 
 
+def run_all(ctx, n, target, args, timeout=300):
+    """Run target(*args) in n processes of the multiprocessing context
+    ctx at once; return their exit codes."""
+    workers = [ctx.Process(target=target, args=args) for _ in range(n)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(timeout)
+    return [p.exitcode for p in workers]
+
+
 def count(reg, key, n):
     """Add 1 to the decimal value of key n times, under its lock."""
     for _ in range(n):

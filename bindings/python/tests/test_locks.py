@@ -19,14 +19,8 @@ def test_counter_under_lock_across_8_processes(method):
     ctx = multiprocessing.get_context(method)
     with weave.Registry() as reg:
         reg[1] = b"0"
-        workers = [ctx.Process(target=procs.count,
-                               args=(reg, 1, COUNT_PER_PROCESS))
-                   for _ in range(8)]
-        for p in workers:
-            p.start()
-        for p in workers:
-            p.join(300)
-            assert p.exitcode == 0
+        assert procs.run_all(ctx, 8, procs.count,
+                             (reg, 1, COUNT_PER_PROCESS)) == [0] * 8
         assert int(reg[1]) == 8 * COUNT_PER_PROCESS
 
 

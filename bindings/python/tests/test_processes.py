@@ -14,25 +14,13 @@ METHODS = ["fork", "spawn"]
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_anonymous_registry_to_child(method):
+@pytest.mark.parametrize("named", [False, True])
+def test_registry_to_child(method, named, name):
     ctx = multiprocessing.get_context(method)
-    with weave.Registry() as reg:
-        p = ctx.Process(target=procs.set_value, args=(reg, 1, b"from child"))
-        p.start()
-        p.join(120)
-        assert p.exitcode == 0
+    with weave.Registry(name if named else None, create=named) as reg:
+        assert procs.run_all(ctx, 1, procs.set_value,
+                             (reg, 1, b"from child"), 120) == [0]
         assert reg[1] == b"from child"
-
-
-@pytest.mark.parametrize("method", METHODS)
-def test_named_registry_to_child(method, name):
-    ctx = multiprocessing.get_context(method)
-    with weave.Registry(name, create=True) as reg:
-        p = ctx.Process(target=procs.set_value, args=(reg, 2, b"named"))
-        p.start()
-        p.join(120)
-        assert p.exitcode == 0
-        assert reg[2] == b"named"
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -7,7 +7,6 @@ import numpy
 import pytest
 
 import procs
-import weave
 
 
 def test_holder_writes_in_place(reg):
@@ -71,11 +70,5 @@ def test_writers_in_8_processes(reg):
     # buffer, under the lock.
     reg[1] = numpy.zeros(1, numpy.int64).tobytes()
     ctx = multiprocessing.get_context("fork")
-    workers = [ctx.Process(target=procs.add_in_place, args=(reg, 1, 50))
-               for _ in range(8)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(300)
-        assert p.exitcode == 0
+    assert procs.run_all(ctx, 8, procs.add_in_place, (reg, 1, 50)) == [0] * 8
     assert numpy.frombuffer(reg[1], numpy.int64)[0] == 8 * 50

@@ -76,6 +76,8 @@ PyObject *wpy_err(wpy_registry *r, int err, const uint64_t *key,
 PyObject *wpy_closed(void);
 int wpy_timeout(PyObject *o, int64_t *ns);
 int64_t wpy_now_ns(void);
+int64_t wpy_deadline(int64_t timeout_ns);
+int64_t wpy_left_ns(int64_t deadline);
 PyObject *wpy_dealloc_type(PyObject *self);
 
 /* registry.c */
@@ -105,17 +107,19 @@ PyObject *wpy_wait(wpy_registry *r, uint64_t key, uint64_t gen,
 		   int64_t timeout_ns);
 
 /*
- * WPY_BLOCKING(rc, call): run @call without the GIL, and again after a
- * signal whose handler did not raise. @rc is the call's result, or
- * WPY_SIGNALLED when a handler raised (the exception is set). Between
- * wpy_registry_enter() and wpy_registry_leave(), so that a close() from
- * another thread waits for the call. For untimed calls: timed ones
- * recompute their timeout before each try.
+ * WPY_BLOCKING_TIMED(rc, deadline, left, call): run @call without the
+ * GIL, and again after a signal whose handler did not raise, with @left
+ * set to the nanoseconds left until @deadline (-1: none) before each
+ * try. @rc is the call's result, or WPY_SIGNALLED when a handler raised
+ * (the exception is set). Between wpy_registry_enter() and
+ * wpy_registry_leave(), so that a close() from another thread waits for
+ * the call.
  */
 #define WPY_SIGNALLED INT_MIN
-#define WPY_BLOCKING(rc, call)						\
+#define WPY_BLOCKING_TIMED(rc, deadline, left, call)			\
 	do {								\
 		for (;;) {						\
+			(left) = wpy_left_ns(deadline);			\
 			Py_BEGIN_ALLOW_THREADS				\
 			(rc) = (call);					\
 			Py_END_ALLOW_THREADS				\
@@ -127,5 +131,18 @@ PyObject *wpy_wait(wpy_registry *r, uint64_t key, uint64_t gen,
 			}						\
 		}							\
 	} while (0)
+
+/* WPY_BLOCKING_TIMED for a call without a timeout. */
+#define WPY_BLOCKING(rc, call)						\
+	do {								\
+		int64_t wpy_left_;					\
+									\
+		WPY_BLOCKING_TIMED(rc, -1, wpy_left_, call);		\
+		(void)wpy_left_;					\
+	} while (0)
+
+/* A PyMethodDef entry of a function of any of the METH_* signatures. */
+#define WPY_METHOD(name, fn, flags, doc) \
+	{ name, (PyCFunction)(void (*)(void))(fn), flags, doc }
 
 #endif /* WEAVE_PY_H */

@@ -186,8 +186,8 @@ static void wpy_lock_releasebuffer(wpy_lock *l, Py_buffer *buf)
 static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
 {
 	wpy_registry *r = l->reg;
-	int64_t deadline = -1, left = -1;
 	unsigned int flags = l->shared ? WEAVE_LOCK_SHARED : 0;
+	int64_t deadline, left;
 	int rc;
 
 	(void)unused;
@@ -199,24 +199,9 @@ static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
 	}
 	if (wpy_registry_enter(r))
 		return NULL;
-	if (l->timeout_ns >= 0)
-		deadline = wpy_now_ns() + l->timeout_ns;
-	for (;;) {
-		if (deadline >= 0) {
-			left = deadline - wpy_now_ns();
-			if (left < 0)
-				left = 0;
-		}
-		Py_BEGIN_ALLOW_THREADS
-		rc = weave_lock(r->w, l->key, flags, left);
-		Py_END_ALLOW_THREADS
-		if (rc != -EINTR)
-			break;
-		if (PyErr_CheckSignals()) {
-			rc = WPY_SIGNALLED;
-			break;
-		}
-	}
+	deadline = wpy_deadline(l->timeout_ns);
+	WPY_BLOCKING_TIMED(rc, deadline, left,
+			   weave_lock(r->w, l->key, flags, left));
 	wpy_registry_leave(r);
 	if (rc < 0)
 		return wpy_err(r, rc, &l->key, l->shared ? "shared lock" :
@@ -338,22 +323,19 @@ static PyGetSetDef wpy_lock_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-#define M(name, fn, flags, doc) \
-	{ name, (PyCFunction)(void (*)(void))(fn), flags, doc }
 static PyMethodDef wpy_lock_methods[] = {
-	M("acquire", wpy_lock_acquire, METH_NOARGS,
+	WPY_METHOD("acquire", wpy_lock_acquire, METH_NOARGS,
 	  "acquire()\n--\n\n"
 	  "Take the lock, waiting at most the Lock's timeout (TimeoutError);\n"
 	  "return the Lock. Ctrl-C while waiting raises KeyboardInterrupt."),
-	M("release", wpy_lock_release, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("release", wpy_lock_release, METH_VARARGS | METH_KEYWORDS,
 	  "release(*, consistent=False)\n--\n\n"
 	  "Release the registry file's lock of the key; consistent=True\n"
 	  "clears an owner-died mark. RuntimeError when it holds none."),
-	M("__enter__", wpy_lock_acquire, METH_NOARGS, NULL),
-	M("__exit__", wpy_lock_exit, METH_VARARGS, NULL),
+	WPY_METHOD("__enter__", wpy_lock_acquire, METH_NOARGS, NULL),
+	WPY_METHOD("__exit__", wpy_lock_exit, METH_VARARGS, NULL),
 	{ NULL, NULL, 0, NULL },
 };
-#undef M
 
 static PyType_Slot wpy_lock_slots[] = {
 	{ Py_tp_doc, "An entry's lock (Registry.lock()), a context manager;\n"

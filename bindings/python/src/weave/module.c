@@ -29,6 +29,23 @@ int64_t wpy_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The CLOCK_MONOTONIC time @timeout_ns from now; -1 (none) for -1. */
+int64_t wpy_deadline(int64_t timeout_ns)
+{
+	return timeout_ns < 0 ? -1 : wpy_now_ns() + timeout_ns;
+}
+
+/* Nanoseconds left until @deadline, 0 once passed; -1 without one. */
+int64_t wpy_left_ns(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - wpy_now_ns();
+	return left < 0 ? 0 : left;
+}
+
 /*
  * A key: an int from 1 to 2**64 - 1. Not an int: TypeError; 0 or less:
  * ValueError; 2**64 or more: OverflowError.

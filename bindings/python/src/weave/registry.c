@@ -1002,86 +1002,83 @@ static PyGetSetDef wpy_registry_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-#define M(name, fn, flags, doc) \
-	{ name, (PyCFunction)(void (*)(void))(fn), flags, doc }
 static PyMethodDef wpy_registry_methods[] = {
-	M("_from_fd", wpy_registry_from_fd, METH_O | METH_CLASS,
+	WPY_METHOD("_from_fd", wpy_registry_from_fd, METH_O | METH_CLASS,
 	  "Adopt a received /dev/weave descriptor (closed in every case)."),
-	M("close", wpy_registry_close, METH_NOARGS,
+	WPY_METHOD("close", wpy_registry_close, METH_NOARGS,
 	  "close()\n--\n\n"
 	  "Unmap the views and close the file; the registry goes when its\n"
 	  "last user does, unless it persists. BufferError while a view\n"
 	  "has exported buffers (memoryview, numpy array)."),
-	M("__enter__", wpy_registry_enter_ctx, METH_NOARGS, NULL),
-	M("__exit__", wpy_registry_exit_ctx, METH_VARARGS, NULL),
-	M("fileno", wpy_registry_fileno, METH_NOARGS,
+	WPY_METHOD("__enter__", wpy_registry_enter_ctx, METH_NOARGS, NULL),
+	WPY_METHOD("__exit__", wpy_registry_exit_ctx, METH_VARARGS, NULL),
+	WPY_METHOD("fileno", wpy_registry_fileno, METH_NOARGS,
 	  "fileno()\n--\n\n"
 	  "The file descriptor: readable when events are pending, for\n"
 	  "select, selectors and asyncio."),
-	M("reopen", wpy_registry_reopen, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("reopen", wpy_registry_reopen, METH_VARARGS | METH_KEYWORDS,
 	  "reopen(*, readonly=False)\n--\n\n"
 	  "Another Registry of the same registry with its own open file,\n"
 	  "hence its own locks and event queue."),
-	M("info", wpy_registry_info, METH_NOARGS,
+	WPY_METHOD("info", wpy_registry_info, METH_NOARGS,
 	  "info()\n--\n\n"
 	  "weave.Info: id, count, bytes, gen, max_entries, max_entry_size,\n"
 	  "mode, uid, gid."),
-	M("get", wpy_registry_get, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("get", wpy_registry_get, METH_VARARGS | METH_KEYWORDS,
 	  "get(key, default=None, *, gen=False)\n--\n\n"
 	  "The value of key as bytes, or default when it does not exist.\n"
 	  "With gen=True, a (value, gen) pair; (default, 0) when missing."),
-	M("set", wpy_registry_set, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("set", wpy_registry_set, METH_VARARGS | METH_KEYWORDS,
 	  "set(key, value, if_gen=None)\n--\n\n"
 	  "Store value (any bytes-like object) as key's value; return the\n"
 	  "entry's new gen. With if_gen, only if the entry's gen is if_gen\n"
 	  "(0: only if key does not exist), else weave.StaleError, whose\n"
 	  ".gen is the gen found."),
-	M("delete", wpy_registry_delete, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("delete", wpy_registry_delete, METH_VARARGS | METH_KEYWORDS,
 	  "delete(key, if_gen=None)\n--\n\n"
 	  "Remove key (KeyError if missing); return the gen of the\n"
 	  "deletion. if_gen as for set()."),
-	M("clear", wpy_registry_clear, METH_NOARGS,
+	WPY_METHOD("clear", wpy_registry_clear, METH_NOARGS,
 	  "clear()\n--\n\nRemove every entry, in one call."),
-	M("stat", wpy_registry_stat, METH_O,
+	WPY_METHOD("stat", wpy_registry_stat, METH_O,
 	  "stat(key)\n--\n\nweave.Stat of key: size, gen, birth."),
-	M("write", wpy_registry_write, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("write", wpy_registry_write, METH_VARARGS | METH_KEYWORDS,
 	  "write(key, data, offset=0)\n--\n\n"
 	  "Write data at offset of key's value in place; it grows like a\n"
 	  "file under pwrite(2), a gap reading as zeros."),
-	M("resize", wpy_registry_resize, METH_VARARGS,
+	WPY_METHOD("resize", wpy_registry_resize, METH_VARARGS,
 	  "resize(key, size)\n--\n\n"
 	  "Grow (new bytes read as zeros) or shrink key's value in place."),
-	M("view", wpy_registry_view, METH_O,
+	WPY_METHOD("view", wpy_registry_view, METH_O,
 	  "view(key)\n--\n\n"
 	  "A weave.View: key's bytes mapped read-only, zero-copy through\n"
 	  "the buffer protocol (memoryview, numpy.frombuffer)."),
-	M("lock", wpy_registry_lock, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("lock", wpy_registry_lock, METH_VARARGS | METH_KEYWORDS,
 	  "lock(key, shared=False, timeout=None)\n--\n\n"
 	  "A weave.Lock context manager for key's lock (the key need not\n"
 	  "exist), exclusive or shared, waiting at most timeout seconds\n"
 	  "(TimeoutError). An exclusive holder's Lock is a writable buffer\n"
 	  "of the entry's bytes while it is held."),
-	M("watch", wpy_registry_watch, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("watch", wpy_registry_watch, METH_VARARGS | METH_KEYWORDS,
 	  "watch(key=None, *, events=EV_ALL, no_self=False)\n--\n\n"
 	  "Report key's events (every key's with None) to this registry's\n"
 	  "file and return a weave.Watch: iterate it for the events, close\n"
 	  "it (or leave its with block) to stop watching."),
-	M("unwatch", wpy_registry_unwatch, METH_VARARGS,
+	WPY_METHOD("unwatch", wpy_registry_unwatch, METH_VARARGS,
 	  "unwatch(key=None)\n--\n\n"
 	  "Stop watching key (None: every key); KeyError when not watched."),
-	M("read_events", wpy_registry_read_events,
+	WPY_METHOD("read_events", wpy_registry_read_events,
 	  METH_VARARGS | METH_KEYWORDS,
 	  "read_events(max=64, timeout=0)\n--\n\n"
 	  "A list of at most max pending weave.Event records, waiting up\n"
 	  "to timeout seconds (None: until one comes) for the first."),
-	M("wait", wpy_registry_wait, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("wait", wpy_registry_wait, METH_VARARGS | METH_KEYWORDS,
 	  "wait(key, gen, timeout=None)\n--\n\n"
 	  "Sleep until key's gen is not gen (a missing key has gen 0), like\n"
 	  "a futex; return the gen then seen, which is gen itself when the\n"
 	  "timeout passed first."),
 	{ NULL, NULL, 0, NULL },
 };
-#undef M
 
 static PyStructSequence_Field wpy_stat_fields[] = {
 	{ "size", "bytes in the value" },

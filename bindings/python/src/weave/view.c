@@ -327,27 +327,24 @@ static PyGetSetDef wpy_view_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-#define M(name, fn, flags, doc) \
-	{ name, (PyCFunction)(void (*)(void))(fn), flags, doc }
 static PyMethodDef wpy_view_methods[] = {
-	M("refresh", wpy_view_refresh, METH_NOARGS,
+	WPY_METHOD("refresh", wpy_view_refresh, METH_NOARGS,
 	  "refresh()\n--\n\n"
 	  "Follow a resize, move or recreation of the entry now (taking a\n"
 	  "buffer does it when none is exported). BufferError while\n"
 	  "buffers are exported; KeyError when the key is gone."),
-	M("release", wpy_view_release, METH_NOARGS,
+	WPY_METHOD("release", wpy_view_release, METH_NOARGS,
 	  "release()\n--\n\n"
 	  "Unmap; BufferError while buffers are exported."),
-	M("read", wpy_view_read, METH_NOARGS,
+	WPY_METHOD("read", wpy_view_read, METH_NOARGS,
 	  "read()\n--\n\n"
 	  "A consistent copy of the entry's current bytes, made without a\n"
 	  "system call (the index's sequence counter)."),
-	M("__enter__", wpy_view_enter, METH_NOARGS, NULL),
-	M("__exit__", wpy_view_exit, METH_VARARGS, NULL),
-	M("__reduce__", wpy_view_reduce, METH_NOARGS, NULL),
+	WPY_METHOD("__enter__", wpy_view_enter, METH_NOARGS, NULL),
+	WPY_METHOD("__exit__", wpy_view_exit, METH_VARARGS, NULL),
+	WPY_METHOD("__reduce__", wpy_view_reduce, METH_NOARGS, NULL),
 	{ NULL, NULL, 0, NULL },
 };
-#undef M
 
 static PyType_Slot wpy_view_slots[] = {
 	{ Py_tp_doc, "A read-only, zero-copy mapping of one entry\n"

@@ -45,43 +45,27 @@ static PyObject *wpy_event(const struct weave_event *e)
 	return s;
 }
 
-/* Milliseconds left until @deadline (ns, -1: none) for weave_events(). */
-static int wpy_ms_left(int64_t deadline)
+/* @ns (-1: none) in milliseconds for weave_events(), rounded up. */
+static int wpy_ms(int64_t ns)
 {
-	int64_t left;
-
-	if (deadline < 0)
+	if (ns < 0)
 		return -1;
-	left = deadline - wpy_now_ns();
-	if (left <= 0)
-		return 0;
-	left = (left + 999999) / 1000000;
-	return left > INT_MAX ? INT_MAX : (int)left;
+	ns = (ns + 999999) / 1000000;
+	return ns > INT_MAX ? INT_MAX : (int)ns;
 }
 
 PyObject *wpy_read_events(wpy_registry *r, Py_ssize_t max, int64_t timeout_ns)
 {
 	struct weave_event ev[WPY_EVENTS_BATCH];
-	int64_t deadline = timeout_ns < 0 ? -1 : wpy_now_ns() + timeout_ns;
+	int64_t deadline = wpy_deadline(timeout_ns), left;
 	PyObject *list;
 	ssize_t n, i;
 	size_t want = max < WPY_EVENTS_BATCH ? (size_t)max : WPY_EVENTS_BATCH;
 
 	if (wpy_registry_enter(r))
 		return NULL;
-	for (;;) {
-		int ms = wpy_ms_left(deadline);
-
-		Py_BEGIN_ALLOW_THREADS
-		n = weave_events(r->w, ev, want, ms);
-		Py_END_ALLOW_THREADS
-		if (n != -EINTR)
-			break;
-		if (PyErr_CheckSignals()) {
-			n = WPY_SIGNALLED;
-			break;
-		}
-	}
+	WPY_BLOCKING_TIMED(n, deadline, left,
+			   weave_events(r->w, ev, want, wpy_ms(left)));
 	wpy_registry_leave(r);
 	if (n < 0)
 		return wpy_err(r, (int)n, NULL, "read events");
@@ -103,30 +87,14 @@ PyObject *wpy_read_events(wpy_registry *r, Py_ssize_t max, int64_t timeout_ns)
 PyObject *wpy_wait(wpy_registry *r, uint64_t key, uint64_t gen,
 		   int64_t timeout_ns)
 {
-	int64_t deadline = timeout_ns < 0 ? -1 : wpy_now_ns() + timeout_ns;
+	int64_t deadline = wpy_deadline(timeout_ns), left;
 	uint64_t cur = gen;
 	int err;
 
 	if (wpy_registry_enter(r))
 		return NULL;
-	for (;;) {
-		int64_t left = -1;
-
-		if (deadline >= 0) {
-			left = deadline - wpy_now_ns();
-			if (left < 0)
-				left = 0;
-		}
-		Py_BEGIN_ALLOW_THREADS
-		err = weave_wait(r->w, key, gen, left, &cur);
-		Py_END_ALLOW_THREADS
-		if (err != -EINTR)
-			break;
-		if (PyErr_CheckSignals()) {
-			err = WPY_SIGNALLED;
-			break;
-		}
-	}
+	WPY_BLOCKING_TIMED(err, deadline, left,
+			   weave_wait(r->w, key, gen, left, &cur));
 	wpy_registry_leave(r);
 	if (err == -ETIMEDOUT)
 		return PyLong_FromUnsignedLongLong(gen);
@@ -256,20 +224,17 @@ static PyGetSetDef wpy_watch_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-#define M(name, fn, flags, doc) \
-	{ name, (PyCFunction)(void (*)(void))(fn), flags, doc }
 static PyMethodDef wpy_watch_methods[] = {
-	M("get", wpy_watch_get, METH_VARARGS | METH_KEYWORDS,
+	WPY_METHOD("get", wpy_watch_get, METH_VARARGS | METH_KEYWORDS,
 	  "get(timeout=None)\n--\n\n"
 	  "The next weave.Event, waiting at most timeout seconds; None\n"
 	  "when none came."),
-	M("close", wpy_watch_close, METH_NOARGS,
+	WPY_METHOD("close", wpy_watch_close, METH_NOARGS,
 	  "close()\n--\n\nStop watching; iteration ends."),
-	M("__enter__", wpy_watch_enter, METH_NOARGS, NULL),
-	M("__exit__", wpy_watch_exit, METH_VARARGS, NULL),
+	WPY_METHOD("__enter__", wpy_watch_enter, METH_NOARGS, NULL),
+	WPY_METHOD("__exit__", wpy_watch_exit, METH_VARARGS, NULL),
 	{ NULL, NULL, 0, NULL },
 };
-#undef M
 
 static PyType_Slot wpy_watch_slots[] = {
 	{ Py_tp_doc, "Events of a watched key (Registry.watch()): an\n"
