@@ -387,8 +387,9 @@ WEAVE_EXPORT int weave_view_map(struct weave *w, uint64_t key,
 				struct weave_view *v);
 /*
  * Map @key's bytes writable into *@v: the caller must hold @key's lock
- * exclusively (-EPERM otherwise). The view is revoked when the lock goes
- * (SIGBUS after that); unmap it before unlocking.
+ * exclusively (-EPERM otherwise). The view works while this handle holds
+ * that lock exclusively, now or later; touching it at other times raises
+ * SIGBUS.
  */
 WEAVE_EXPORT int weave_view_map_rw(struct weave *w, uint64_t key,
 				   struct weave_view *v);

@@ -124,10 +124,11 @@ err_free:
 /*
  * Give @e (whose slot @s has an odd seq) room for @size bytes, within
  * the registry's byte limit, and show the new size and place in @s.
+ * With @seal, the room is sealed pages of its own (WEAVE_SET_SEAL).
  */
 static int weave_entry_resize(struct weave_registry *reg,
 			      struct weave_entry *e, struct weave_slot *s,
-			      u64 size)
+			      u64 size, bool seal)
 {
 	u64 old = s->size;
 	int ret;
@@ -135,35 +136,17 @@ static int weave_entry_resize(struct weave_registry *reg,
 	if (size > old && reg->bytes + (size - old) >
 	    READ_ONCE(weave_max_registry_bytes))
 		return -ENOSPC;
-	ret = weave_store_resize(reg, e, old, size);
+	if (seal)
+		ret = weave_store_seal(reg, e, old, size);
+	else
+		ret = weave_store_resize(reg, e, old, size);
 	if (ret)
 		return ret;
 	reg->bytes = reg->bytes - old + size;
 	WRITE_ONCE(s->size, size);
 	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
-	return 0;
-}
-
-/*
- * Seal @e (whose slot @s has an odd seq) with room for @size bytes, in
- * pages of its own, within the registry's byte limit.
- */
-static int weave_entry_seal(struct weave_registry *reg, struct weave_entry *e,
-			    struct weave_slot *s, u64 size)
-{
-	u64 old = s->size;
-	int ret;
-
-	if (size > old && reg->bytes + (size - old) >
-	    READ_ONCE(weave_max_registry_bytes))
-		return -ENOSPC;
-	ret = weave_store_seal(reg, e, old, size);
-	if (ret)
-		return ret;
-	reg->bytes = reg->bytes - old + size;
-	WRITE_ONCE(s->size, size);
-	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
-	WRITE_ONCE(s->flags, READ_ONCE(s->flags) | WEAVE_SLOT_SEALED);
+	if (seal)
+		WRITE_ONCE(s->flags, READ_ONCE(s->flags) | WEAVE_SLOT_SEALED);
 	return 0;
 }
 
@@ -402,11 +385,9 @@ int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
 		weave_entry_begin(e);
 		if (len != s->size)
 			mask |= WEAVE_EV_RESIZED;
-		if (seal)
-			ret = weave_entry_seal(reg, e, s, len);
 		/* The same size (the common case) needs no room or limits. */
-		else if (len != s->size)
-			ret = weave_entry_resize(reg, e, s, len);
+		if (seal || len != s->size)
+			ret = weave_entry_resize(reg, e, s, len, seal);
 		else
 			ret = 0;
 		if (ret) {
@@ -581,7 +562,7 @@ int weave_ioctl_write(struct file *file, void *arg)
 	s = e->s;
 	weave_entry_begin(e);
 	if (a->len && end > s->size) {
-		ret = weave_entry_resize(reg, e, s, end);
+		ret = weave_entry_resize(reg, e, s, end, false);
 		if (ret) {
 			weave_entry_end(e);
 			goto out_end;
@@ -632,7 +613,7 @@ int weave_ioctl_resize(struct file *file, void *arg)
 	}
 	s = e->s;
 	weave_entry_begin(e);
-	ret = weave_entry_resize(reg, e, s, a->size);
+	ret = weave_entry_resize(reg, e, s, a->size, false);
 	if (ret) {
 		weave_entry_end(e);
 		goto out_end;

@@ -5,29 +5,33 @@
  * Copyright (C) 2026 The weave authors
  *
  * A file that holds a key's lock exclusively may map the entry's view
- * with PROT_WRITE; the first such mapping during the hold starts a
- * *grant* (weave_entry.writer, .grant). The entry moves to pages of its
- * own if it lives in a cell (a writable cell page would expose other
- * entries), and its slot's seq turns odd and stays odd for the whole
- * grant, so lock-free readers never take bytes that are being written;
- * changes the writer makes by ioctl meanwhile nest inside (entry.c).
+ * with PROT_WRITE. Such a mapping works while that file holds the lock
+ * exclusively, and raises SIGBUS at any other time.
+ *
+ * Mapping it moves the entry to pages of its own if it lives in a cell
+ * (a writable cell page would expose other entries). The first fault
+ * through it in a lock period starts a *grant* (weave_entry.writer): the
+ * slot's seq turns odd and stays odd for the whole grant, so lock-free
+ * readers never take bytes that are being written; changes the writer
+ * makes by ioctl meanwhile nest inside (entry.c).
  *
  * The grant ends when the file's exclusive hold ends - unlock, downgrade
  * to shared, the last close of the file, which the death of its process
  * brings - or when the entry is removed. Then the file's mappings of the
- * slot's span are zapped, and the whole period of writing is published as
- * one change: one new gen, one CHANGED event, the seq even again.
+ * slot's span are zapped, so the next access faults (and gets SIGBUS, or
+ * starts the next grant if the file holds the lock again), and the
+ * period of writing is published as one change: one new gen, one
+ * CHANGED event, the seq even again.
  *
  * A writable mapping must not keep the holder's file open, or closing it
  * would not release the lock. As dma-buf does (vma_set_file()), the vma
- * gets a file of its own, whose f_mapping is the holder's mapping inode,
+ * gets a file of its own whose f_mapping is the holder's mapping inode,
  * so the zap at revocation reaches it; that file holds what the fault
- * handler needs (&struct weave_rwmap). A fault maps a page only while the
- * grant the mapping was made under is the entry's current one, else
- * SIGBUS: a mapping that outlives its grant never writes again, even
- * when the same file locks the key again later. A fork() child shares the
- * parent's mapping and with it the grant: the lock belongs to the open
- * file, not to a process.
+ * handler needs (&struct weave_rwmap), among it a reference to the
+ * holder's inode, which names the holder: a file whose inode it is holds
+ * the lock, or nobody does. A fork() child shares the parent's mapping
+ * and with it the grant: the lock belongs to the open file, not to a
+ * process.
  *
  * Everything runs under registry->lock; the fault takes it as a view's
  * does (mmap_lock, then registry->lock).
@@ -43,9 +47,9 @@
  * struct weave_rwmap - what a writable mapping is bound to
  * @reg: the registry, with a reference to its memory.
  * @e: the entry, with a reference.
- * @inode: the holder's mapping inode, with a reference: the mapping is
- *	in its i_mmap tree.
- * @grant: the entry's grant the mapping was made under.
+ * @inode: the mapping inode of the file that mapped it, with a
+ *	reference: the mapping is in its i_mmap tree, and while the
+ *	reference lasts no other file can have this inode.
  *
  * The private data of the mapping's own file, freed with it, after the
  * last vma that uses it.
@@ -54,7 +58,6 @@ struct weave_rwmap {
 	struct weave_registry *reg;
 	struct weave_entry *e;
 	struct inode *inode;
-	u64 grant;
 };
 
 /*
@@ -76,17 +79,15 @@ static int weave_grant_begin(struct weave_registry *reg, struct weave_file *wf,
 	}
 	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
 	e->writer = wf;
-	e->grant++;
 	return 0;
 }
 
 /*
- * The entry in @slot, with a reference, granted to @wf; *@grant gets the
- * grant's number.
+ * The entry in @slot, with a reference, if @wf may map it writable;
+ * moved out of its cell, so that its bytes start where the mapping does.
  */
-static struct weave_entry *weave_grant(struct weave_registry *reg,
-				       struct weave_file *wf, u32 slot,
-				       u64 *grant)
+static struct weave_entry *weave_rw_entry(struct weave_registry *reg,
+					  struct weave_file *wf, u32 slot)
 {
 	struct weave_slot *s = weave_slot(reg, slot);
 	struct weave_entry *e = NULL;
@@ -99,13 +100,15 @@ static struct weave_entry *weave_grant(struct weave_registry *reg,
 		return ERR_PTR(-ENXIO);
 	if (e->sealed || !weave_lock_held_excl(reg, wf, e->hnode.key))
 		return ERR_PTR(-EPERM);
-	if (e->writer != wf) {
-		ret = weave_grant_begin(reg, wf, e);
+	if (e->shift && !e->writer) {
+		weave_slot_begin(s);
+		ret = weave_store_unshare(reg, e, s->size);
+		WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
+		weave_slot_end(s);
 		if (ret)
 			return ERR_PTR(ret);
 	}
 	refcount_inc(&e->ref);
-	*grant = e->grant;
 	return e;
 }
 
@@ -132,21 +135,79 @@ void weave_grant_end(struct weave_registry *reg, struct weave_file *wf,
 	weave_entry_changed(reg, wf, e, e->s, WEAVE_EV_CHANGED);
 }
 
+/*
+ * The page of a writable mapping at @pgoff: NULL (SIGBUS) unless the
+ * file that mapped it holds the key's lock exclusively, whose grant
+ * starts here if it has not yet.
+ */
+static struct page *weave_rw_page(struct weave_rwmap *rw, pgoff_t pgoff)
+{
+	struct weave_registry *reg = rw->reg;
+	struct weave_entry *e = rw->e;
+	unsigned long first = weave_span_pgoff(reg, e->slot);
+	struct weave_file *holder;
+	int ret;
+
+	if (e->dead || e->sealed || pgoff < first)
+		return NULL;
+	holder = weave_lock_excl_holder(reg, e->hnode.key);
+	if (!holder || holder->inode != rw->inode)
+		return NULL;
+	if (e->writer != holder) {
+		ret = weave_grant_begin(reg, holder, e);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	return weave_store_page(reg, e, e->s->size, pgoff - first);
+}
+
+/* Pages fault-around maps with one call (a page table lock each). */
+#define WEAVE_RW_BATCH	32
+
+/*
+ * Map the entry's other pages too, from the faulting one to the end of
+ * the value or of the vma: the holder is about to write them, and one
+ * fault then covers a lock period, not one per page.
+ */
+static void weave_rw_fault_around(struct vm_fault *vmf, struct weave_rwmap *rw)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct weave_registry *reg = rw->reg;
+	struct weave_entry *e = rw->e;
+	unsigned long first = weave_span_pgoff(reg, e->slot);
+	unsigned long addr = (vmf->address & PAGE_MASK) + PAGE_SIZE;
+	pgoff_t pgoff = vmf->pgoff + 1;
+	struct page *pages[WEAVE_RW_BATCH];
+	unsigned long n, left;
+
+	while (addr < vma->vm_end && !fatal_signal_pending(current)) {
+		for (n = 0; n < WEAVE_RW_BATCH &&
+		     addr + (n << PAGE_SHIFT) < vma->vm_end; n++) {
+			pages[n] = weave_store_page(reg, e, e->s->size,
+						    pgoff + n - first);
+			if (!pages[n])
+				break;
+		}
+		left = n;
+		/* A page mapped already, or no memory: left to faults. */
+		if (!n || vm_insert_pages(vma, addr, pages, &left) || left ||
+		    n < WEAVE_RW_BATCH)
+			return;
+		addr += n << PAGE_SHIFT;
+		pgoff += n;
+	}
+}
+
 static vm_fault_t weave_rw_fault(struct vm_fault *vmf)
 {
 	struct weave_rwmap *rw = vmf->vma->vm_private_data;
 	struct weave_registry *reg = rw->reg;
-	struct weave_entry *e = rw->e;
-	struct page *page = NULL;
-	unsigned long first;
 	vm_fault_t ret;
 
 	mutex_lock(&reg->lock);
-	first = weave_span_pgoff(reg, e->slot);
-	if (!e->dead && e->writer && e->grant == rw->grant &&
-	    vmf->pgoff >= first)
-		page = weave_store_page(reg, e, e->s->size, vmf->pgoff - first);
-	ret = weave_vm_insert(vmf, page);
+	ret = weave_vm_insert(vmf, weave_rw_page(rw, vmf->pgoff));
+	if (ret == VM_FAULT_NOPAGE)
+		weave_rw_fault_around(vmf, rw);
 	mutex_unlock(&reg->lock);
 	return ret;
 }
@@ -198,6 +259,9 @@ static const struct file_operations weave_rw_fops = {
  * @file: an attached, writable file (mmap() checked that)
  * @vma: the new mapping, with VM_WRITE, at a view's offset
  *
+ * The mapping needs the lock at mmap() time; the grant starts at its
+ * first fault.
+ *
  * Return: 0, or -EINVAL (not a view), -ENXIO (no entry), -EPERM (the
  * file does not hold the key's lock exclusively, or the entry is sealed)
  * or -ENOMEM.
@@ -210,7 +274,6 @@ int weave_rw_mmap(struct file *file, struct vm_area_struct *vma)
 	struct weave_rwmap *rw;
 	struct weave_entry *e;
 	struct file *rwf;
-	u64 grant;
 
 	if (!slot)
 		return -EINVAL;
@@ -224,14 +287,13 @@ int weave_rw_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 
 	mutex_lock(&reg->lock);
-	e = weave_grant(reg, wf, slot, &grant);
+	e = weave_rw_entry(reg, wf, slot);
 	mutex_unlock(&reg->lock);
 	if (IS_ERR(e)) {
 		fput(rwf);
 		return PTR_ERR(e);
 	}
 	rw->e = e;
-	rw->grant = grant;
 	kref_get(&reg->kref);
 	rw->reg = reg;
 	ihold(wf->inode);

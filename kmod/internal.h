@@ -96,7 +96,6 @@ struct weave_cell_page;
  * @nr_pages: number of @pages.
  * @writer: the file whose writable mapping holds the entry's change
  *	open (grant.c), or NULL; identity only, never followed.
- * @grant: number of the entry's latest grant to a writer.
  * @s: the slot itself; index pages live as long as the registry. Once
  *	the entry is dead the slot may hold another entry.
  *
@@ -117,7 +116,6 @@ struct weave_entry {
 	struct page **pages;
 	unsigned long nr_pages;
 	struct weave_file *writer;
-	u64 grant;
 	struct weave_slot *s;
 };
 

@@ -364,6 +364,24 @@ bool weave_lock_held_excl(struct weave_registry *reg, struct weave_file *wf,
 }
 
 /**
+ * weave_lock_excl_holder() - the file holding a key's lock exclusively
+ * @reg: the registry, locked
+ * @key: the key
+ *
+ * Return: the file, or NULL when nobody holds the lock exclusively.
+ */
+struct weave_file *weave_lock_excl_holder(struct weave_registry *reg, u64 key)
+{
+	struct weave_lockstate *ls = weave_lock_find(reg, key);
+	struct weave_hold *h;
+
+	if (!ls || ls->state != WEAVE_SLOT_LOCK_EXCL)
+		return NULL;
+	h = list_first_entry_or_null(&ls->holds, struct weave_hold, lnode);
+	return h ? h->wf : NULL;
+}
+
+/**
  * weave_lock_holders() - the processes holding a key's lock
  * @reg: the registry, locked
  * @key: the key

@@ -132,6 +132,11 @@ struct worker {
 	__u64 max_sync;		/* any gen seen from under the registry lock */
 	struct view views[MAXVIEWS];
 	int nviews;
+	/*
+	 * The key this lock period wrote through a writable view: its slot's
+	 * seq stays odd until the unlock, so no seq read of it until then.
+	 */
+	__u64 rw_key;
 
 	int churn_fd;
 	__u64 churn_id;
@@ -946,6 +951,7 @@ static int rw_write(struct worker *w, __u64 key, __u64 size,
 		return fail(w, "mmap %llu writable holding it: %s", ULL(key),
 			    strerror(errno));
 	}
+	w->rw_key = key;
 	for (off = 0; off < size && !sig; off += n) {
 		n = size - off < 512 ? size - off : 512;
 		sig = wv_probe_copy(m + off, w->buf + off, n);
@@ -994,10 +1000,8 @@ static int hold_excl(struct worker *w, __u64 key)
 			    ", bytes differ" : "");
 	if (seen(w, key, g.gen, true, "locked get"))
 		return -1;
-	if (rnd(w) % 3 == 0 && rw_write(w, key, size, &mark))
-		return -1;
 
-	if (rnd(w) % 2) {
+	if (rnd(w) % 2 && w->rw_key != key) {
 		ret = view_map(w, key, &v);
 		if (ret < 0)
 			return -1;
@@ -1031,6 +1035,9 @@ static int hold_excl(struct worker *w, __u64 key)
 				    ULL(key), seen_k);
 		COUNT(w, locked_walks);
 	}
+	/* Last: no seq read of the key may follow in this lock period. */
+	if (rnd(w) % 3 == 0 && rw_write(w, key, size, &mark))
+		return -1;
 	return 0;
 }
 
@@ -1147,6 +1154,7 @@ static int op_lock(struct worker *w)
 		STORE(lk->uncertain, 0);
 	}
 	set_state(w, ST_HELD, key, excl);
+	w->rw_key = 0;
 	COUNT(w, lock_cycles);
 
 	if (rnd(w) % 8 == 0 && lock_again(w, key, rnd(w) % 2))
@@ -1582,6 +1590,29 @@ static int chaos(struct parent *p)
 	return 0;
 }
 
+/* What a hung worker is doing: its state, and its kernel stack. */
+static void hung_report(struct parent *p, int i)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	fprintf(stderr, "# worker %d pid %d: state %d key %llu\n", i,
+		(int)p->sh->w[i].pid, LOAD(p->sh->w[i].state),
+		ULL(LOAD(p->sh->w[i].key)));
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)p->sh->w[i].pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "#   %s", line);
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->sh->w[i].pid);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "#   stat: %s", line);
+	if (f)
+		fclose(f);
+}
+
 /* Stop the workers and reap them all; -1 when one failed or hung. */
 static int stop_all(struct parent *p)
 {
@@ -1598,6 +1629,9 @@ static int stop_all(struct parent *p)
 		if (!left)
 			break;
 		if (wv_now() > end) {
+			for (i = 0; i < p->nw; i++)
+				if (p->sh->w[i].pid > 0)
+					hung_report(p, i);
 			for (i = 0; i < p->nw; i++)
 				if (p->sh->w[i].pid > 0)
 					kill(p->sh->w[i].pid, SIGKILL);

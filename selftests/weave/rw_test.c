@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writable views: the file that holds a key's lock exclusively may map
- * the entry writable and write its pages in place; the kernel revokes
- * the mapping when the exclusive hold ends (unlock, downgrade, close,
- * death), publishing the period of writing as one change. What is
- * refused, what is revoked when, what readers see meanwhile, resize,
- * delete and seal while mapped, fork, and owner death.
+ * the entry writable and write its pages in place; the mapping works
+ * while that file holds the lock exclusively, and the kernel revokes its
+ * pages when the hold ends (unlock, downgrade, close, death), publishing
+ * the period of writing as one change. What is refused, what is revoked
+ * when, lock periods, what readers see meanwhile, resize, delete and
+ * seal while mapped, fork, and owner death.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -147,8 +149,10 @@ TEST_F(rw, refused)
 TEST_F(rw, write_and_publish)
 {
 	struct weave_event ev[4];
+	struct weave_get_args g;
 	unsigned char got[LEN], *m;
 	__u64 g0, g1;
+	pid_t pid;
 	int w;
 	ssize_t n;
 
@@ -172,15 +176,20 @@ TEST_F(rw, write_and_publish)
 	g1 = gen_of(self->fd, 1);
 	EXPECT_EQ(g0 + 1, g1);
 	EXPECT_EQ(0, seq_of(self->fd, 1) & 1);
-	ASSERT_EQ(0, wv_get(w, 1, got, sizeof(got), 0, 0, NULL));
+	/* Another process, through its own file, sees the new bytes. */
 	memset(self->val, 0x5c, LEN);
-	EXPECT_EQ(0, memcmp(got, self->val, LEN));
-	n = read(w, ev, sizeof(ev));
-	ASSERT_EQ(sizeof(ev[0]), n);
-	EXPECT_EQ(1, ev[0].key);
-	EXPECT_EQ(WEAVE_EV_CHANGED | WEAVE_EV_UNLOCKED, ev[0].mask);
-	EXPECT_EQ(g1, ev[0].gen);
-	EXPECT_EQ(LEN, ev[0].size);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (wv_get(w, 1, got, sizeof(got), 0, 0, &g) ||
+		    g.gen != g1 || memcmp(got, self->val, LEN))
+			_exit(1);
+		n = read(w, ev, sizeof(ev));
+		_exit(n != sizeof(ev[0]) || ev[0].key != 1 ||
+		      ev[0].mask != (WEAVE_EV_CHANGED | WEAVE_EV_UNLOCKED) ||
+		      ev[0].gen != g1 || ev[0].size != LEN ? 2 : 0);
+	}
+	EXPECT_EQ(0, wv_wait_pid(pid));
 
 	/* Revoked: writing or reading now is SIGBUS. */
 	EXPECT_EQ(SIGBUS, try_write(m, 1));
@@ -189,11 +198,16 @@ TEST_F(rw, write_and_publish)
 	close(w);
 }
 
-/* Locking the key again does not revive an old mapping. */
-TEST_F(rw, relock_new_grant)
+/*
+ * A writable mapping works while its file holds the lock exclusively,
+ * in every lock period; a period in which nothing touches it publishes
+ * nothing.
+ */
+TEST_F(rw, lock_periods)
 {
 	unsigned char *m1, *m2;
 	__u64 g0 = gen_of(self->fd, 1);
+	int other;
 
 	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
 	m1 = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
@@ -205,20 +219,30 @@ TEST_F(rw, relock_new_grant)
 	EXPECT_EQ(0, try_write(m2 + 1, 2));
 	EXPECT_EQ(2, m1[1]);
 	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
-	munmap(m2, span(self));
 	EXPECT_EQ(g0 + 1, gen_of(self->fd, 1));
-
-	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
-	m2 = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
-	ASSERT_NE(MAP_FAILED, m2);
-	EXPECT_EQ(0, try_write(m2, 7));
 	EXPECT_EQ(SIGBUS, try_write(m1, 8));
-	EXPECT_EQ(SIGBUS, wv_probe(m1, NULL));
+	EXPECT_EQ(SIGBUS, wv_probe(m2, NULL));
+
+	/* Locked again: the same mappings work again, one change more. */
+	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+	EXPECT_EQ(0, seq_of(self->fd, 1) & 1);
+	EXPECT_EQ(0, try_write(m1, 7));
+	EXPECT_EQ(1, seq_of(self->fd, 1) & 1);
+	EXPECT_EQ(7, m2[0]);
 	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
-	/* A hold that maps nothing writable publishes nothing. */
+	EXPECT_EQ(g0 + 2, gen_of(self->fd, 1));
+
+	/* A lock period that touches nothing changes nothing. */
 	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
 	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
 	EXPECT_EQ(g0 + 2, gen_of(self->fd, 1));
+
+	/* Another file's lock is not this mapping's. */
+	other = wv_reopen_file(self->fd, 0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, wv_lock(other, 1, 0, 0, NULL));
+	EXPECT_EQ(SIGBUS, try_write(m1, 9));
+	close(other);
 	munmap(m1, span(self));
 	munmap(m2, span(self));
 }
@@ -340,6 +364,112 @@ TEST_F(rw, fork_child)
 	munmap(m, span(self));
 }
 
+/*
+ * The child shares the mapping but closes its descriptor: the holder's
+ * death then closes the file, which revokes the child's mapping too.
+ */
+TEST_F(rw, holder_killed_child_revoked)
+{
+	volatile int *state = wv_shared(sizeof(*state));
+	pid_t holder, child;
+
+	ASSERT_NE(NULL, state);
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (!holder) {
+		int fd2 = wv_reopen_file(self->fd, 0);
+		unsigned char *m;
+
+		if (fd2 < 0 || wv_lock(fd2, 1, 0, 0, NULL))
+			_exit(1);
+		m = map_span(fd2, 1, PROT_READ | PROT_WRITE);
+		if (m == MAP_FAILED)
+			_exit(2);
+		child = fork();
+		if (!child) {
+			close(fd2);
+			close(self->fd);
+			if (try_write(m, 0x21))
+				_exit(3);
+			__atomic_store_n(state, 1, __ATOMIC_RELEASE);
+			while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != 2)
+				usleep(1000);
+			_exit(try_write(m, 0x22) == SIGBUS ? 0 : 4);
+		}
+		_exit(wv_wait_pid(child));
+	}
+	while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != 1)
+		usleep(1000);
+	kill(holder, SIGKILL);
+	/* The lock is free once the holder's file is gone. */
+	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+	__atomic_store_n(state, 2, __ATOMIC_RELEASE);
+	EXPECT_EQ(128 + SIGKILL, wv_wait_pid(holder));
+	ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
+}
+
+/*
+ * Unlock racing a writer: a thread stores through the view until it
+ * gets SIGBUS; once the unlock has returned, no store lands any more.
+ */
+struct racer {
+	unsigned char *m;
+	volatile int stop;
+	volatile int revoked;
+	unsigned long stores;
+};
+
+static void *store_until_revoked(void *arg)
+{
+	struct racer *r = arg;
+	unsigned char b = 0;
+
+	while (!r->stop) {
+		if (try_write(r->m + (r->stores % 4096), ++b)) {
+			r->revoked = 1;
+			break;
+		}
+		__atomic_fetch_add(&r->stores, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(rw, unlock_races_writer)
+{
+	struct racer r = { 0 };
+	unsigned char a[LEN], b[LEN];
+	pthread_t t;
+	int round;
+
+	ASSERT_EQ(0, wv_fault_setup(NULL));
+	for (round = 0; round < 20; round++) {
+		ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+		r.m = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, r.m);
+		r.stop = 0;
+		r.revoked = 0;
+		r.stores = 0;
+		ASSERT_EQ(0, pthread_create(&t, NULL, store_until_revoked,
+					    &r));
+		/* Unlock while it writes: after its first stores, or later. */
+		while (__atomic_load_n(&r.stores, __ATOMIC_RELAXED) < 16 &&
+		       !r.revoked)
+			sched_yield();
+		usleep(round * 250);
+		ASSERT_EQ(0, wv_unlock(self->fd, 1, 0));
+		ASSERT_EQ(0, wv_get(self->fd, 1, a, sizeof(a), 0, 0, NULL));
+		usleep(5000);
+		ASSERT_EQ(0, wv_get(self->fd, 1, b, sizeof(b), 0, 0, NULL));
+		EXPECT_EQ(0, memcmp(a, b, LEN)) TH_LOG("round %d", round);
+		r.stop = 1;
+		pthread_join(t, NULL);
+		/* It was writing, and the unlock, not the test, stopped it. */
+		EXPECT_TRUE(r.revoked);
+		EXPECT_LT(0, r.stores);
+		munmap(r.m, span(self));
+	}
+}
+
 /* Resizing while mapped: the mapping follows the size. */
 TEST_F(rw, resize_while_mapped)
 {
@@ -394,14 +524,27 @@ TEST_F(rw, small_entry_unshared)
 	munmap(m, span(self));
 }
 
-/* Delete while mapped ends the grant; seal while mapped is refused. */
+/*
+ * Seal while being written is refused; sealed, the mapping is dead.
+ * Delete while mapped ends the grant.
+ */
 TEST_F(rw, delete_and_seal_while_mapped)
 {
 	unsigned char *m;
 
+	ASSERT_EQ(0, wv_set(self->fd, 2, "two", 3, 0, NULL));
+	ASSERT_EQ(0, wv_lock(self->fd, 2, 0, 0, NULL));
+	m = map_span(self->fd, 2, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, wv_set(self->fd, 2, "x", 1, WEAVE_SET_SEAL, NULL));
+	EXPECT_EQ(SIGBUS, try_write(m, 1));
+	ASSERT_EQ(0, wv_unlock(self->fd, 2, 0));
+	munmap(m, span(self));
+
 	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
 	m = map_span(self->fd, 1, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, try_write(m, 1));
 	EXPECT_EQ(-EBUSY, wv_set(self->fd, 1, "x", 1, WEAVE_SET_SEAL, NULL));
 	ASSERT_EQ(0, wv_delete(self->fd, 1, 0, NULL));
 	EXPECT_EQ(SIGBUS, try_write(m, 1));

@@ -807,6 +807,104 @@ static void fig9(void)
 	weave_close(c.w);
 }
 
+/* --- 10: updates through a writable view --- */
+
+struct upd {
+	struct weave *w;
+	struct weave_view v;	/* writable view of key 1, kept throughout */
+	unsigned char *map;	/* a MAP_SHARED memfd mapping */
+	int fd;
+	size_t len;
+};
+
+/* Lock, write through the writable view, unlock: one change. */
+static double b_rw_update(void *ctx, long iters)
+{
+	struct upd *c = ctx;
+	const void *src = c->len > VAL ? bigbuf : val;
+	double t = start();
+	long i;
+
+	for (i = 0; i < iters; i++) {
+		CHECK(weave_lock(c->w, 1, 0, 0));
+		memcpy(weave_view_data_rw(&c->v), src, c->len);
+		CHECK(weave_unlock(c->w, 1, 0));
+	}
+	return stop(t);
+}
+
+/* The same with an OFD lock around a memcpy() into a memfd mapping. */
+static double b_memfd_update(void *ctx, long iters)
+{
+	struct upd *c = ctx;
+	const void *src = c->len > VAL ? bigbuf : val;
+	struct flock fl = { .l_whence = SEEK_SET };
+	double t = start();
+	long i;
+
+	for (i = 0; i < iters; i++) {
+		fl.l_type = F_WRLCK;
+		CHECK(fcntl(c->fd, F_OFD_SETLKW, &fl));
+		memcpy(c->map, src, c->len);
+		fl.l_type = F_UNLCK;
+		CHECK(fcntl(c->fd, F_OFD_SETLK, &fl));
+	}
+	return stop(t);
+}
+
+static double b_lock_set(void *ctx, long iters)
+{
+	struct upd *c = ctx;
+	const void *src = c->len > VAL ? bigbuf : val;
+	double t = start();
+	long i;
+
+	for (i = 0; i < iters; i++) {
+		CHECK(weave_lock(c->w, 1, 0, 0));
+		CHECK(weave_set(c->w, 1, src, c->len));
+		CHECK(weave_unlock(c->w, 1, 0));
+	}
+	return stop(t);
+}
+
+static double b_set_only(void *ctx, long iters)
+{
+	struct upd *c = ctx;
+	double t = start();
+	long i;
+
+	for (i = 0; i < iters; i++)
+		CHECK(weave_set(c->w, 2, bigbuf, c->len));
+	return stop(t);
+}
+
+static void fig10(void)
+{
+	struct upd c = { .w = reg_open(NULL, 0), .len = BIG };
+
+	CHECK(weave_set(c.w, 1, bigbuf, BIG));
+	CHECK(weave_set(c.w, 2, bigbuf, BIG));
+	CHECK(weave_lock(c.w, 1, 0, 0));
+	CHECK(weave_view_map_rw(c.w, 1, &c.v));
+	CHECK(weave_unlock(c.w, 1, 0));
+	c.fd = memfd(BIG);
+	c.map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, 0);
+	if (c.map == MAP_FAILED)
+		die("mmap memfd");
+	fig("10a", "ns", false, b_rw_update, &c, b_memfd_update, &c, "r<=1.2",
+	    "lock, write 1 MiB through the writable view, unlock vs OFD lock, memcpy 1 MiB into a MAP_SHARED memfd mapping, unlock");
+	fig("10b", "ns", false, b_rw_update, &c, b_set_only, &c, "r<=0.5",
+	    "lock, write 1 MiB through the writable view, unlock vs set 1 MiB");
+	c.len = VAL;
+	CHECK(weave_set(c.w, 1, val, VAL));
+	fig("10c", "ns", false, b_rw_update, &c, b_lock_set, &c, "i<1",
+	    "lock, store 64 B through the writable view, unlock vs lock, set 64 B, unlock");
+	weave_view_unmap(&c.v);
+	munmap(c.map, BIG);
+	close(c.fd);
+	weave_close(c.w);
+}
+
 /* --- 4, 5: ping-pong pairs on one CPU --- */
 
 #define PP_REG "bench-pp"
@@ -1554,6 +1652,8 @@ int main(int argc, char **argv)
 		fig8();
 	if (want(9))
 		fig9();
+	if (want(10))
+		fig10();
 	if (want(6) || want(7))
 		fig67();
 	printf("INFO\telapsed\t%.1f s of VM time in the bench program\n",
