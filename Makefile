@@ -7,6 +7,7 @@
 #   make check           host tests + the selftests in a VM + kernel log scan
 #   make check-debug     the same on the debug kernel, plus kmemleak
 #   make lint            sparse, W=1, checkpatch, userspace warnings
+#   make python          the Python binding (mk/python.mk; check-python)
 #   make run             the demo (examples/demo) in a VM
 #   make vm-shell        a shell in a VM with weave.ko loaded
 #   make headers-test    only the uapi header compile test
@@ -140,7 +141,7 @@ build/bench/bench: tools/bench/bench.c build/libweave.so
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIBWEAVE) $(RPATH_UP) -llmdb
 
-include mk/check.mk mk/lint.mk mk/install.mk
+include mk/check.mk mk/lint.mk mk/install.mk mk/python.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -5,7 +5,9 @@
 #
 # tools/vm/check runs the host tests, the selftests in the VM (each under
 # a timeout; rmmod last), scans the kernel log, tests that tools/vm/run
-# fails on a kernel bug report and prints the "N passed, N failed" line.
+# fails on a kernel bug report, runs the Python binding's suites in
+# another VM (on the Debian kernel only: not with --debug or KVER=) and
+# prints the "N passed, N failed" line.
 # KVER=LINE (6.1, 6.12 or sid; tools/vm/kernels lines) runs the suite on
 # that Debian kernel line instead: check-kernel-LINE.
 
@@ -14,7 +16,7 @@
 check:
 ifeq ($(KVER),)
 	$(Q)$(SETUP)
-	$(Q)$(MAKE) all
+	$(Q)$(MAKE) all python
 	tools/vm/check
 else
 	$(Q)$(MAKE) check-kernel-$(KVER)

@@ -13,12 +13,15 @@
 LINT_WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Werror
 LINT_STRICT := -Wmissing-prototypes -Wconversion -Wno-sign-conversion
 LINT_SRCS = $(wildcard lib/*.c tools/weavectl/*.c examples/*.c \
-	tests/host/*_test.c)
+	tests/host/*_test.c bindings/python/src/weave/*.c)
 LINT_TESTS = $(wildcard selftests/weave/*_test.c)
+# The Python binding's C files need Python.h (python3-dev).
+LINT_PY_CFLAGS = -I$(shell $(PYTHON) -c 'import sysconfig; \
+	print(sysconfig.get_paths()["include"])') -DWEAVE_PY_VERSION='"lint"'
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
 	tools/pkg/* tools/bench/* tests/host/* selftests/weave/run .ci/run \
-	examples/*)
+	examples/* bindings/python/tests/* bindings/python/bench/*)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's
 # generic netlink table macros expand to one or two initializers and use
@@ -56,7 +59,8 @@ lint: lint-needs $(CHECKPATCH_OUT)
 		case $$f in selftests/*) extra= ;; esac; \
 		$(CC) $(CPPFLAGS_ALL) -Ibuild/kselftest -Iselftests/weave \
 			-std=gnu11 $(LINT_WARNINGS) $$extra \
-			$$(pkg-config --cflags libmnl) -fsyntax-only $$f || rc=1; \
+			$$(pkg-config --cflags libmnl) $(LINT_PY_CFLAGS) \
+			-fsyntax-only $$f || rc=1; \
 	done; exit $$rc
 	@echo "lint: shellcheck"
 	$(Q)shellcheck $(LINT_SCRIPTS)

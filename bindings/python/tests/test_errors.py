@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Every exception the binding raises, and what its message names."""
+
+import errno
+import os
+
+import pytest
+
+import weave
+
+
+def test_missing_key_is_key_error_naming_registry(name):
+    with weave.Registry(name, create=True) as r:
+        for op in (lambda: r[5], lambda: r.stat(5), lambda: r.view(5),
+                   lambda: r.write(5, b""), lambda: r.resize(5, 1),
+                   lambda: r.delete(5)):
+            with pytest.raises(KeyError) as e:
+                op()
+            assert e.value.args == (5,)
+            note = " ".join(e.value.__notes__)
+            assert "key 5" in note and repr(name) in note
+    anon = weave.Registry()
+    with pytest.raises(KeyError) as e:
+        anon[9]
+    assert f"anonymous registry {anon.id}" in e.value.__notes__[0]
+    anon.close()
+
+
+@pytest.mark.parametrize("key,exc", [
+    (0, ValueError), (-1, ValueError), (-2**70, ValueError),
+    (2**64, OverflowError), (2**100, OverflowError),
+    ("1", TypeError), (1.0, TypeError), (None, TypeError), (b"1", TypeError),
+])
+def test_bad_keys(reg, key, exc):
+    for op in (lambda: reg[key], lambda: reg.__setitem__(key, b""),
+               lambda: reg.__delitem__(key), lambda: reg.get(key),
+               lambda: reg.set(key, b""), lambda: reg.stat(key),
+               lambda: reg.view(key), lambda: reg.lock(key),
+               lambda: reg.wait(key, 0, 0), lambda: reg.write(key, b""),
+               lambda: reg.resize(key, 0),
+               # None is every key to watch().
+               lambda: reg.watch(key) if key is not None else reg[key]):
+        with pytest.raises(exc) as e:
+            op()
+        if exc is not TypeError:
+            assert "out of range" in str(e.value)
+            assert f"anonymous registry {reg.id}" in str(e.value)
+    # Like a dict: what cannot be a key is not in the registry.
+    assert key not in reg
+
+
+def test_missing_registry(name):
+    with pytest.raises(FileNotFoundError) as e:
+        weave.Registry(name)
+    assert e.value.errno == errno.ENOENT
+    assert e.value.filename == name and repr(name) in str(e.value)
+
+
+def test_exclusive_create_of_existing(name):
+    with weave.Registry(name, create=True):
+        with pytest.raises(FileExistsError) as e:
+            weave.Registry(name, create=True, exclusive=True)
+        assert name in str(e.value)
+
+
+def test_permission_denied_to_another_user(name):
+    # As root CAP_IPC_OWNER overrides the mode: ask from a child that
+    # dropped to nobody.
+    r = weave.Registry(name, create=True, mode=0o600)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                weave.Registry(name)
+            except PermissionError as e:
+                code = 0 if name in str(e) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    r.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "x" * 256, "nul\0"])
+def test_bad_names(bad):
+    with pytest.raises(ValueError, match="bad registry name"):
+        weave.Registry(bad, create=True)
+
+
+def test_bad_arguments(name):
+    with pytest.raises(TypeError):
+        weave.Registry(5)
+    with pytest.raises(TypeError):
+        weave.Registry(name, True)              # flags are keyword-only
+    with pytest.raises(ValueError, match="mode"):
+        weave.Registry(name, create=True, mode=0o1000)
+    with pytest.raises(ValueError, match="capacity"):
+        weave.Registry(name, create=True, capacity=0)
+    with pytest.raises(ValueError, match="create"):
+        weave.Registry(name, persist=True)
+    with pytest.raises(ValueError, match="create"):
+        weave.Registry(name, exclusive=True)
+    with pytest.raises(ValueError, match="anonymous"):
+        weave.Registry(persist=True, create=True)
+    with pytest.raises(OverflowError):
+        weave.Registry(name, create=True, capacity=2**64)
+    with pytest.raises(OSError) as e:
+        weave.Registry(name, create=True, capacity=2**63)
+    assert e.value.errno == errno.EINVAL
+
+
+def test_oserror_with_errno_names_key_and_registry(name):
+    with weave.Registry(name, create=True) as r:
+        r[1] = b""
+        limit = r.info().max_entry_size
+        with pytest.raises(OSError) as e:
+            r.resize(1, limit + 1)
+        assert e.value.errno == errno.EFBIG
+        assert type(e.value) is OSError
+        assert "key 1" in str(e.value) and repr(name) in str(e.value)
+
+
+def test_deadlock_on_second_lock_of_same_file(reg):
+    with reg.lock(1):
+        with pytest.raises(OSError) as e:
+            with reg.lock(1):
+                pass
+        assert e.value.errno == errno.EDEADLK
+
+
+def test_stale_error_is_oserror_estale(reg):
+    reg[1] = b""
+    with pytest.raises(OSError) as e:
+        reg.set(1, b"", if_gen=12345)
+    assert type(e.value) is weave.StaleError
+    assert e.value.errno == errno.ESTALE
+
+
+def test_unlink_bad_name():
+    with pytest.raises(OSError):
+        weave.unlink("")
