@@ -7,6 +7,8 @@
 #   make check           host tests + the selftests in a VM + kernel log scan
 #   make check-debug     the same on the debug kernel, plus kmemleak
 #   make lint            sparse, W=1, checkpatch, userspace warnings
+#   make node            the Node.js addon and its package in build/node
+#   make node-pack       its npm tarball in build/node-pack
 #   make run             the demo (examples/demo) in a VM
 #   make vm-shell        a shell in a VM with weave.ko loaded
 #   make headers-test    only the uapi header compile test
@@ -49,7 +51,7 @@ VM_RUN := tools/vm/run
 SETUP ?= tools/setup
 
 .PHONY: all needs module userspace lib weavectl selftests examples \
-	host-progs kselftest-files
+	host-progs kselftest-files node node-pack
 .DELETE_ON_ERROR:
 
 all: needs module userspace
@@ -85,6 +87,27 @@ host-progs: lib
 selftests: lib kselftest-files
 	$(Q)$(MAKE) -C selftests/weave OUTPUT=$(BUILD)/selftests \
 		KSFT_DIR=$(BUILD)/kselftest
+
+# The Node.js binding (bindings/node): the addon against build/libweave.so
+# (found at run time one level above the package, as in the VM's /weave),
+# staged with the package's JS files and tests as build/node, a package
+# directory as npm would install it. Not part of `all`: it needs Node's
+# headers, which building weave does not.
+NODE_INCLUDE ?= /usr/include/node
+node: lib
+	$(call need-file,$(NODE_INCLUDE)/node_api.h,libnode-dev)
+	$(Q)$(MAKE) -C bindings/node OUT=$(BUILD)/node/build \
+		NODE_INCLUDE=$(NODE_INCLUDE) WARNINGS="$(WARNINGS)" \
+		WEAVE_CFLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
+		WEAVE_LIBS="-L$(BUILD) -lweave -Wl,-rpath,'\$$\$$ORIGIN/../..'"
+	$(Q)$(MAKE) -C bindings/node stage DEST=$(BUILD)/node VERSION=$(VERSION)
+
+# The npm tarball, packed from the staged package (npm pack reads its
+# package.json "files": sources, not the built addon).
+node-pack: node
+	$(call need-cmd,npm,npm)
+	rm -rf build/node-pack && mkdir -p build/node-pack
+	cd build/node && npm pack --silent --pack-destination $(BUILD)/node-pack
 
 # The files the Debian packaging and make install name (debian/rules).
 build/libweave.a build/libweave.so build/weave.pc: lib
