@@ -31,9 +31,22 @@ void wn_handle_put(struct wn_handle *h)
 }
 
 /*
+ * Close the file once the handle is closed and no waiter thread uses it
+ * any more: at close() when nothing waits, else when the last waiter is
+ * back. The poll does not matter: libuv lets the fd go at uv_close().
+ */
+void wn_handle_release_file(struct wn_handle *h)
+{
+	if (h->closed && !h->nreqs && h->w) {
+		weave_close(h->w);
+		h->w = NULL;
+	}
+}
+
+/*
  * Stop using the registry: cancel what waits (each request is rejected
- * with ERR_WEAVE_CLOSED when its thread is back), stop the poll. The
- * file itself closes with the last reference.
+ * with ERR_WEAVE_CLOSED when its thread is back), stop the poll, and
+ * close the file as soon as no waiter uses it.
  */
 void wn_handle_close(struct wn_handle *h)
 {
@@ -50,6 +63,7 @@ void wn_handle_close(struct wn_handle *h)
 	}
 	wn_events_close(h);
 	wn_list_del(&h->link);
+	wn_handle_release_file(h);
 }
 
 static void handle_finalize(napi_env env, void *data, void *hint)

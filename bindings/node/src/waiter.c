@@ -110,6 +110,7 @@ int wn_waiter_start(struct wn_env *e, struct wn_req *r)
 		++e->next_id;
 	r->id = e->next_id;
 	r->h->refs++;
+	r->h->nreqs++;
 	wn_list_add_tail(&r->link, &e->reqs);
 	if (!e->pending++)
 		uv_ref((uv_handle_t *)&e->async);
@@ -210,6 +211,8 @@ static void req_done(struct wn_env *e, struct wn_req *r)
 	if (!--e->pending && !e->torn_down)
 		uv_unref((uv_handle_t *)&e->async);
 	wn_req_free(r);
+	h->nreqs--;
+	wn_handle_release_file(h);
 	wn_handle_put(h);
 }
 

@@ -68,6 +68,7 @@ struct wn_handle {
 	bool closed;
 	bool read_only;
 	unsigned int refs;		/* JS object + requests + poll */
+	unsigned int nreqs;		/* pending requests (they use w) */
 	struct wn_list link;		/* in env->handles */
 	uv_poll_t *poll;		/* allocated at open, started by listen */
 	napi_ref on_events;		/* the JS callback while listening */
@@ -137,6 +138,7 @@ struct wn_handle *wn_handle_arg(napi_env env, napi_value v, bool open);
 /* handle.c */
 void wn_handle_put(struct wn_handle *h);
 void wn_handle_close(struct wn_handle *h);
+void wn_handle_release_file(struct wn_handle *h);
 napi_value wn_open(napi_env env, napi_callback_info info);
 napi_value wn_adopt(napi_env env, napi_callback_info info);
 napi_value wn_close(napi_env env, napi_callback_info info);
