@@ -101,7 +101,8 @@ node: lib
 		WEAVE_CFLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
 		WEAVE_LIBS="-L$(BUILD) -lweave -Wl,-rpath,'\$$\$$ORIGIN/../..'"
 	$(Q)$(MAKE) -C bindings/node stage DEST=$(BUILD)/node VERSION=$(VERSION)
-	$(Q)mkdir -p build/node/examples && cp -p examples/node/*.js build/node/examples/
+	$(Q)mkdir -p build/node/examples && cp -p examples/node/*.js \
+		examples/node/package.json build/node/examples/
 
 # The npm tarball, packed from the staged package (npm pack reads its
 # package.json "files": sources, not the built addon).

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Shared by the suites: names, sleeps, child processes.
 import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, symlinkSync, cpSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 let seq = 0
@@ -47,4 +50,17 @@ export async function until (cond, ms = 5000, what = 'condition') {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(5)
   }
+}
+
+// The package's directory.
+export const pkg = dirname(dirname(fileURLToPath(import.meta.url)))
+
+// The examples as a user has them: next to node_modules/@weave-kernel/weave.
+export function exampleDir () {
+  const dir = mkdtempSync(join(tmpdir(), 'weave-example-'))
+  mkdirSync(join(dir, 'node_modules', '@weave-kernel'), { recursive: true })
+  symlinkSync(pkg, join(dir, 'node_modules', '@weave-kernel', 'weave'))
+  // make node stages examples/node there.
+  cpSync(join(pkg, 'examples'), dir, { recursive: true })
+  return dir
 }

@@ -178,7 +178,9 @@ test('get and set behind another file\'s exclusive lock wait for it', async () =
   assert.deepEqual([...r2.values()], ['inside'])
   release()
   await Promise.all([held, get, set])
-  assert.equal(got, 'after')
+  // Both waited for the unlock; which of the two went first is the
+  // kernel's choice.
+  assert.ok(got === 'after' || got === 'last', got)
   assert.equal(await r.get(1), 'last')
   r.close()
   r2.close()

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Registry } from '../index.js'
-import { uniqueName, fixture, run, runNode } from './helpers.js'
+import { rmSync } from 'node:fs'
+import { stripVTControlCharacters } from 'node:util'
+import { uniqueName, fixture, run, runNode, exampleDir } from './helpers.js'
 
 test('two processes on a named registry', async () => {
   const name = uniqueName('two-proc')
@@ -78,4 +80,15 @@ test('JS producer -> C consumer: raw bytes as they are', async () => {
   assert.equal(res2.bytes[0], 0xff)
   Registry.unlink(name)
   r.close()
+})
+
+test('the two-process example (parent.js + child.js) runs', async () => {
+  const dir = exampleDir()
+  const res = await run(process.execPath, ['parent.js'], { cwd: dir })
+  rmSync(dir, { recursive: true })
+  assert.equal(res.stderr, '')
+  assert.equal(res.code, 0)
+  const out = stripVTControlCharacters(res.stdout)
+  assert.match(out, /^child got \{ foo: 'bar', array: Uint8Array\(4\) \[ 0, 0, 0, 0 \] \}$/m)
+  assert.match(out, /^parent got \{ reply: 'BAR' \}$/m)
 })

@@ -5,24 +5,12 @@ import assert from 'node:assert/strict'
 import { Worker } from 'node:worker_threads'
 import { stripVTControlCharacters } from 'node:util'
 import { once } from 'node:events'
-import { mkdtempSync, mkdirSync, symlinkSync, cpSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Registry } from '../index.js'
-import { fixture, run } from './helpers.js'
+import { fixture, run, exampleDir, pkg } from './helpers.js'
 
-const pkg = dirname(dirname(fileURLToPath(import.meta.url)))
-
-// The examples as a user has them: next to node_modules/@weave-kernel/weave.
-export function exampleDir () {
-  const dir = mkdtempSync(join(tmpdir(), 'weave-example-'))
-  mkdirSync(join(dir, 'node_modules', '@weave-kernel'), { recursive: true })
-  symlinkSync(pkg, join(dir, 'node_modules', '@weave-kernel', 'weave'))
-  const examples = process.env.WEAVE_NODE_EXAMPLES ?? join(pkg, 'examples')
-  cpSync(examples, dir, { recursive: true })
-  return dir
-}
 
 test('the README example (main.js + worker.js) runs', async () => {
   const dir = exampleDir()
