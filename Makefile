@@ -9,6 +9,7 @@
 #   make lint            sparse, W=1, checkpatch, userspace warnings
 #   make node            the Node.js addon and its package in build/node
 #   make node-pack       its npm tarball in build/node-pack
+#   make bench-node      its figures in a VM (also at the end of make bench)
 #   make run             the demo (examples/demo) in a VM
 #   make vm-shell        a shell in a VM with weave.ko loaded
 #   make headers-test    only the uapi header compile test
@@ -160,6 +161,21 @@ bench:
 	$(Q)$(MAKE) all
 	$(MAKE) --no-print-directory build/bench/bench
 	tools/bench/report
+	$(Q)$(MAKE) bench-node
+
+# make bench-node: the Node.js binding's figures (bindings/node/bench:
+# worker to worker against postMessage, get against C's weave_get()) in
+# a VM, written to bindings/node/bench/results.md.
+bench-node: node
+	@mkdir -p build/node/bench
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o build/node/bench/cget \
+		bindings/node/bench/cget.c $(LIBWEAVE) -Wl,-rpath,'$$ORIGIN/../..'
+	cp bindings/node/bench/bench.mjs build/node/bench/
+	$(VM_RUN) --add build/node:/weave/node \
+		--add "$$(readlink -f "$$(command -v node)"):/usr/bin/node" -- \
+		'node /weave/node/bench/bench.mjs' >build/node/bench/results.md
+	cat build/node/bench/results.md
+	cp build/node/bench/results.md bindings/node/bench/results.md
 
 build/bench/bench: tools/bench/bench.c build/libweave.so
 	@mkdir -p $(@D)
@@ -171,4 +187,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf build weave.ko
 
-.PHONY: run vm-shell bench clean
+.PHONY: run vm-shell bench bench-node clean

@@ -21,9 +21,10 @@ LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
 	examples/*)
 # The Node.js addon gets the strict warnings too, with Node's headers;
 # its JavaScript (and the examples') is parsed by node --check.
-LINT_NODE_SRCS = $(wildcard bindings/node/src/*.c)
+LINT_NODE_SRCS = $(wildcard bindings/node/src/*.c bindings/node/bench/*.c)
 LINT_NODE_JS = $(wildcard bindings/node/*.js bindings/node/lib/*.js \
 	bindings/node/test/*.js bindings/node/test/fixtures/*.js \
+	bindings/node/bench/*.mjs \
 	examples/node/*.js tools/pkg/*.mjs)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's

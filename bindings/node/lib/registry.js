@@ -89,8 +89,10 @@ export class Registry extends EventEmitter {
     this.#label = this.#name === undefined
       ? `registry #${this.#id}`
       : `registry '${this.#name}'`
+    // 'newListener' comes before the listener is added: listen at once,
+    // so that a change made right after on() returns is heard.
     this.on('newListener', (ev) => {
-      if (EVENT_NAMES.has(ev)) queueMicrotask(() => this.#updateEvents())
+      if (EVENT_NAMES.has(ev)) this.#updateEvents(true)
     })
     this.on('removeListener', (ev) => {
       if (EVENT_NAMES.has(ev)) this.#updateEvents()
@@ -416,9 +418,9 @@ export class Registry extends EventEmitter {
     })
   }
 
-  #updateEvents () {
+  #updateEvents (adding = false) {
     if (this.#closed) return
-    let want = this.#watchers.size > 0
+    let want = adding || this.#watchers.size > 0
     for (const ev of EVENT_NAMES) want ||= this.listenerCount(ev) > 0
     if (want === this.#listening) return
     this.#listening = want

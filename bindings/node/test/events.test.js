@@ -97,6 +97,16 @@ test('watch(key) and watch(): async iterators', async () => {
   other.close()
 })
 
+test('a change made right after on() returns is heard', async () => {
+  const r = new Registry()
+  const other = new Registry(r.data)
+  const heard = new Promise((resolve) => r.once('set', resolve))
+  other.set(1, 'at once') // no tick in between
+  assert.equal((await heard).key, 1)
+  r.close()
+  other.close()
+})
+
 test('listening stops with the last listener and starts again', async () => {
   const r = new Registry()
   const other = new Registry(r.data)
