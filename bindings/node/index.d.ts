@@ -149,6 +149,9 @@ export class Registry<V = any> extends EventEmitter {
   has (key: Key): boolean
   stat (key: Key): EntryStat | undefined
   gen (key: Key): Gen
+  /** The entry's lock state (a snapshot), or undefined without an entry. */
+  lockInfo (key: Key): { lock: number | 'exclusive', waiters: number,
+    ownerDied: boolean } | undefined
   set (key: Key, value: V, options?: SetOptions): Promise<Gen>
   get (key: Key, options?: GetOptions): Promise<V | undefined>
   delete (key: Key, options?: DeleteOptions): Promise<boolean>

@@ -170,6 +170,14 @@ export class Registry extends EventEmitter {
     return native.stat(this.#handle('stat', key), checkKey(key)) ?? undefined
   }
 
+  // The entry's lock state from the mapped index, a snapshot: { lock:
+  // 0 | sharers | 'exclusive', waiters, ownerDied }, or undefined when
+  // the entry does not exist.
+  lockInfo (key) {
+    return native.lockInfo(this.#handle('lockInfo', key), checkKey(key)) ??
+      undefined
+  }
+
   // The entry's gen; 0 when it does not exist (what wait() compares).
   gen (key) {
     return this.stat(key)?.gen ?? 0
@@ -191,13 +199,22 @@ export class Registry extends EventEmitter {
       checkSignal(opts.signal))
   }
 
-  async get (key, options) {
-    checkKey(key)
-    const opts = checkOptions(options)
-    const codec = checkCodec(opts.codec) ?? this.#codec
-    const bytes = await this.#op('get', OP.GET, key, undefined, 0, 0,
-      checkTimeout(opts.timeout, 'options.timeout'), checkSignal(opts.signal))
-    return decode(codec, bytes, this.#label, key)
+  // Not an async function: a get that completes without sleeping (the
+  // usual case) settles with one promise and no extra hop.
+  get (key, options) {
+    try {
+      checkKey(key)
+      const opts = checkOptions(options)
+      const codec = checkCodec(opts.codec) ?? this.#codec
+      const r = this.#op('get', OP.GET, key, undefined, 0, 0,
+        checkTimeout(opts.timeout, 'options.timeout'), checkSignal(opts.signal))
+      if (r instanceof Promise) {
+        return r.then((bytes) => decode(codec, bytes, this.#label, key))
+      }
+      return Promise.resolve(decode(codec, r, this.#label, key))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   async delete (key, options) {

@@ -452,3 +452,37 @@ napi_value wn_unlink(napi_env env, napi_callback_info info)
 	}
 	return wn_undefined(env);
 }
+
+/* lockInfo(h, key) -> { lock, waiters, ownerDied } or null (no entry) */
+napi_value wn_lock_info(napi_env env, napi_callback_info info)
+{
+	struct weave_lock_info li;
+	struct wn_handle *h;
+	napi_value argv[2], o, v;
+	uint64_t key;
+	int err;
+
+	h = handle_key(env, info, argv, 2, &key);
+	if (!h)
+		return NULL;
+	err = weave_lock_info(h->w, key, &li);
+	if (err == -ENOENT) {
+		napi_get_null(env, &o);
+		return o;
+	}
+	if (err) {
+		wn_throw(env, err, "lockInfo", h, key);
+		return NULL;
+	}
+	napi_create_object(env, &o);
+	if (li.lock == WEAVE_SLOT_LOCK_EXCL)
+		napi_create_string_utf8(env, "exclusive", NAPI_AUTO_LENGTH, &v);
+	else
+		napi_create_uint32(env, li.lock, &v);
+	napi_set_named_property(env, o, "lock", v);
+	napi_create_uint32(env, li.waiters, &v);
+	napi_set_named_property(env, o, "waiters", v);
+	napi_get_boolean(env, li.flags & WEAVE_SLOT_OWNER_DIED, &v);
+	napi_set_named_property(env, o, "ownerDied", v);
+	return o;
+}

@@ -77,7 +77,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "cancel", wn_cancel }, { "readView", wn_read_view },
 		{ "listen", wn_listen }, { "watch", wn_watch },
 		{ "unwatch", wn_unwatch }, { "pollRef", wn_poll_ref },
-		{ "unlink", wn_unlink },
+		{ "unlink", wn_unlink }, { "lockInfo", wn_lock_info },
 	};
 	struct wn_env *e;
 	napi_value fn, name;

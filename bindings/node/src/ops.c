@@ -26,18 +26,27 @@
 /* A first guess for a get's buffer; bigger values take a second call. */
 #define WN_GET_GUESS	4096
 
-static int get_value(struct wn_req *r, unsigned int nb)
+/*
+ * Read @r->key's value into r->buf: first into @scratch (@scratch_len
+ * bytes; NULL for none) when given, else or when the value is bigger,
+ * into a buffer of ours of its size (the size can change between calls:
+ * loop).
+ */
+static int get_value(struct wn_req *r, unsigned int nb, void *scratch,
+		     size_t scratch_len)
 {
 	struct weave_get_args a;
-	size_t cap = WN_GET_GUESS;
-	void *p;
+	size_t cap = scratch ? scratch_len : WN_GET_GUESS;
+	void *p = scratch;
 
 	for (;;) {
-		p = realloc(r->own_buf ? r->buf : NULL, cap ? cap : 1);
-		if (!p)
-			return -ENOMEM;
+		if (!p) {
+			p = realloc(r->own_buf ? r->buf : NULL, cap ? cap : 1);
+			if (!p)
+				return -ENOMEM;
+			r->own_buf = true;
+		}
 		r->buf = p;
-		r->own_buf = true;
 		memset(&a, 0, sizeof(a));
 		a.key = r->key;
 		a.buf = (uintptr_t)p;
@@ -51,6 +60,7 @@ static int get_value(struct wn_req *r, unsigned int nb)
 			return 0;
 		}
 		cap = a.size;
+		p = r->own_buf ? r->buf : NULL;
 	}
 }
 
@@ -72,6 +82,8 @@ static int clear_all(struct wn_req *r, unsigned int nb)
  */
 void wn_op_run(struct wn_req *r, bool nonblock)
 {
+	/* The JS thread's tries read small values here, without malloc. */
+	static _Thread_local unsigned char scratch[WN_GET_GUESS];
 	unsigned int nb = nonblock ? WEAVE_OP_NONBLOCK : 0;
 	struct weave *w = r->h->w;
 	int64_t timeout = -1;
@@ -89,7 +101,8 @@ void wn_op_run(struct wn_req *r, bool nonblock)
 					 r->flags | nb, &r->gen);
 		break;
 	case WN_GET:
-		r->err = get_value(r, nb);
+		r->err = nonblock ? get_value(r, nb, scratch, sizeof(scratch)) :
+				    get_value(r, nb, NULL, 0);
 		break;
 	case WN_DELETE:
 		r->err = weave_delete_flags(w, r->key, r->flags | nb, &r->gen);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Waiter threads: one per operation that has to sleep in the kernel (a
- * lock another file holds, a get behind an exclusive lock, a wait for a
- * gen to move).
+ * Waiter threads: one for each operation sleeping in the kernel (a lock
+ * another file holds, a get behind an exclusive lock, a wait for a gen to
+ * move), reused from one operation to the next.
  *
  * Why threads of our own rather than libuv's pool or polling: the pool
  * has 4 threads, and 200 lock waits would hold all of them, stalling
@@ -12,19 +12,20 @@
  * without sleeping is never queued, so it would lose to every C or
  * Python waiter and could starve. A thread that sleeps in WEAVE_IOC_LOCK
  * holds its place in that queue. A waiter thread has a 64 KiB stack and
- * does nothing but the one call, so hundreds cost little.
+ * does nothing but its call, so hundreds cost little; up to WN_IDLE_MAX
+ * idle ones wait WN_IDLE_SEC for the next operation before they exit.
  *
  * Cancellation (AbortSignal, close()): the thread is sent WN_SIGNAL,
  * whose handler does nothing and is installed without SA_RESTART, so the
- * sleeping ioctl returns EINTR; the thread sees `cancelled` and ends. A
+ * sleeping ioctl returns EINTR; the thread sees `cancelled` and stops. A
  * signal that lands just before the thread enters the ioctl would be
  * lost, so a timer sends it again every few milliseconds until the thread
  * is done. Waiter threads block every other signal, and no other thread
  * is ever sent this one, so nothing else in the process sees it.
  *
  * A finished request is put on the env's done list and the env's
- * uv_async wakes the JS thread, which joins the thread and settles the
- * promise inside a callback scope (so that its reactions run at once).
+ * uv_async wakes the JS thread, which settles the promise inside a
+ * callback scope (so that its reactions run at once).
  * The async handle keeps the loop alive while requests are pending, like
  * any pending I/O.
  *
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "weave_node.h"
@@ -40,6 +42,28 @@
 #define WN_SIGNAL	(SIGRTMIN + 7)
 #define WN_STACK	(64 * 1024)
 #define WN_REKILL_MS	5
+/* Idle waiter threads kept for the next waits, and for how long. */
+#define WN_IDLE_MAX	64
+#define WN_IDLE_SEC	10
+
+/*
+ * Waiter threads are shared by every env of the process and reused: a
+ * thread that finished its request waits WN_IDLE_SEC on its condition
+ * variable for the next one before it exits, so that a program that
+ * waits often does not create a thread for each wait.
+ */
+struct wn_thread {
+	pthread_t tid;
+	pthread_cond_t cond;
+	struct wn_req *req;		/* the next request, under pool.lock */
+	struct wn_thread *next;		/* in pool.idle */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct wn_thread *idle;
+	unsigned int nidle;
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void wn_signal_handler(int sig)
 {
@@ -62,15 +86,15 @@ void wn_signal_setup(void)
 	pthread_once(&once, signal_setup_once);
 }
 
-static void *waiter_main(void *arg)
+/*
+ * Run @r and hand it to its env. Once r->finished is set (under the env's
+ * lock, which the env's teardown takes to look at it) the thread touches
+ * neither @r nor its env again.
+ */
+static void waiter_run(struct wn_req *r)
 {
-	struct wn_req *r = arg;
 	struct wn_env *e = r->env;
-	sigset_t set;
 
-	sigfillset(&set);
-	sigdelset(&set, WN_SIGNAL);
-	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	for (;;) {
 		if (atomic_load(&r->cancelled)) {
 			r->err = -ECANCELED;
@@ -83,29 +107,118 @@ static void *waiter_main(void *arg)
 	pthread_mutex_lock(&e->lock);
 	wn_list_add_tail(&r->done_link, &e->done);
 	atomic_store(&r->finished, true);
-	pthread_mutex_unlock(&e->lock);
 	uv_async_send(&e->async);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void pool_unlink_idle(struct wn_thread *t)
+{
+	struct wn_thread **pp;
+
+	for (pp = &pool.idle; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			pool.nidle--;
+			return;
+		}
+	}
+}
+
+static void *waiter_main(void *arg)
+{
+	struct wn_thread *t = arg;
+	struct timespec until;
+	struct wn_req *r;
+	sigset_t set;
+
+	sigfillset(&set);
+	sigdelset(&set, WN_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		r = t->req;
+		if (r) {
+			t->req = NULL;
+			pthread_mutex_unlock(&pool.lock);
+			waiter_run(r);
+			pthread_mutex_lock(&pool.lock);
+			if (pool.nidle >= WN_IDLE_MAX)
+				break;
+			t->next = pool.idle;
+			pool.idle = t;
+			pool.nidle++;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += WN_IDLE_SEC;
+			continue;
+		}
+		/* Woken early by a signal or spuriously: wait on. */
+		if (pthread_cond_timedwait(&t->cond, &pool.lock, &until) ==
+		    ETIMEDOUT && !t->req) {
+			pool_unlink_idle(t);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool.lock);
+	pthread_cond_destroy(&t->cond);
+	free(t);
 	return NULL;
+}
+
+static int thread_new(struct wn_req *r)
+{
+	pthread_condattr_t ca;
+	pthread_attr_t attr;
+	struct wn_thread *t;
+	sigset_t all, old;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	t->req = r;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WN_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Born with every signal blocked; it unblocks WN_SIGNAL itself. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&t->tid, &attr, waiter_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		pthread_cond_destroy(&t->cond);
+		free(t);
+		return -err;
+	}
+	r->thread = t->tid;
+	return 0;
 }
 
 int wn_waiter_start(struct wn_env *e, struct wn_req *r)
 {
-	pthread_attr_t attr;
-	sigset_t all, old;
-	int err;
+	struct wn_thread *t;
+	int err = 0;
 
 	r->env = e;
 	wn_list_init(&r->done_link);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, WN_STACK);
-	/* Born with every signal blocked; it unblocks WN_SIGNAL itself. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&r->thread, &attr, waiter_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	pthread_mutex_lock(&pool.lock);
+	t = pool.idle;
+	if (t) {
+		pool.idle = t->next;
+		pool.nidle--;
+		t->req = r;
+		r->thread = t->tid;
+		pthread_cond_signal(&t->cond);
+	}
+	pthread_mutex_unlock(&pool.lock);
+	if (!t)
+		err = thread_new(r);
 	if (err)
-		return -err;
+		return err;
 	if (!++e->next_id)
 		++e->next_id;
 	r->id = e->next_id;
@@ -124,7 +237,11 @@ void wn_waiter_cancel(struct wn_req *r)
 	if (atomic_exchange(&r->cancelled, true))
 		return;
 	e->cancelling++;
-	pthread_kill(r->thread, WN_SIGNAL);
+	/* Once finished, the thread may already serve another request. */
+	pthread_mutex_lock(&e->lock);
+	if (!atomic_load(&r->finished))
+		pthread_kill(r->thread, WN_SIGNAL);
+	pthread_mutex_unlock(&e->lock);
 	if (!uv_is_active((uv_handle_t *)&e->rekill))
 		uv_timer_start(&e->rekill, wn_rekill, WN_REKILL_MS,
 			       WN_REKILL_MS);
@@ -143,7 +260,6 @@ void wn_rekill(uv_timer_t *t)
 	pthread_mutex_lock(&e->lock);
 	for (p = e->reqs.next; p != &e->reqs; p = p->next) {
 		r = wn_container_of(p, struct wn_req, link);
-		/* A finished thread may have exited; it is not joined yet. */
 		if (atomic_load(&r->cancelled) && !atomic_load(&r->finished))
 			pthread_kill(r->thread, WN_SIGNAL);
 	}
@@ -243,7 +359,6 @@ void wn_async_done(uv_async_t *async)
 	while (!wn_list_empty(&done)) {
 		r = wn_container_of(done.next, struct wn_req, done_link);
 		wn_list_del(&r->done_link);
-		pthread_join(r->thread, NULL);
 		settle(env, r);
 		req_done(e, r);
 	}
@@ -252,8 +367,9 @@ void wn_async_done(uv_async_t *async)
 }
 
 /*
- * The env is going away (its thread exits): stop every waiter, wait for
- * each thread, and forget the requests without settling them.
+ * The env is going away (its thread exits): stop every waiter, wait until
+ * each is finished (then its thread no longer looks at the env), and
+ * forget the requests without settling them.
  */
 void wn_waiters_join_all(struct wn_env *e)
 {
@@ -280,7 +396,6 @@ void wn_waiters_join_all(struct wn_env *e)
 	wn_list_init(&e->done);
 	while (!wn_list_empty(&e->reqs)) {
 		r = wn_container_of(e->reqs.next, struct wn_req, link);
-		pthread_join(r->thread, NULL);
 		if (r->op == WN_LOCK && !r->err && r->h->w)
 			weave_unlock(r->h->w, r->key, 0);
 		req_done(e, r);

@@ -105,7 +105,7 @@ struct wn_req {
 	int err;			/* 0 or -errno */
 	int64_t count;			/* CLEAR: entries removed */
 	uint32_t result;		/* LOCK: WEAVE_LOCK_OWNER_DIED */
-	/* the waiter thread */
+	/* the waiter thread serving it, until finished */
 	pthread_t thread;
 	atomic_bool cancelled;
 	atomic_bool finished;
@@ -150,6 +150,7 @@ napi_value wn_keys(napi_env env, napi_callback_info info);
 napi_value wn_unlock(napi_env env, napi_callback_info info);
 napi_value wn_fd(napi_env env, napi_callback_info info);
 napi_value wn_unlink(napi_env env, napi_callback_info info);
+napi_value wn_lock_info(napi_env env, napi_callback_info info);
 
 /* ops.c */
 void wn_op_run(struct wn_req *r, bool nonblock);

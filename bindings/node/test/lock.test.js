@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Registry } from '../index.js'
-import { uniqueName, sleep, fixture } from './helpers.js'
+import { uniqueName, sleep, fixture, until } from './helpers.js'
 
 test('exclusive: one callback at a time, the value it returns', async () => {
   const r = new Registry()
@@ -142,19 +142,23 @@ test('abort: while waiting in the kernel, in the queue, and inside', async () =>
 
 test('the kernel hands the lock over in FIFO order', async () => {
   const r = new Registry()
+  await r.set(1, 'x') // lockInfo() needs the entry
   const files = Array.from({ length: 5 }, () => new Registry(r.data))
   let release
   const held = r.lock(1, () => new Promise((resolve) => { release = resolve }))
-  await sleep(10)
+  await until(() => r.lockInfo(1)?.lock === 'exclusive')
   const order = []
   const waits = []
   for (const [i, f] of files.entries()) {
     waits.push(f.lock(1, async () => { order.push(i); await sleep(2) }))
-    await sleep(40) // each is queued in the kernel before the next
+    // Each is queued in the kernel before the next asks.
+    await until(() => r.lockInfo(1).waiters === i + 1, 10_000, `waiter ${i}`)
   }
   release()
   await Promise.all([held, ...waits])
   assert.deepEqual(order, [0, 1, 2, 3, 4])
+  assert.deepEqual(r.lockInfo(1), { lock: 0, waiters: 0, ownerDied: false })
+  assert.equal(r.lockInfo(2), undefined)
   for (const f of [r, ...files]) f.close()
 })
 
