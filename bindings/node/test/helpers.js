@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Shared by the suites: names, sleeps, child processes.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, symlinkSync, cpSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, symlinkSync, cpSync, rmSync } from 'node:fs'
+import { stripVTControlCharacters } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,11 +57,23 @@ export async function until (cond, ms = 5000, what = 'condition') {
 export const pkg = dirname(dirname(fileURLToPath(import.meta.url)))
 
 // The examples as a user has them: next to node_modules/@weave-kernel/weave.
-export function exampleDir () {
+function exampleDir () {
   const dir = mkdtempSync(join(tmpdir(), 'weave-example-'))
   mkdirSync(join(dir, 'node_modules', '@weave-kernel'), { recursive: true })
   symlinkSync(pkg, join(dir, 'node_modules', '@weave-kernel', 'weave'))
   // make node stages examples/node there.
   cpSync(join(pkg, 'examples'), dir, { recursive: true })
   return dir
+}
+
+// Runs examples/node/SCRIPT there with node; resolves with its output
+// (without colours) once it exited 0 with nothing on stderr.
+export async function runExample (script) {
+  const dir = exampleDir()
+  const res = await run(process.execPath, [script], { cwd: dir })
+  rmSync(dir, { recursive: true })
+  if (res.code !== 0 || res.stderr !== '') {
+    throw new Error(`${script} exited with ${res.code}: ${res.stderr}`)
+  }
+  return stripVTControlCharacters(res.stdout)
 }

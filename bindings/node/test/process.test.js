@@ -6,9 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Registry } from '../index.js'
-import { rmSync } from 'node:fs'
-import { stripVTControlCharacters } from 'node:util'
-import { uniqueName, fixture, run, runNode, exampleDir } from './helpers.js'
+import { uniqueName, fixture, run, runNode, runExample } from './helpers.js'
 
 test('two processes on a named registry', async () => {
   const name = uniqueName('two-proc')
@@ -83,12 +81,7 @@ test('JS producer -> C consumer: raw bytes as they are', async () => {
 })
 
 test('the two-process example (parent.js + child.js) runs', async () => {
-  const dir = exampleDir()
-  const res = await run(process.execPath, ['parent.js'], { cwd: dir })
-  rmSync(dir, { recursive: true })
-  assert.equal(res.stderr, '')
-  assert.equal(res.code, 0)
-  const out = stripVTControlCharacters(res.stdout)
+  const out = await runExample('parent.js')
   assert.match(out, /^child got \{ foo: 'bar', array: Uint8Array\(4\) \[ 0, 0, 0, 0 \] \}$/m)
   assert.match(out, /^parent got \{ reply: 'BAR' \}$/m)
 })

@@ -183,6 +183,11 @@ test('named registries: create, exclusive, persist, readOnly, mode', async () =>
   const b = new Registry(name)
   await a.set(1, 'from a')
   assert.equal(await b.get(1), 'from a')
+  // The data of a named registry sent to another process attaches by name.
+  const c = new Registry({ ...a.data, pid: process.pid + 1 })
+  assert.equal(c.id, a.id)
+  assert.equal(await c.get(1), 'from a')
+  c.close()
   const ro = new Registry(name, { readOnly: true })
   assert.equal(ro.readOnly, true)
   assert.equal(await ro.get(1), 'from a')

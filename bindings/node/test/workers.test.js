@@ -3,22 +3,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Worker } from 'node:worker_threads'
-import { stripVTControlCharacters } from 'node:util'
 import { once } from 'node:events'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Registry } from '../index.js'
-import { fixture, run, exampleDir, pkg } from './helpers.js'
-
+import { fixture, runExample, pkg } from './helpers.js'
 
 test('the README example (main.js + worker.js) runs', async () => {
-  const dir = exampleDir()
-  const res = await run(process.execPath, ['main.js'], { cwd: dir })
-  rmSync(dir, { recursive: true })
-  assert.equal(res.stderr, '')
-  assert.equal(res.code, 0)
-  const out = stripVTControlCharacters(res.stdout)
+  const out = await runExample('main.js')
   assert.match(out, /foo: 'bar'/)
   assert.match(out, /array: Uint8Array\(4\) \[ 0, 0, 0, 0 \]/)
 })
