@@ -66,7 +66,8 @@ export class Registry extends EventEmitter {
             ' stdio) and use new Registry({ fd })', 'open',
             `registry #${what.id}`)
         }
-        this.#h = this.#openNamed(what.name, { create: false, ...opts })
+        this.#h = this.#openNamed(what.name,
+          { create: false, readOnly: what.readOnly, ...opts })
         this.#name = what.name
       } else {
         const id = what.tag === DATA_TAG ? BigInt(what.id) : 0n
