@@ -8,6 +8,9 @@
 #   make check-debug     the same on the debug kernel, plus kmemleak
 #   make lint            sparse, W=1, checkpatch, userspace warnings
 #   make python          the Python binding (mk/python.mk; check-python)
+#   make node            the Node.js addon and its package in build/node
+#   make node-pack       its npm tarball in build/node-pack
+#   make bench-node      its figures in a VM (also at the end of make bench)
 #   make run             the demo (examples/demo) in a VM
 #   make vm-shell        a shell in a VM with weave.ko loaded
 #   make headers-test    only the uapi header compile test
@@ -50,7 +53,7 @@ VM_RUN := tools/vm/run
 SETUP ?= tools/setup
 
 .PHONY: all needs module userspace lib weavectl selftests examples \
-	host-progs kselftest-files
+	host-progs kselftest-files node node-pack
 .DELETE_ON_ERROR:
 
 all: needs module userspace
@@ -86,6 +89,29 @@ host-progs: lib
 selftests: lib kselftest-files
 	$(Q)$(MAKE) -C selftests/weave OUTPUT=$(BUILD)/selftests \
 		KSFT_DIR=$(BUILD)/kselftest
+
+# The Node.js binding (bindings/node): the addon against build/libweave.so
+# (found at run time one level above the package, as in the VM's /weave),
+# staged with the package's JS files and tests as build/node, a package
+# directory as npm would install it. Not part of `all`: it needs Node's
+# headers, which building weave does not.
+NODE_INCLUDE ?= /usr/include/node
+node: lib
+	$(call need-file,$(NODE_INCLUDE)/node_api.h,libnode-dev)
+	$(Q)$(MAKE) -C bindings/node OUT=$(BUILD)/node/build \
+		NODE_INCLUDE=$(NODE_INCLUDE) WARNINGS="$(WARNINGS)" \
+		WEAVE_CFLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
+		WEAVE_LIBS="-L$(BUILD) -lweave -Wl,-rpath,'\$$\$$ORIGIN/../..'"
+	$(Q)$(MAKE) -C bindings/node stage DEST=$(BUILD)/node VERSION=$(VERSION)
+	$(Q)mkdir -p build/node/examples && cp -p examples/node/*.js \
+		examples/node/package.json build/node/examples/
+
+# The npm tarball, packed from the staged package (npm pack reads its
+# package.json "files": sources, not the built addon).
+node-pack: node
+	$(call need-cmd,npm,npm)
+	rm -rf build/node-pack && mkdir -p build/node-pack
+	cd build/node && npm pack --silent --pack-destination $(BUILD)/node-pack
 
 # The files the Debian packaging and make install name (debian/rules).
 build/libweave.a build/libweave.so build/weave.pc: lib
@@ -136,6 +162,21 @@ bench:
 	$(Q)$(MAKE) all
 	$(MAKE) --no-print-directory build/bench/bench
 	tools/bench/report
+	$(Q)$(MAKE) bench-node
+
+# make bench-node: the Node.js binding's figures (bindings/node/bench:
+# worker to worker against postMessage, get against C's weave_get()) in
+# a VM, written to bindings/node/bench/results.md.
+bench-node: node
+	@mkdir -p build/node/bench
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o build/node/bench/cget \
+		bindings/node/bench/cget.c $(LIBWEAVE) -Wl,-rpath,'$$ORIGIN/../..'
+	cp bindings/node/bench/bench.mjs build/node/bench/
+	$(VM_RUN) --add build/node:/weave/node \
+		--add "$$(readlink -f "$$(command -v node)"):/usr/bin/node" -- \
+		'node /weave/node/bench/bench.mjs' >build/node/bench/results.md
+	cat build/node/bench/results.md
+	cp build/node/bench/results.md bindings/node/bench/results.md
 
 build/bench/bench: tools/bench/bench.c build/libweave.so
 	@mkdir -p $(@D)
@@ -147,4 +188,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf build weave.ko
 
-.PHONY: run vm-shell bench clean
+.PHONY: run vm-shell bench bench-node clean

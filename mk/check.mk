@@ -9,14 +9,16 @@
 # another VM (on the Debian kernel only: not with --debug or KVER=) and
 # prints the "N passed, N failed" line.
 # KVER=LINE (6.1, 6.12 or sid; tools/vm/kernels lines) runs the suite on
-# that Debian kernel line instead: check-kernel-LINE.
+# that Debian kernel line instead: check-kernel-LINE. Plain `make check`
+# also builds the Node.js binding (make node), whose suites run there
+# only (tools/vm/check's test 5).
 
 .PHONY: check check-debug check-compat headers-test host-tests
 
 check:
 ifeq ($(KVER),)
 	$(Q)$(SETUP)
-	$(Q)$(MAKE) all python
+	$(Q)$(MAKE) all python node
 	tools/vm/check
 else
 	$(Q)$(MAKE) check-kernel-$(KVER)

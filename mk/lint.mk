@@ -22,6 +22,13 @@ LINT_PY_CFLAGS = -I$(shell $(PYTHON) -c 'import sysconfig; \
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
 	tools/pkg/* tools/bench/* tests/host/* selftests/weave/run .ci/run \
 	examples/* bindings/python/tests/* bindings/python/bench/*)
+# The Node.js addon gets the strict warnings too, with Node's headers;
+# its JavaScript (and the examples') is parsed by node --check.
+LINT_NODE_SRCS = $(wildcard bindings/node/src/*.c bindings/node/bench/*.c)
+LINT_NODE_JS = $(wildcard bindings/node/*.js bindings/node/lib/*.js \
+	bindings/node/test/*.js bindings/node/test/fixtures/*.js \
+	bindings/node/bench/*.mjs \
+	examples/node/*.js tools/pkg/*.mjs)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's
 # generic netlink table macros expand to one or two initializers and use
@@ -38,6 +45,7 @@ LINT_MOD := build/lint-mod
 lint-needs:
 	$(call need-kdir)$(call need-cmd,sparse,sparse)
 	$(call need-cmd,shellcheck,shellcheck)$(call need-pc,libmnl,libmnl-dev)
+	$(call need-cmd,node,nodejs)$(call need-file,$(NODE_INCLUDE)/node_api.h,libnode-dev)
 
 lint: lint-needs $(CHECKPATCH_OUT)
 	@echo "lint: weave.ko with W=1 and sparse (C=2)"
@@ -62,6 +70,13 @@ lint: lint-needs $(CHECKPATCH_OUT)
 			$$(pkg-config --cflags libmnl) $(LINT_PY_CFLAGS) \
 			-fsyntax-only $$f || rc=1; \
 	done; exit $$rc
+	@echo "lint: the Node.js binding"
+	$(Q)rc=0; for f in $(LINT_NODE_SRCS); do \
+		$(CC) $(CPPFLAGS_ALL) -I$(NODE_INCLUDE) -DNODE_GYP_MODULE_NAME=weave \
+			-std=gnu11 $(LINT_WARNINGS) $(LINT_STRICT) -fsyntax-only \
+			$$f || rc=1; \
+	done; exit $$rc
+	$(Q)for f in $(LINT_NODE_JS); do node --check $$f || exit; done
 	@echo "lint: shellcheck"
 	$(Q)shellcheck $(LINT_SCRIPTS)
 	@echo "lint: clean"

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Entry locks: registry.lock(key, callback, options).
+//
+// The kernel's lock belongs to the registry's open file: every Registry
+// object (each worker thread's, each process's) has a file of its own, so
+// it competes for the lock with the others in the kernel's FIFO. Within
+// one Registry object, lock() calls on the same key take turns in call
+// order here first (the file cannot hold the lock twice), then one at a
+// time ask the kernel.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { weaveError } from './errors.js'
+
+// The keys (per registry) whose lock the current async context holds:
+// lock() of one of them from inside its own callback would wait for
+// itself, so it fails with EDEADLK instead.
+export const held = new AsyncLocalStorage()
+
+// Per registry: key (bigint) -> { waiting: [] } while some lock() of the
+// key is in progress.
+export class TurnQueue {
+  #queues = new Map()
+
+  // Resolves with a release function once the caller's turn has come.
+  turn (k, deadlineMs, signal, timedOut) {
+    let q = this.#queues.get(k)
+    const release = () => {
+      const next = q.waiting.shift()
+      if (next) next.grant()
+      else this.#queues.delete(k)
+    }
+    if (!q) {
+      q = { waiting: [] }
+      this.#queues.set(k, q)
+      return Promise.resolve(release)
+    }
+    return new Promise((resolve, reject) => {
+      let timer
+      const w = {}
+      const leave = () => {
+        const i = q.waiting.indexOf(w)
+        if (i >= 0) q.waiting.splice(i, 1)
+        if (timer) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const onAbort = () => { leave(); reject(signal.reason) }
+      w.grant = () => { leave(); resolve(release) }
+      if (deadlineMs >= 0) {
+        timer = setTimeout(() => { leave(); reject(timedOut()) },
+          Math.max(0, deadlineMs - performance.now()))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      q.waiting.push(w)
+    })
+  }
+}
+
+// What the lock callback gets. Its methods act on the locked entry and
+// fail with ERR_WEAVE_UNLOCKED once the callback has settled.
+//
+// With the kernel's writable views (issue [writable]) an exclusive
+// holder's entry will also offer `bytes`: a writable Uint8Array over the
+// entry's pages, detached (napi_detach_arraybuffer) at unlock so that no
+// JS code can touch the revoked mapping. It is not there yet.
+export class LockedEntry {
+  #registry
+  #live = true
+
+  constructor (registry, key, shared, ownerDied) {
+    this.#registry = registry
+    this.key = key
+    this.shared = shared
+    this.ownerDied = ownerDied
+  }
+
+  get locked () { return this.#live }
+
+  #check (op) {
+    if (!this.#live) {
+      throw weaveError('ERR_WEAVE_UNLOCKED',
+        'the lock callback has settled', op, this.#registry.label, this.key)
+    }
+  }
+
+  async get (options) {
+    this.#check('get')
+    return this.#registry.get(this.key, options)
+  }
+
+  async set (value, options) {
+    this.#check('set')
+    return this.#registry.set(this.key, value, options)
+  }
+
+  async delete (options) {
+    this.#check('delete')
+    return this.#registry.delete(this.key, options)
+  }
+
+  get gen () {
+    this.#check('gen')
+    return this.#registry.gen(this.key)
+  }
+
+  revoke () {
+    this.#live = false
+  }
+}
