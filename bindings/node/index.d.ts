@@ -91,8 +91,13 @@ export interface LockedEntry<V = unknown> {
   get (options?: GetOptions): Promise<V | undefined>
   set (value: V, options?: SetOptions): Promise<Gen>
   delete (options?: DeleteOptions): Promise<boolean>
-  // With the kernel's writable views (not yet): `bytes`, a writable
-  // Uint8Array over the entry under an exclusive lock, detached at unlock.
+  /**
+   * Exclusive lock only (EPERM otherwise): the entry's bytes, writable in
+   * place (the kernel's writable view; with the raw codec they are the
+   * value itself). Detached when the callback settles, so any copy of it
+   * reads as empty; after set() of another size, read it again.
+   */
+  readonly bytes: Uint8Array
 }
 
 export interface EntryStat {

@@ -9,6 +9,7 @@
 // time ask the kernel.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { weaveError } from './errors.js'
+import { native } from './native.js'
 
 // The keys (per registry) whose lock the current async context holds:
 // lock() of one of them from inside its own callback would wait for
@@ -57,19 +58,45 @@ export class TurnQueue {
 // What the lock callback gets. Its methods act on the locked entry and
 // fail with ERR_WEAVE_UNLOCKED once the callback has settled.
 //
-// With the kernel's writable views (issue [writable]) an exclusive
-// holder's entry will also offer `bytes`: a writable Uint8Array over the
-// entry's pages, detached (napi_detach_arraybuffer) at unlock so that no
-// JS code can touch the revoked mapping. It is not there yet.
+// An exclusive holder's entry also offers `bytes`: a writable Uint8Array
+// over the entry's own pages (the kernel's writable view), mapped at its
+// first use and detached (napi_detach_arraybuffer) before the unlock, so
+// that no JS code can touch the mapping the kernel then revokes.
 export class LockedEntry {
   #registry
+  #handle
   #live = true
+  #bytes = null
+  #token = null
 
-  constructor (registry, key, shared, ownerDied) {
+  constructor (registry, handle, key, shared, ownerDied) {
     this.#registry = registry
+    this.#handle = handle
     this.key = key
     this.shared = shared
     this.ownerDied = ownerDied
+  }
+
+  // The entry's bytes, writable in place; its size as of the first use
+  // (after a set() of another size, read it again).
+  get bytes () {
+    this.#check('bytes')
+    if (this.shared) {
+      throw weaveError('EPERM', 'writable bytes need an exclusive lock',
+        'bytes', this.#registry.label, this.key)
+    }
+    if (!this.#bytes) {
+      const { buffer, token } = native.mapRw(this.#handle, this.key)
+      this.#token = token
+      this.#bytes = new Uint8Array(buffer)
+    }
+    return this.#bytes
+  }
+
+  #unmap () {
+    if (this.#token) native.unmapRw(this.#token, this.#bytes.buffer)
+    this.#token = null
+    this.#bytes = null
   }
 
   get locked () { return this.#live }
@@ -88,11 +115,13 @@ export class LockedEntry {
 
   async set (value, options) {
     this.#check('set')
+    this.#unmap()
     return this.#registry.set(this.key, value, options)
   }
 
   async delete (options) {
     this.#check('delete')
+    this.#unmap()
     return this.#registry.delete(this.key, options)
   }
 
@@ -101,7 +130,9 @@ export class LockedEntry {
     return this.#registry.gen(this.key)
   }
 
+  // Before the unlock: the bytes go first.
   revoke () {
     this.#live = false
+    this.#unmap()
   }
 }

@@ -333,7 +333,7 @@ export class Registry extends EventEmitter {
   }
 
   async #runLocked (h, key, k, shared, ownerDied, callback, signal, mine) {
-    const entry = new LockedEntry(this, key, shared, ownerDied)
+    const entry = new LockedEntry(this, h, key, shared, ownerDied)
     const heldHere = new Map(mine)
     heldHere.set(this, new Set(mine?.get(this)).add(k))
     let ok = false

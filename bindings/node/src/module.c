@@ -78,6 +78,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "listen", wn_listen }, { "watch", wn_watch },
 		{ "unwatch", wn_unwatch }, { "pollRef", wn_poll_ref },
 		{ "unlink", wn_unlink }, { "lockInfo", wn_lock_info },
+		{ "mapRw", wn_map_rw },	 { "unmapRw", wn_unmap_rw },
 	};
 	struct wn_env *e;
 	napi_value fn, name;

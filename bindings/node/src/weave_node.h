@@ -152,6 +152,10 @@ napi_value wn_fd(napi_env env, napi_callback_info info);
 napi_value wn_unlink(napi_env env, napi_callback_info info);
 napi_value wn_lock_info(napi_env env, napi_callback_info info);
 
+/* writable.c */
+napi_value wn_map_rw(napi_env env, napi_callback_info info);
+napi_value wn_unmap_rw(napi_env env, napi_callback_info info);
+
 /* ops.c */
 void wn_op_run(struct wn_req *r, bool nonblock);
 napi_value wn_op_result(napi_env env, struct wn_req *r);

@@ -243,3 +243,40 @@ test('a holder that died: EOWNERDEAD, or the callback with recover', async () =>
   Registry.unlink(name)
   r.close()
 })
+
+test('entry.bytes: written in place, detached at unlock', async () => {
+  const r = new Registry(10, { codec: 'raw' })
+  const other = new Registry(r.data)
+  await r.set(1, Buffer.from('hello world'))
+  let kept
+  const gen = r.gen(1)
+  await r.lock(1, (entry) => {
+    const b = entry.bytes
+    assert.equal(b.length, 11)
+    assert.equal(Buffer.from(b).toString(), 'hello world')
+    b.set(Buffer.from('HELLO'))
+    assert.equal(entry.bytes, b) // the same mapping within the callback
+    kept = b
+  })
+  // Detached: the copy the callback kept reaches nothing any more.
+  assert.equal(kept.length, 0)
+  assert.equal(kept.buffer.byteLength, 0)
+  kept[0] = 1 // no effect, no crash
+  assert.equal(Buffer.from(await other.get(1)).toString(), 'HELLO world')
+  // One change, published at the unlock.
+  assert.equal(BigInt(other.gen(1)), BigInt(gen) + 1n)
+  // Shared holders get no writable bytes.
+  await r.lock(1, (entry) => {
+    assert.throws(() => entry.bytes, { code: 'EPERM' })
+  }, { shared: true })
+  // After the callback, the entry is unlocked for good.
+  let saved
+  await r.lock(1, (entry) => { saved = entry })
+  assert.throws(() => saved.bytes, { code: 'ERR_WEAVE_UNLOCKED' })
+  // A missing key has no bytes.
+  await r.lock(2, (entry) => {
+    assert.throws(() => entry.bytes, { code: 'ENOENT' })
+  })
+  r.close()
+  other.close()
+})
