@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Registry } from '../index.js'
-import { uniqueName, fixture, run, runNode, runExample } from './helpers.js'
+import { uniqueName, fixture, run, runNode, runExample, sleep } from './helpers.js'
 
 test('two processes on a named registry', async () => {
   const name = uniqueName('two-proc')
@@ -31,11 +31,16 @@ test('an anonymous registry handed to a child as fd 3 (spawn stdio)', async () =
   assert.equal(reply.doubled, 42)
   assert.equal(reply.fd3Closed, true)
   assert.equal(reply.id, String(r.id))
-  // The child's lock is its own file's: this process waits for it.
-  assert.equal(await r.wait(3, 0, 20_000), 'ok')
+  // The child's lock is its own file's: this process waits for it, until
+  // the child, which holds it until key 4 appears, lets it go. Key 3 may
+  // exist already ('not-equal'): the child set it before this wait began.
+  assert.notEqual(await r.wait(3, 0, 20_000), 'timed-out')
   const t0 = performance.now()
-  await r.lock(9, async () => {})
-  assert.ok(performance.now() - t0 > 20)
+  const locked = r.lock(9, async () => {})
+  await sleep(50)
+  await r.set(4, 'go')
+  await locked
+  assert.ok(performance.now() - t0 > 40)
   const [code] = await once(child, 'exit')
   assert.equal(code, 0)
   r.close()
