@@ -637,7 +637,7 @@ struct weave_batch_op {
  * readers (views, the index) see its entries change one at a time.
  *
  * The values of a batch (set lengths and get room together) may take
- * at most at most &weave_api_args.max_entry_size bytes (EFBIG). The call failsweave_info_args.max_entry_size bytes (EFBIG). The call fails
+ * at most &weave_info_args.max_entry_size bytes (EFBIG). The call fails
  * as a whole with EINVAL, EFBIG, EFAULT or ENOMEM before any operation
  * runs, or with EFAULT when the results cannot be written back.
  */
