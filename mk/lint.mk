@@ -12,12 +12,13 @@
 # functions, and its macros trip -Wconversion.
 LINT_WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Werror
 LINT_STRICT := -Wmissing-prototypes -Wconversion -Wno-sign-conversion
-LINT_SRCS = $(wildcard lib/*.c tools/weavectl/*.c examples/*.c \
-	tests/host/*_test.c)
+LINT_SRCS = $(wildcard lib/*.c tools/weavectl/*.c tools/mirror/*.c \
+	examples/*.c tests/host/*_test.c)
 LINT_TESTS = $(wildcard selftests/weave/*_test.c)
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
-	tools/pkg/* tools/bench/* tests/host/* selftests/weave/run .ci/run \
+	tools/pkg/* tools/bench/* tools/mirror/test/* tests/host/* \
+	selftests/weave/run .ci/run \
 	examples/*)
 # An out-of-tree module must test the kernel version, in kmod/compat.h
 # and only there, which checkpatch flags for in-tree code; compat.h's
@@ -35,6 +36,7 @@ LINT_MOD := build/lint-mod
 lint-needs:
 	$(call need-kdir)$(call need-cmd,sparse,sparse)
 	$(call need-cmd,shellcheck,shellcheck)$(call need-pc,libmnl,libmnl-dev)
+	$(call need-pc,libnats,libnats-dev)
 
 lint: lint-needs $(CHECKPATCH_OUT)
 	@echo "lint: weave.ko with W=1 and sparse (C=2)"
