@@ -24,7 +24,7 @@
 #
 # The module builds in place through Kbuild, as kbuild does for external
 # modules (weave.ko at the top); each userspace part has its Makefile
-# (lib/, tools/weavectl/, selftests/weave/, tests/host/, examples/) and
+# (lib/, tools/weavectl/, tools/mirror/, selftests/weave/, tests/host/, examples/) and
 # builds into build/. Makefile.common holds what they share (VERSION,
 # flags); mk/*.mk the test, lint and install targets. WERROR=1 or CI=true
 # turns warnings into errors.
@@ -52,7 +52,7 @@ VM_RUN := tools/vm/run
 # SETUP=: skips it.
 SETUP ?= tools/setup
 
-.PHONY: all needs module userspace lib weavectl selftests examples \
+.PHONY: all needs module userspace lib weavectl mirror selftests examples \
 	host-progs kselftest-files node node-pack
 .DELETE_ON_ERROR:
 
@@ -64,13 +64,14 @@ needs:
 	$(call need-cmd,$(firstword $(CC)),build-essential)$(call need-kdir)
 	$(call need-pc,libmnl,libmnl-dev)
 	$(call need-pc,liburing,liburing-dev)
+	$(call need-pc,libnats,libnats-dev)
 	$(if $(wildcard $(KSFT_OUT)),,$(call need-file,$(LINUX_SRC),linux-source-6.1))
 
 module:
 	$(call need-kdir)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-userspace: lib weavectl selftests examples host-progs
+userspace: lib weavectl mirror selftests examples host-progs
 
 # --- userspace, one directory each -------------------------------------------
 
@@ -79,6 +80,9 @@ lib:
 
 weavectl: lib
 	$(Q)$(MAKE) -C tools/weavectl
+
+mirror: lib
+	$(Q)$(MAKE) -C tools/mirror
 
 examples: lib
 	$(Q)$(MAKE) -C examples

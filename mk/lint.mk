@@ -12,15 +12,16 @@
 # functions, and its macros trip -Wconversion.
 LINT_WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Werror
 LINT_STRICT := -Wmissing-prototypes -Wconversion -Wno-sign-conversion
-LINT_SRCS = $(wildcard lib/*.c tools/weavectl/*.c examples/*.c \
-	tests/host/*_test.c bindings/python/src/weave/*.c)
+LINT_SRCS = $(wildcard lib/*.c tools/weavectl/*.c tools/mirror/*.c \
+	examples/*.c tests/host/*_test.c bindings/python/src/weave/*.c)
 LINT_TESTS = $(wildcard selftests/weave/*_test.c)
 # The Python binding's C files need Python.h (python3-dev).
 LINT_PY_CFLAGS = -I$(shell $(PYTHON) -c 'import sysconfig; \
 	print(sysconfig.get_paths()["include"])') -DWEAVE_PY_VERSION='"lint"'
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
-	tools/pkg/* tools/bench/* tests/host/* selftests/weave/run .ci/run \
+	tools/pkg/* tools/bench/* tools/mirror/test/* tests/host/* \
+	selftests/weave/run .ci/run \
 	examples/* bindings/python/tests/* bindings/python/bench/*)
 # The Node.js addon gets the strict warnings too, with Node's headers;
 # its JavaScript (and the examples') is parsed by node --check.
@@ -46,6 +47,7 @@ lint-needs:
 	$(call need-kdir)$(call need-cmd,sparse,sparse)
 	$(call need-cmd,shellcheck,shellcheck)$(call need-pc,libmnl,libmnl-dev)
 	$(call need-cmd,node,nodejs)$(call need-file,$(NODE_INCLUDE)/node_api.h,libnode-dev)
+	$(call need-pc,libnats,libnats-dev)
 
 lint: lint-needs $(CHECKPATCH_OUT)
 	@echo "lint: weave.ko with W=1 and sparse (C=2)"
