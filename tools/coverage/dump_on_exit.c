@@ -6,11 +6,14 @@
  * that writes the gcov counters, so the libweave code a test ran would
  * not count. The wrapper writes them first.
  */
-void __gcov_dump(void);
-void __real__exit(int status) __attribute__((noreturn));
-void __wrap__exit(int status) __attribute__((noreturn));
+#include <stdnoreturn.h>
 
-void __wrap__exit(int status)
+/* libgcov's; it has no header. */
+void __gcov_dump(void);
+noreturn void __real__exit(int status);
+noreturn void __wrap__exit(int status);
+
+noreturn void __wrap__exit(int status)
 {
 	__gcov_dump();
 	__real__exit(status);
