@@ -6,6 +6,7 @@
 #   make                 build everything (KDIR=... picks the kernel tree)
 #   make check           host tests + the selftests in a VM + kernel log scan
 #   make check-debug     the same on the debug kernel, plus kmemleak
+#   make coverage        line and branch coverage (mk/coverage.mk)
 #   make lint            sparse, W=1, checkpatch, userspace warnings
 #   make python          the Python binding (mk/python.mk; check-python)
 #   make node            the Node.js addon and its package in build/node
@@ -186,7 +187,7 @@ build/bench/bench: tools/bench/bench.c build/libweave.so
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIBWEAVE) $(RPATH_UP) -llmdb
 
-include mk/check.mk mk/lint.mk mk/install.mk mk/python.mk
+include mk/check.mk mk/lint.mk mk/install.mk mk/python.mk mk/coverage.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -20,6 +20,7 @@ LINT_PY_CFLAGS = -I$(shell $(PYTHON) -c 'import sysconfig; \
 	print(sysconfig.get_paths()["include"])') -DWEAVE_PY_VERSION='"lint"'
 # Scripts are found by their #! line, so new ones are linted too.
 LINT_SCRIPTS = $(shell grep -lsE '^\#!/bin/(ba)?sh' tools/setup tools/vm/* \
+	tools/coverage/* \
 	tools/pkg/* tools/bench/* tools/mirror/test/* tests/host/* \
 	selftests/weave/run .ci/run \
 	examples/* bindings/python/tests/* bindings/python/bench/*)

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Linked into the test programs of a coverage build with
+ * -Wl,--wrap=_exit (tools/coverage/run): kselftest_harness.h runs each
+ * test in a child that ends with _exit(), which skips the exit handler
+ * that writes the gcov counters, so the libweave code a test ran would
+ * not count. The wrapper writes them first.
+ */
+#include <stdnoreturn.h>
+
+/* libgcov's; it has no header. */
+void __gcov_dump(void);
+noreturn void __real__exit(int status);
+noreturn void __wrap__exit(int status);
+
+noreturn void __wrap__exit(int status)
+{
+	__gcov_dump();
+	__real__exit(status);
+}
