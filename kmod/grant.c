@@ -61,25 +61,15 @@ struct weave_rwmap {
 };
 
 /*
- * Start a grant of @e to @wf: its own pages, its change opened. Only
- * one file at a time holds the exclusive lock, so no other grant of @e
- * is in force.
+ * Start a grant of @e to @wf: its change opened. Its pages are its own
+ * since mmap() (weave_rw_entry()): values never move back into a cell.
+ * Only one file at a time holds the exclusive lock, so no other grant of
+ * @e is in force.
  */
-static int weave_grant_begin(struct weave_registry *reg, struct weave_file *wf,
-			     struct weave_entry *e)
+static void weave_grant_begin(struct weave_file *wf, struct weave_entry *e)
 {
-	struct weave_slot *s = e->s;
-	int ret;
-
-	weave_slot_begin(s);
-	ret = weave_store_unshare(reg, e, s->size);
-	if (ret) {
-		weave_slot_end(s);
-		return ret;
-	}
-	WRITE_ONCE(s->offset, weave_entry_offset(reg, e));
+	weave_slot_begin(e->s);
 	e->writer = wf;
-	return 0;
 }
 
 /*
@@ -98,7 +88,7 @@ static struct weave_entry *weave_rw_entry(struct weave_registry *reg,
 		e = weave_entry_lookup(reg, s->key);
 	if (!e)
 		return ERR_PTR(-ENXIO);
-	if (e->sealed || !weave_lock_held_excl(reg, wf, e->hnode.key))
+	if (e->sealed || weave_lock_excl_holder(reg, e->hnode.key) != wf)
 		return ERR_PTR(-EPERM);
 	if (e->shift && !e->writer) {
 		weave_slot_begin(s);
@@ -146,18 +136,14 @@ static struct page *weave_rw_page(struct weave_rwmap *rw, pgoff_t pgoff)
 	struct weave_entry *e = rw->e;
 	unsigned long first = weave_span_pgoff(reg, e->slot);
 	struct weave_file *holder;
-	int ret;
 
 	if (e->dead || e->sealed || pgoff < first)
 		return NULL;
 	holder = weave_lock_excl_holder(reg, e->hnode.key);
 	if (!holder || holder->inode != rw->inode)
 		return NULL;
-	if (e->writer != holder) {
-		ret = weave_grant_begin(reg, holder, e);
-		if (ret)
-			return ERR_PTR(ret);
-	}
+	if (e->writer != holder)
+		weave_grant_begin(holder, e);
 	return weave_store_page(reg, e, e->s->size, pgoff - first);
 }
 

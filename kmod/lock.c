@@ -347,23 +347,6 @@ static void weave_hold_release(struct weave_registry *reg,
 }
 
 /**
- * weave_lock_held_excl() - whether a file holds a key's lock exclusively
- * @reg: the registry, locked
- * @wf: the file
- * @key: the key
- *
- * Return: true when it does.
- */
-bool weave_lock_held_excl(struct weave_registry *reg, struct weave_file *wf,
-			  u64 key)
-{
-	struct weave_lockstate *ls = weave_lock_find(reg, key);
-	struct weave_hold *h = ls ? weave_hold_of(ls, wf) : NULL;
-
-	return h && h->excl;
-}
-
-/**
  * weave_lock_excl_holder() - the file holding a key's lock exclusively
  * @reg: the registry, locked
  * @key: the key

@@ -22,8 +22,6 @@ int weave_lock_access(struct weave_registry *reg, struct weave_file *wf,
 void weave_lock_access_end(struct weave_registry *reg,
 			   struct weave_hold *tmp);
 void weave_lock_mirror(struct weave_registry *reg, u64 key);
-bool weave_lock_held_excl(struct weave_registry *reg, struct weave_file *wf,
-			  u64 key);
 struct weave_file *weave_lock_excl_holder(struct weave_registry *reg, u64 key);
 void weave_locks_release(struct weave_registry *reg, struct weave_file *wf);
 void weave_locks_destroy(struct weave_registry *reg);
