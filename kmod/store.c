@@ -261,24 +261,34 @@ void weave_store_free(struct weave_registry *reg, struct weave_entry *e,
 }
 
 /*
- * Move a small value that outgrows its cell; views of the old cell are
- * zapped. Only the room fields of @e change: its reference count belongs
- * to views that come and go without registry->lock.
+ * Move a small value out of its cell: into a larger cell, or into pages
+ * of its own when it outgrows cells or @own_pages asks for them. Views
+ * of the old cell are zapped. Only the room fields of @e change: its
+ * reference count belongs to views that come and go without
+ * registry->lock.
  */
-static int weave_store_move(struct weave_registry *reg, struct weave_entry *e,
-			    u64 old_size, u64 new_size)
+static int weave_cell_leave(struct weave_registry *reg, struct weave_entry *e,
+			    u64 old_size, u64 new_size, bool own_pages)
 {
 	struct weave_entry old = {
 		.cp = e->cp, .cell = e->cell, .shift = e->shift,
 	};
 	int ret;
 
-	ret = weave_store_alloc(reg, e, new_size, false);
+	if (own_pages || new_size > WEAVE_SMALL_MAX) {
+		e->shift = 0;
+		ret = weave_pages_alloc(reg, e, 0,
+					DIV_ROUND_UP(new_size, PAGE_SIZE));
+	} else {
+		ret = weave_cell_alloc(reg, e, weave_cell_shift(new_size));
+	}
 	if (ret) {
-		e->cp = old.cp;
-		e->cell = old.cell;
 		e->shift = old.shift;
 		return ret;
+	}
+	if (!e->shift) {
+		e->cp = NULL;
+		e->cell = NULL;
 	}
 	weave_store_write(reg, e, 0, old.cell, old_size);
 	weave_cell_free(reg, &old, old_size);
@@ -332,25 +342,9 @@ int weave_store_seal(struct weave_registry *reg, struct weave_entry *e,
 int weave_store_unshare(struct weave_registry *reg, struct weave_entry *e,
 			u64 size)
 {
-	struct weave_entry old = {
-		.cp = e->cp, .cell = e->cell, .shift = e->shift,
-	};
-	int ret;
-
 	if (!e->shift)
 		return 0;
-	e->shift = 0;
-	ret = weave_pages_alloc(reg, e, 0, DIV_ROUND_UP(size, PAGE_SIZE));
-	if (ret) {
-		e->shift = old.shift;
-		return ret;
-	}
-	weave_store_write_pages(reg, e, 0, old.cell, size);
-	weave_cell_free(reg, &old, size);
-	e->cp = NULL;
-	e->cell = NULL;
-	weave_zap(reg, e->slot, 0, 1);
-	return 0;
+	return weave_cell_leave(reg, e, size, size, true);
 }
 
 /**
@@ -374,7 +368,8 @@ int weave_store_resize(struct weave_registry *reg, struct weave_entry *e,
 
 	if (e->shift) {
 		if (new_size > (1ULL << e->shift))
-			return weave_store_move(reg, e, old_size, new_size);
+			return weave_cell_leave(reg, e, old_size, new_size,
+						false);
 		if (new_size < old_size)
 			memset(e->cell + new_size, 0,
 			       old_size - new_size);
