@@ -11,7 +11,7 @@
 # KVER=LINE (6.1, 6.12 or sid; tools/vm/kernels lines) runs the suite on
 # that Debian kernel line instead: check-kernel-LINE. Plain `make check`
 # also builds the Node.js binding (make node), whose suites run there
-# only (tools/vm/check's test 5).
+# only (tools/vm/check's test 6).
 
 .PHONY: check check-debug check-compat headers-test host-tests
 
