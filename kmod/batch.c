@@ -240,13 +240,14 @@ static int weave_batch_run(struct weave_registry *reg, struct weave_file *wf,
 			   struct weave_batch_op *op, void *data)
 {
 	struct weave_entry *e = weave_entry_lookup(reg, op->key);
+	struct weave_value v;
 	int ret;
 
 	switch (op->op) {
 	case WEAVE_BATCH_SET:
+		weave_value_kernel(&v, data, op->len);
 		ret = weave_set_check(e, op->flags, &op->gen) ?:
-		      weave_entry_set(reg, wf, e, op->key, data, op->len,
-				      op->flags);
+		      weave_entry_set(reg, wf, e, op->key, &v, op->flags);
 		if (ret)
 			return ret;
 		op->gen = reg->gen;

@@ -7,10 +7,11 @@
  *
  * registry->lock (a mutex) serialises every operation on a registry's
  * entries. User memory is never touched under it: a value to store is
- * copied into a kernel buffer before the lock is taken, and a value to
- * return is copied into one under the lock and to user space after it is
- * dropped. Kernel buffers are bounded by the registry's max_entry_size
- * (or WEAVE_LIST_MAX keys) and charged to the caller.
+ * staged before the lock is taken (value.c: copied into a kernel buffer,
+ * or its pages pinned), and a value to return is copied into a buffer
+ * under the lock and to user space after it is dropped. Kernel buffers
+ * are bounded by the registry's max_entry_size (or WEAVE_LIST_MAX keys)
+ * and charged to the caller.
  *
  * An entry (&struct weave_entry, store.c) is found by key in
  * registry->entries and shows in its slot of the index (index.c); every
@@ -204,47 +205,6 @@ static void weave_entry_remove(struct weave_registry *reg,
 }
 
 /*
- * Values of up to WEAVE_STACK_VALUE bytes are staged on the stack: most
- * values are small, and an allocation would cost more than the copy.
- * Larger ones are staged as kvmalloc() would, but with WEAVE_GFP_STORE
- * for the vmalloc() fallback: kvmalloc() with __GFP_RETRY_MAYFAIL would
- * also make its first, physically contiguous, try reclaim and compact.
- */
-#define WEAVE_STACK_VALUE	128
-
-static void *weave_value_buf(u64 len, void *stack)
-{
-	void *buf;
-
-	if (len <= WEAVE_STACK_VALUE)
-		return stack;
-	if (len <= PAGE_SIZE)
-		return kmalloc(len, WEAVE_GFP_STORE);
-	buf = kmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
-	return buf ?: __vmalloc(len, WEAVE_GFP_STORE);
-}
-
-static void weave_value_free(void *buf, void *stack)
-{
-	if (buf != stack)
-		kvfree(buf);
-}
-
-/* Copy a value from user space before any lock is taken. */
-static inline void *weave_copy_value(u64 ubuf, u64 len, void *stack)
-{
-	void *buf = weave_value_buf(len, stack);
-
-	if (!buf)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(buf, u64_to_user_ptr(ubuf), len)) {
-		weave_value_free(buf, stack);
-		return ERR_PTR(-EFAULT);
-	}
-	return buf;
-}
-
-/*
  * With WEAVE_OP_IF_GEN in @flags, an operation on @e (NULL: no entry)
  * goes ahead only when its gen is *@gen; otherwise *@gen is set to the
  * gen found and the operation fails with -ESTALE.
@@ -363,18 +323,18 @@ int weave_set_check(const struct weave_entry *e, u32 flags, u64 *gen)
  * @wf: the file doing it, for watchers
  * @e: the entry of @key, or NULL to create it
  * @key: the key
- * @buf: the value, in kernel memory
- * @len: its size, at most the registry's max_entry_size
+ * @v: the value, staged; its size at most the registry's max_entry_size
  * @flags: valid WEAVE_SET_* flags
  *
  * Return: 0 (the entry's new gen is then @reg's latest), or -ENOSPC or
  * -ENOMEM with nothing changed.
  */
 int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
-		    struct weave_entry *e, u64 key, const void *buf, u64 len,
+		    struct weave_entry *e, u64 key, const struct weave_value *v,
 		    u32 flags)
 {
 	bool seal = flags & WEAVE_SET_SEAL;
+	u64 len = v->len;
 	struct weave_slot *s;
 	u32 mask;
 	int ret;
@@ -401,7 +361,7 @@ int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
 		s = e->s;
 		mask = WEAVE_EV_NEW;
 	}
-	weave_store_write(reg, e, 0, buf, len);
+	weave_value_store(v, reg, e, 0);
 	weave_entry_changed(reg, wf, e, s, mask);
 	return 0;
 }
@@ -417,10 +377,9 @@ int weave_ioctl_set(struct file *file, void *arg)
 {
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_set_args *a = arg;
-	u8 stack[WEAVE_STACK_VALUE];
+	struct weave_value v;
 	struct weave_hold *tmp;
 	struct weave_entry *e;
-	void *buf;
 	int ret;
 
 	if (weave_set_invalid(a->key, a->flags, a->gen) || a->reserved)
@@ -428,23 +387,23 @@ int weave_ioctl_set(struct file *file, void *arg)
 	if (a->len > reg->max_entry_size)
 		return -EFBIG;
 
-	buf = weave_copy_value(a->buf, a->len, stack);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
+	ret = weave_value_stage(&v, a->buf, a->len);
+	if (ret)
+		return ret;
 
 	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
 	if (ret)
-		goto out_free;
+		goto out_release;
 	e = weave_entry_lookup(reg, a->key);
 	ret = weave_set_check(e, a->flags, &a->gen);
 	if (!ret)
-		ret = weave_entry_set(reg, file->private_data, e, a->key, buf,
-				      a->len, a->flags);
+		ret = weave_entry_set(reg, file->private_data, e, a->key, &v,
+				      a->flags);
 	if (!ret)
 		a->gen = reg->gen;
 	weave_op_end(reg, tmp);
-out_free:
-	weave_value_free(buf, stack);
+out_release:
+	weave_value_release(&v);
 	return ret;
 }
 
@@ -498,7 +457,7 @@ out_end:
 	if (!ret && n && copy_to_user(u64_to_user_ptr(a->buf), buf, n))
 		ret = -EFAULT;
 	if (buf)
-		weave_value_free(buf, stack);
+		weave_value_buf_free(buf, stack);
 	a->copied = n;
 	return ret;
 }
@@ -532,11 +491,10 @@ int weave_ioctl_write(struct file *file, void *arg)
 	struct weave_registry *reg = weave_file_reg(file);
 	struct weave_write_args *a = arg;
 	u32 mask = WEAVE_EV_CHANGED;
-	u8 stack[WEAVE_STACK_VALUE];
 	struct weave_hold *tmp;
 	struct weave_entry *e;
+	struct weave_value v;
 	struct weave_slot *s;
-	void *buf;
 	u64 end;
 	int ret;
 
@@ -547,13 +505,13 @@ int weave_ioctl_write(struct file *file, void *arg)
 	    end > reg->max_entry_size)
 		return -EFBIG;
 
-	buf = weave_copy_value(a->buf, a->len, stack);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
+	ret = weave_value_stage(&v, a->buf, a->len);
+	if (ret)
+		return ret;
 
 	ret = weave_op_begin(file, a->key, true, a->flags, &tmp);
 	if (ret)
-		goto out_free;
+		goto out_release;
 	e = weave_entry_modify(reg, a->key, a->flags, &a->gen);
 	if (IS_ERR(e)) {
 		ret = PTR_ERR(e);
@@ -569,15 +527,15 @@ int weave_ioctl_write(struct file *file, void *arg)
 		}
 		mask |= WEAVE_EV_RESIZED;
 	}
-	weave_store_write(reg, e, a->offset, buf, a->len);
+	weave_value_store(&v, reg, e, a->offset);
 	a->size = s->size;
 	weave_entry_changed(reg, file->private_data, e, s, mask);
 	a->gen = reg->gen;
 
 out_end:
 	weave_op_end(reg, tmp);
-out_free:
-	weave_value_free(buf, stack);
+out_release:
+	weave_value_release(&v);
 	return ret;
 }
 

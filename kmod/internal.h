@@ -78,6 +78,7 @@ extern unsigned int weave_max_watches;
 extern unsigned int weave_max_batch;
 
 struct weave_cell_page;
+struct weave_value;
 
 /**
  * struct weave_entry - kernel side of one key's value (store.c)
@@ -384,7 +385,7 @@ bool weave_set_invalid(u64 key, u32 flags, u64 gen);
 bool weave_delete_invalid(u64 key, u32 flags, u64 gen);
 int weave_set_check(const struct weave_entry *e, u32 flags, u64 *gen);
 int weave_entry_set(struct weave_registry *reg, struct weave_file *wf,
-		    struct weave_entry *e, u64 key, const void *buf, u64 len,
+		    struct weave_entry *e, u64 key, const struct weave_value *v,
 		    u32 flags);
 int weave_delete_check(const struct weave_entry *e, u32 flags, u64 *gen);
 void weave_entry_delete(struct weave_registry *reg, struct weave_file *wf,
@@ -413,5 +414,6 @@ void weave_zap(struct weave_registry *reg, u32 slot, unsigned long first,
 #include "netlink.h"
 #include "lock.h"
 #include "store.h"
+#include "value.h"
 
 #endif /* _WEAVE_INTERNAL_H */

@@ -492,6 +492,134 @@ TEST_F(entry, write_grows_across_pages)
 	free(out);
 }
 
+/*
+ * Values larger than a page are read from the caller's pages where they
+ * are (pinned, not staged in a kernel buffer): any alignment and length,
+ * all or nothing when part of the range is not there, and from a view of
+ * the very entry being replaced.
+ */
+TEST_F(entry, large_value_unaligned_source)
+{
+	size_t ps = wv_page_size(), len = 3 * ps + 123, wlen = 2 * ps + 5;
+	struct weave_stat_args st;
+	struct weave_write_args w;
+	struct weave_get_args g;
+	unsigned char *base, *src, *model, *out, *view;
+
+	base = mmap(NULL, 5 * ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	model = malloc(len);
+	out = malloc(len);
+	ASSERT_NE(NULL, model);
+	ASSERT_NE(NULL, out);
+	src = base + ps - 1;
+	wv_pattern(src, len, 3);
+	memcpy(model, src, len);
+
+	ASSERT_EQ(0, wv_set(self->fd, 1, src, len, 0, NULL));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, len, 0, 0, &g));
+	EXPECT_EQ(len, g.copied);
+	EXPECT_EQ(0, memcmp(model, out, len));
+
+	/* A write from another odd offset, across three pages of the entry. */
+	wv_pattern(base + 1, wlen, 9);
+	ASSERT_EQ(0, wv_write(self->fd, 1, 777, base + 1, wlen, 0, &w));
+	EXPECT_EQ(len, w.size);
+	memcpy(model + 777, base + 1, wlen);
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, len, 0, 0, &g));
+	EXPECT_EQ(0, memcmp(model, out, len));
+
+	/* The view shows the same bytes, and zeros past the value. */
+	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
+	view = mmap(NULL, 4 * ps, PROT_READ, MAP_SHARED, self->fd,
+		    st.map_offset);
+	ASSERT_NE(MAP_FAILED, view);
+	EXPECT_EQ(0, memcmp(model, view + st.data_offset, len));
+	munmap(view, 4 * ps);
+	munmap(base, 5 * ps);
+	free(model);
+	free(out);
+}
+
+TEST_F(entry, large_value_source_fault)
+{
+	size_t ps = wv_page_size(), len = 3 * ps;
+	unsigned char *base, *old, *out;
+	struct weave_get_args g;
+	long long gen;
+
+	base = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	old = malloc(len);
+	out = malloc(len);
+	ASSERT_NE(NULL, old);
+	ASSERT_NE(NULL, out);
+	wv_pattern(old, len, 5);
+	ASSERT_EQ(0, wv_set(self->fd, 1, old, len, 0, NULL));
+	gen = wv_gen(self->fd, 1);
+	ASSERT_GT(gen, 0);
+
+	/* The third page of the source is not there. */
+	wv_pattern(base, 4 * ps, 6);
+	ASSERT_EQ(0, mprotect(base + 2 * ps, ps, PROT_NONE));
+	EXPECT_EQ(-EFAULT, wv_set(self->fd, 1, base + 10, len, 0, NULL));
+	EXPECT_EQ(-EFAULT, wv_write(self->fd, 1, 100, base + 10, 2 * ps, 0,
+				    NULL));
+	EXPECT_EQ(-EFAULT, wv_set(self->fd, 2, base, len, 0, NULL));
+
+	/* Nothing changed, nothing was created. */
+	EXPECT_EQ(gen, wv_gen(self->fd, 1));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, len, 0, 0, &g));
+	EXPECT_EQ(len, g.size);
+	EXPECT_EQ(0, memcmp(old, out, len));
+	EXPECT_EQ(0, wv_gen(self->fd, 2));
+	EXPECT_EQ(1, wv_count(self->fd));
+	munmap(base, 4 * ps);
+	free(old);
+	free(out);
+}
+
+TEST_F(entry, large_value_from_own_view)
+{
+	size_t ps = wv_page_size(), len = 4 * ps, shrunk = 2 * ps + 7;
+	unsigned char *model, *out, *view;
+	struct weave_stat_args st;
+	struct weave_get_args g;
+
+	model = malloc(len);
+	out = malloc(len);
+	ASSERT_NE(NULL, model);
+	ASSERT_NE(NULL, out);
+	wv_pattern(model, len, 11);
+	ASSERT_EQ(0, wv_set(self->fd, 1, model, len, 0, NULL));
+	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
+	ASSERT_EQ(0, st.data_offset);
+	view = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd,
+		    st.map_offset);
+	ASSERT_NE(MAP_FAILED, view);
+
+	/* Shrink the entry to the head of its own bytes. */
+	ASSERT_EQ(0, wv_set(self->fd, 1, view, shrunk, 0, NULL));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, len, 0, 0, &g));
+	EXPECT_EQ(shrunk, g.size);
+	EXPECT_EQ(0, memcmp(model, out, shrunk));
+
+	/* Another key from it, then seal the entry with its own bytes. */
+	ASSERT_EQ(0, wv_set(self->fd, 2, view, shrunk, 0, NULL));
+	ASSERT_EQ(0, wv_set(self->fd, 1, view, shrunk, WEAVE_SET_SEAL, NULL));
+	ASSERT_EQ(0, wv_get(self->fd, 1, out, len, 0, 0, &g));
+	EXPECT_EQ(shrunk, g.size);
+	EXPECT_EQ(0, memcmp(model, out, shrunk));
+	ASSERT_EQ(0, wv_get(self->fd, 2, out, len, 0, 0, &g));
+	EXPECT_EQ(shrunk, g.size);
+	EXPECT_EQ(0, memcmp(model, out, shrunk));
+	munmap(view, len);
+	free(model);
+	free(out);
+}
+
 TEST_F(entry, resize)
 {
 	unsigned char in[10000], out[10000];
