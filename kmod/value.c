@@ -13,9 +13,9 @@
  * contents) and copied from there straight into the entry's room under
  * the lock: one copy and no allocation of the value's size, where a
  * buffer costs two copies and a vmalloc(). A range that cannot be pinned
- * (an I/O mapping, say) is copied into a buffer after all, so a value
- * may be read from the same memory either way and a bad address still
- * gives EFAULT.
+ * (an I/O mapping, memfd_secret() memory) is copied into a buffer after
+ * all, so a value may be read from the same memory either way and a bad
+ * address still gives EFAULT.
  *
  * Pinned pages stay the caller's: bytes it changes while the call runs
  * may or may not be stored, as with a buffer copied while it changes.
