@@ -142,3 +142,28 @@ def test_stale_error_is_oserror_estale(reg):
 def test_unlink_bad_name():
     with pytest.raises(OSError):
         weave.unlink("")
+
+
+class _Index:
+    """An integer by __index__ (as numpy's are)."""
+
+    def __index__(self):
+        return 2
+
+
+@pytest.mark.parametrize("bad,exc", [(-1, ValueError), (2**64, OverflowError),
+                                     (2**64 + 1, OverflowError)])
+def test_sizes_offsets_gens_never_wrap(reg, bad, exc):
+    reg[1] = b"abc"
+    with pytest.raises(exc, match="out of range"):
+        reg.resize(1, bad)
+    with pytest.raises(exc, match="out of range"):
+        reg.write(1, b"x", bad)
+    with pytest.raises(exc, match="out of range"):
+        reg.wait(1, bad, timeout=0)
+    assert reg[1] == b"abc"
+    with pytest.raises(TypeError):
+        reg.resize(1, 1.0)
+    reg.resize(1, _Index())
+    reg.write(1, b"Z", offset=_Index())
+    assert reg[1] == b"abZ"

@@ -71,6 +71,7 @@ extern PyObject *wpy_owner_died_warning;
 
 /* module.c */
 int wpy_key(wpy_registry *r, PyObject *o, uint64_t *key);
+int wpy_u64(PyObject *o, const char *what, uint64_t *v);
 PyObject *wpy_err(wpy_registry *r, int err, const uint64_t *key,
 		  const char *what);
 PyObject *wpy_closed(void);

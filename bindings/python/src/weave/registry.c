@@ -796,16 +796,16 @@ static PyObject *wpy_registry_write(wpy_registry *r, PyObject *args,
 				    PyObject *kw)
 {
 	static char *kwlist[] = { "key", "data", "offset", NULL };
-	unsigned long long offset = 0;
-	PyObject *k, *data;
+	PyObject *k, *data, *off = NULL;
+	uint64_t key, offset = 0;
 	Py_buffer buf;
-	uint64_t key;
 	int err;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|K:write", kwlist, &k,
-					 &data, &offset))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:write", kwlist, &k,
+					 &data, &off))
 		return NULL;
 	if (wpy_key(r, k, &key) ||
+	    (off && wpy_u64(off, "offset", &offset)) ||
 	    PyObject_GetBuffer(data, &buf, PyBUF_SIMPLE))
 		return NULL;
 	if (wpy_registry_enter(r)) {
@@ -823,13 +823,13 @@ static PyObject *wpy_registry_write(wpy_registry *r, PyObject *args,
 
 static PyObject *wpy_registry_resize(wpy_registry *r, PyObject *args)
 {
-	unsigned long long size;
-	uint64_t key;
-	PyObject *k;
+	uint64_t key, size;
+	PyObject *k, *sz;
 	int err;
 
-	if (!PyArg_ParseTuple(args, "OK:resize", &k, &size) ||
-	    wpy_key(r, k, &key) || wpy_registry_enter(r))
+	if (!PyArg_ParseTuple(args, "OO:resize", &k, &sz) ||
+	    wpy_key(r, k, &key) || wpy_u64(sz, "size", &size) ||
+	    wpy_registry_enter(r))
 		return NULL;
 	WPY_BLOCKING(err, weave_resize(r->w, key, size));
 	wpy_registry_leave(r);
@@ -952,14 +952,14 @@ static PyObject *wpy_registry_wait(wpy_registry *r, PyObject *args,
 				   PyObject *kw)
 {
 	static char *kwlist[] = { "key", "gen", "timeout", NULL };
-	PyObject *k, *to = Py_None;
-	unsigned long long gen;
+	PyObject *k, *g, *to = Py_None;
+	uint64_t key, gen;
 	int64_t timeout;
-	uint64_t key;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OK|O:wait", kwlist, &k,
-					 &gen, &to) ||
-	    wpy_key(r, k, &key) || wpy_timeout(to, &timeout))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:wait", kwlist, &k,
+					 &g, &to) ||
+	    wpy_key(r, k, &key) || wpy_u64(g, "gen", &gen) ||
+	    wpy_timeout(to, &timeout))
 		return NULL;
 	return wpy_wait(r, key, gen, timeout);
 }
