@@ -167,3 +167,14 @@ def test_sizes_offsets_gens_never_wrap(reg, bad, exc):
     reg.resize(1, _Index())
     reg.write(1, b"Z", offset=_Index())
     assert reg[1] == b"abZ"
+
+
+def test_unlink_name_with_nul_unlinks_nothing(name):
+    with weave.Registry(name, create=True, persist=True):
+        pass
+    with pytest.raises(ValueError, match="bad registry name"):
+        weave.unlink(name + "\0other")
+    with pytest.raises(TypeError):
+        weave.unlink(b"bytes")
+    with weave.Registry(name) as r:     # still there
+        assert r.name == name

@@ -255,12 +255,24 @@ PyObject *wpy_dealloc_type(PyObject *self)
 static PyObject *wpy_unlink(PyObject *mod, PyObject *arg)
 {
 	const char *name;
+	Py_ssize_t len;
 	int err;
 
 	(void)mod;
-	name = PyUnicode_AsUTF8AndSize(arg, NULL);
+	if (!PyUnicode_Check(arg)) {
+		PyErr_SetString(PyExc_TypeError, "a registry name is a str");
+		return NULL;
+	}
+	name = PyUnicode_AsUTF8AndSize(arg, &len);
 	if (!name)
 		return NULL;
+	/* "a\0b" would be "a" to the kernel: another registry. */
+	if ((size_t)len != strlen(name)) {
+		PyErr_Format(PyExc_ValueError,
+			     "bad registry name %R: 1 to %d bytes, no '/' or NUL",
+			     arg, WEAVE_NAME_MAX);
+		return NULL;
+	}
 	Py_BEGIN_ALLOW_THREADS
 	err = weave_unlink(name);
 	Py_END_ALLOW_THREADS
