@@ -101,10 +101,10 @@ export class Registry extends EventEmitter {
   }
 
   #openNamed (name, opts) {
-    if (name.length === 0 || name.includes('/') ||
+    if (name.length === 0 || name.includes('/') || name.includes('\0') ||
         Buffer.byteLength(name) > 255) {
       throw invalidArgValue('name', name,
-        'must be 1 to 255 bytes without "/"')
+        'must be 1 to 255 bytes without "/" or NUL')
     }
     const mode = opts.mode ?? 0o600
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
