@@ -16,6 +16,9 @@ import { native } from './native.js'
 // itself, so it fails with EDEADLK instead.
 export const held = new AsyncLocalStorage()
 
+// The longest delay setTimeout() takes (2^31-1 ms, about 24.8 days).
+const TIMER_MAX = 2 ** 31 - 1
+
 // Per registry: key (bigint) -> { waiting: [] } while some lock() of the
 // key is in progress.
 export class TurnQueue {
@@ -45,10 +48,15 @@ export class TurnQueue {
       }
       const onAbort = () => { leave(); reject(signal.reason) }
       w.grant = () => { leave(); resolve(release) }
-      if (deadlineMs >= 0) {
-        timer = setTimeout(() => { leave(); reject(timedOut()) },
-          Math.max(0, deadlineMs - performance.now()))
+      // setTimeout() takes at most TIMER_MAX ms (a longer delay is 1 ms):
+      // a longer wait is armed again until the deadline.
+      const arm = () => {
+        const left = Math.max(0, deadlineMs - performance.now())
+        timer = left > TIMER_MAX
+          ? setTimeout(arm, TIMER_MAX)
+          : setTimeout(() => { leave(); reject(timedOut()) }, left)
       }
+      if (deadlineMs >= 0) arm()
       signal?.addEventListener('abort', onAbort, { once: true })
       q.waiting.push(w)
     })

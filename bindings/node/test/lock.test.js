@@ -90,8 +90,14 @@ test('timeout: ETIMEDOUT naming registry and key, 0 tries once', async () => {
   // Within one registry object, the turn queue times out too.
   await assert.rejects(r.lock(7, async () => {}, { timeout: 30 }),
     { code: 'ETIMEDOUT' })
+  // A timeout longer than setTimeout() takes (2^31-1 ms) is not 1 ms.
+  const long = r.lock(7, async () => 'long', { timeout: 2 ** 32 })
+  const early = await Promise.race([long.then(() => 'settled',
+    (err) => err.code), sleep(100).then(() => 'waiting')])
+  assert.equal(early, 'waiting')
   release()
   await held
+  assert.equal(await long, 'long')
   assert.equal(await r2.lock(7, async () => 'ok', { timeout: 0 }), 'ok')
   Registry.unlink(name)
   r.close()
