@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Registry } from '../index.js'
-import { uniqueName, sleep, fixture, until } from './helpers.js'
+import { uniqueName, sleep, fixture, until, run } from './helpers.js'
 
 test('exclusive: one callback at a time, the value it returns', async () => {
   const r = new Registry()
@@ -285,4 +285,16 @@ test('entry.bytes: written in place, detached at unlock', async () => {
   })
   r.close()
   other.close()
+})
+
+test('entry.bytes moved by transfer(): no crash, the entry is not written', async () => {
+  const flags = typeof ArrayBuffer.prototype.transfer === 'function'
+    ? []
+    : ['--harmony-rab-gsab-transfer']
+  const res = await run(process.execPath,
+    [...flags, fixture('transfer-bytes.js')])
+  assert.equal(res.signal, null, res.stderr)
+  assert.equal(res.code, 0, res.stderr)
+  if (res.stdout === 'skip\n') return
+  assert.equal(res.stdout, '8192 1 7 7 9\n')
 })
