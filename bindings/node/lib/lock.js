@@ -16,8 +16,21 @@ import { native } from './native.js'
 // itself, so it fails with EDEADLK instead.
 export const held = new AsyncLocalStorage()
 
-// The longest delay setTimeout() takes (2^31-1 ms, about 24.8 days).
+// The longest delay setTimeout() takes (2^31-1 ms, about 24.8 days; a
+// longer one is 1 ms).
 const TIMER_MAX = 2 ** 31 - 1
+
+// Calls fn() at performance.now() >= deadlineMs, however far; returns
+// what cancels it.
+export function atDeadline (deadlineMs, fn) {
+  let timer
+  const arm = () => {
+    const left = Math.max(0, deadlineMs - performance.now())
+    timer = left > TIMER_MAX ? setTimeout(arm, TIMER_MAX) : setTimeout(fn, left)
+  }
+  arm()
+  return () => clearTimeout(timer)
+}
 
 // Per registry: key (bigint) -> { waiting: [] } while some lock() of the
 // key is in progress.
@@ -38,25 +51,20 @@ export class TurnQueue {
       return Promise.resolve(release)
     }
     return new Promise((resolve, reject) => {
-      let timer
+      let cancelTimer
       const w = {}
       const leave = () => {
         const i = q.waiting.indexOf(w)
         if (i >= 0) q.waiting.splice(i, 1)
-        if (timer) clearTimeout(timer)
+        cancelTimer?.()
         signal?.removeEventListener('abort', onAbort)
       }
       const onAbort = () => { leave(); reject(signal.reason) }
       w.grant = () => { leave(); resolve(release) }
-      // setTimeout() takes at most TIMER_MAX ms (a longer delay is 1 ms):
-      // a longer wait is armed again until the deadline.
-      const arm = () => {
-        const left = Math.max(0, deadlineMs - performance.now())
-        timer = left > TIMER_MAX
-          ? setTimeout(arm, TIMER_MAX)
-          : setTimeout(() => { leave(); reject(timedOut()) }, left)
+      if (deadlineMs >= 0) {
+        cancelTimer = atDeadline(deadlineMs,
+          () => { leave(); reject(timedOut()) })
       }
-      if (deadlineMs >= 0) arm()
       signal?.addEventListener('abort', onAbort, { once: true })
       q.waiting.push(w)
     })

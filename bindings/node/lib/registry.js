@@ -13,7 +13,7 @@ import { checkCodec, encode, decode } from './codec.js'
 import {
   weaveError, closedError, invalidArgType, outOfRange, invalidArgValue
 } from './errors.js'
-import { held, TurnQueue, LockedEntry } from './lock.js'
+import { held, TurnQueue, LockedEntry, atDeadline } from './lock.js'
 import { Watcher } from './watch.js'
 
 // The events a listener or a watch() subscribes to; UNLOCKED is not one.
@@ -419,18 +419,32 @@ export class Registry extends EventEmitter {
       throw weaveError('ETIMEDOUT', 'timed out', name, this.#label, key)
     }
     const [promise, id] = native.startOp(h, op, key, bytes, flags, gen, ms)
-    if (!signal) return promise
+    // The kernel's get has no timeout (lock and wait have theirs): a get
+    // behind another file's exclusive lock gives up here.
+    const timed = op === OP.GET && ms > 0
+    if (!signal && !timed) return promise
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        native.cancel(id)
-        reject(signal.reason)
+      let cancelTimer
+      const settled = () => {
+        cancelTimer?.()
+        signal?.removeEventListener('abort', onAbort)
       }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const giveUp = (err) => {
+        native.cancel(id)
+        settled()
+        reject(err)
+      }
+      const onAbort = () => giveUp(signal.reason)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (timed) {
+        cancelTimer = atDeadline(performance.now() + ms, () => giveUp(
+          weaveError('ETIMEDOUT', 'timed out', name, this.#label, key)))
+      }
       promise.then((v) => {
-        signal.removeEventListener('abort', onAbort)
+        settled()
         resolve(v)
       }, (err) => {
-        signal.removeEventListener('abort', onAbort)
+        settled()
         reject(err)
       })
     })

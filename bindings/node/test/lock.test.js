@@ -298,3 +298,31 @@ test('entry.bytes moved by transfer(): no crash, the entry is not written', asyn
   if (res.stdout === 'skip\n') return
   assert.equal(res.stdout, '8192 1 7 7 9\n')
 })
+
+test('get() behind an exclusive lock honours options.timeout', async () => {
+  const holder = new Registry()
+  const r = new Registry(holder.data)
+  await holder.set(1, 'v')
+  let release
+  const held = holder.lock(1, () => new Promise((resolve) => { release = resolve }))
+  await sleep(10)
+  const t0 = performance.now()
+  const res = await Promise.race([
+    r.get(1, { timeout: 50 }).then(() => 'resolved', (err) => err),
+    sleep(3000).then(() => 'still waiting')])
+  assert.equal(res.code, 'ETIMEDOUT', String(res))
+  assert.equal(res.message, 'ETIMEDOUT: timed out, get key 1 in ' + r.label)
+  assert.ok(performance.now() - t0 >= 45)
+  // With a signal as well; and a timeout that is not reached.
+  const ac = new AbortController()
+  await assert.rejects(r.get(1, { timeout: 30, signal: ac.signal }),
+    { code: 'ETIMEDOUT' })
+  const later = r.get(1, { timeout: 5000 })
+  await sleep(20)
+  release()
+  await held
+  assert.equal(await later, 'v')
+  assert.equal(await r.get(1, { timeout: 10 }), 'v')
+  r.close()
+  holder.close()
+})
