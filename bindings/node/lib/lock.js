@@ -37,8 +37,9 @@ export function atDeadline (deadlineMs, fn) {
 export class TurnQueue {
   #queues = new Map()
 
-  // Resolves with a release function once the caller's turn has come.
-  turn (k, deadlineMs, signal, timedOut) {
+  // Resolves with a release function once the caller's turn has come;
+  // rejects with timedOut() at the deadline, with closed() at close().
+  turn (k, deadlineMs, signal, timedOut, closed) {
     let q = this.#queues.get(k)
     const release = () => {
       const next = q.waiting.shift()
@@ -61,6 +62,7 @@ export class TurnQueue {
       }
       const onAbort = () => { leave(); reject(signal.reason) }
       w.grant = () => { leave(); resolve(release) }
+      w.close = () => { leave(); reject(closed()) }
       if (deadlineMs >= 0) {
         cancelTimer = atDeadline(deadlineMs,
           () => { leave(); reject(timedOut()) })
@@ -68,6 +70,14 @@ export class TurnQueue {
       signal?.addEventListener('abort', onAbort, { once: true })
       q.waiting.push(w)
     })
+  }
+
+  // The registry is closed: every caller still waiting for its turn
+  // fails now, not when the callbacks before it settle (they may never).
+  close () {
+    for (const q of this.#queues.values()) {
+      for (const w of [...q.waiting]) w.close()
+    }
   }
 }
 

@@ -308,7 +308,8 @@ export class Registry extends EventEmitter {
     const deadline = ms < 0 ? -1 : performance.now() + ms
     const timedOut = () => weaveError('ETIMEDOUT', 'timed out', 'lock',
       this.#label, key)
-    const release = await this.#turns.turn(k, deadline, signal, timedOut)
+    const release = await this.#turns.turn(k, deadline, signal, timedOut,
+      () => closedError('lock', this.#label, key))
     try {
       if (this.#closed) throw closedError('lock', this.#label, key)
       const flags = shared ? LOCK_SHARED : 0
@@ -401,6 +402,7 @@ export class Registry extends EventEmitter {
     for (const w of this.#watchers) w.end()
     this.#listening = false
     native.close(this.#h)
+    this.#turns.close()
   }
 
   #handle (op, key) {

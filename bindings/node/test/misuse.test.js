@@ -72,3 +72,17 @@ test('an entry used after its callback, lock() with bad arguments', async () => 
   assert.equal(await r.lock(1, () => 5), 5)
   r.close()
 })
+
+test('close() rejects lock() calls queued behind a callback that never ends', async () => {
+  const r = new Registry()
+  r.lock(1, () => new Promise(() => {})) // never settles
+  await sleep(10)
+  const queued = r.lock(1, async () => 'never')
+  const res = Promise.race([queued.then(() => 'resolved', (err) => err),
+    sleep(2000).then(() => 'still pending')])
+  r.close()
+  const err = await res
+  assert.equal(err.code, 'ERR_WEAVE_CLOSED', String(err))
+  assert.equal(err.message,
+    `ERR_WEAVE_CLOSED: the registry is closed, lock key 1 in ${r.label}`)
+})
