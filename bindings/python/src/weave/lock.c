@@ -105,8 +105,17 @@ static int wpy_lock_unlock(wpy_lock *l, unsigned int flags)
 {
 	int err, detached;
 
-	if (wpy_registry_enter(l->reg))
+	/*
+	 * Not wpy_registry_enter(): a close() deferred while other threads
+	 * are in calls (r->closing) leaves the file open, and with it the
+	 * lock, until the last of them returns, maybe never; the unlock
+	 * must go through meanwhile.
+	 */
+	if (!l->reg->w) {
+		wpy_closed();
 		return -1;
+	}
+	l->reg->busy++;
 	detached = wpy_lock_unmap_rw(l);
 	err = weave_unlock(l->reg->w, l->key, flags);
 	wpy_registry_leave(l->reg);
