@@ -161,12 +161,18 @@ def test_sizes_offsets_gens_never_wrap(reg, bad, exc):
         reg.write(1, b"x", bad)
     with pytest.raises(exc, match="out of range"):
         reg.wait(1, bad, timeout=0)
+    with pytest.raises(exc, match="out of range"):
+        reg.set(1, b"x", if_gen=bad)
+    with pytest.raises(exc, match="out of range"):
+        reg.delete(1, if_gen=bad)
     assert reg[1] == b"abc"
     with pytest.raises(TypeError):
         reg.resize(1, 1.0)
     reg.resize(1, _Index())
     reg.write(1, b"Z", offset=_Index())
     assert reg[1] == b"abZ"
+    with pytest.raises(weave.StaleError):
+        reg.set(1, b"x", if_gen=_Index())
 
 
 def test_unlink_name_with_nul_unlinks_nothing(name):

@@ -517,8 +517,7 @@ static int wpy_if_gen(PyObject *o, unsigned int *flags, uint64_t *gen)
 {
 	if (o == Py_None)
 		return 0;
-	*gen = PyLong_AsUnsignedLongLong(o);
-	if (PyErr_Occurred())
+	if (wpy_u64(o, "if_gen", gen))
 		return -1;
 	*flags |= WEAVE_OP_IF_GEN;
 	return 0;
