@@ -2,6 +2,7 @@
 """Every exception the binding raises, and what its message names."""
 
 import errno
+import inspect
 import os
 
 import pytest
@@ -184,3 +185,50 @@ def test_unlink_name_with_nul_unlinks_nothing(name):
         weave.unlink(b"bytes")
     with weave.Registry(name) as r:     # still there
         assert r.name == name
+
+
+def _stub_calls():
+    """(class name, method, keyword) for every parameter the stubs let a
+    caller pass by keyword (dunders aside)."""
+    import ast
+    with open(os.path.join(os.path.dirname(weave.__file__),
+                           "__init__.pyi")) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        funcs = [(None, node)] if isinstance(node, ast.FunctionDef) else \
+            [(node.name, f) for f in node.body
+             if isinstance(f, ast.FunctionDef)] \
+            if isinstance(node, ast.ClassDef) else []
+        for cls, f in funcs:
+            if f.name.startswith("__") or f.name in ("events",):
+                continue
+            for a in f.args.args + f.args.kwonlyargs:
+                if a.arg != "self":
+                    yield cls, f.name, a.arg
+
+
+def test_stubs_keywords_are_accepted(reg):
+    # What the .pyi lets a type checker pass by keyword, the extension
+    # takes by keyword (else the stub marks it positional-only).
+    reg[1] = b"x"
+    objs = {"Registry": reg, "View": reg.view(1), "Lock": reg.lock(1),
+            "Watch": reg.watch(1), None: weave}
+    seen = 0
+    for cls, meth, kw in _stub_calls():
+        if cls not in objs:
+            continue
+        seen += 1
+        try:
+            res = getattr(objs[cls], meth)(**{kw: 0 if kw == "timeout" else 1})
+        except TypeError as e:
+            assert "keyword" not in str(e), (cls, meth, kw, str(e))
+        except Exception:
+            pass
+        else:
+            if isinstance(res, weave.Registry) and res is not reg:
+                res.close()
+    assert seen > 10
+    objs["View"].release()
+    objs["Watch"].close()
+    assert str(inspect.signature(reg.stat)) == "(key, /)"
+    assert str(inspect.signature(weave.unlink)) == "(name, /)"

@@ -296,7 +296,7 @@ static PyObject *wpy_unlink(PyObject *mod, PyObject *arg)
 
 static PyMethodDef wpy_functions[] = {
 	{ "unlink", wpy_unlink, METH_O,
-	  "unlink(name)\n--\n\n"
+	  "unlink(name, /)\n--\n\n"
 	  "Remove the name of a persistent or named registry, like\n"
 	  "shm_unlink(): registries still open stay usable." },
 	{ "_after_fork", wpy_after_fork, METH_NOARGS,

@@ -1040,16 +1040,16 @@ static PyMethodDef wpy_registry_methods[] = {
 	WPY_METHOD("clear", wpy_registry_clear, METH_NOARGS,
 	  "clear()\n--\n\nRemove every entry, in one call."),
 	WPY_METHOD("stat", wpy_registry_stat, METH_O,
-	  "stat(key)\n--\n\nweave.Stat of key: size, gen, birth."),
+	  "stat(key, /)\n--\n\nweave.Stat of key: size, gen, birth."),
 	WPY_METHOD("write", wpy_registry_write, METH_VARARGS | METH_KEYWORDS,
 	  "write(key, data, offset=0)\n--\n\n"
 	  "Write data at offset of key's value in place; it grows like a\n"
 	  "file under pwrite(2), a gap reading as zeros."),
 	WPY_METHOD("resize", wpy_registry_resize, METH_VARARGS,
-	  "resize(key, size)\n--\n\n"
+	  "resize(key, size, /)\n--\n\n"
 	  "Grow (new bytes read as zeros) or shrink key's value in place."),
 	WPY_METHOD("view", wpy_registry_view, METH_O,
-	  "view(key)\n--\n\n"
+	  "view(key, /)\n--\n\n"
 	  "A weave.View: key's bytes mapped read-only, zero-copy through\n"
 	  "the buffer protocol (memoryview, numpy.frombuffer)."),
 	WPY_METHOD("lock", wpy_registry_lock, METH_VARARGS | METH_KEYWORDS,
@@ -1064,7 +1064,7 @@ static PyMethodDef wpy_registry_methods[] = {
 	  "file and return a weave.Watch: iterate it for the events, close\n"
 	  "it (or leave its with block) to stop watching."),
 	WPY_METHOD("unwatch", wpy_registry_unwatch, METH_VARARGS,
-	  "unwatch(key=None)\n--\n\n"
+	  "unwatch(key=None, /)\n--\n\n"
 	  "Stop watching key (None: every key); KeyError when not watched."),
 	WPY_METHOD("read_events", wpy_registry_read_events,
 	  METH_VARARGS | METH_KEYWORDS,
