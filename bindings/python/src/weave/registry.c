@@ -12,8 +12,9 @@
  * fork(): a child shares its parent's open file, hence its locks and its
  * event queue; weave._after_fork (run by os.register_at_fork) gives each
  * open registry of the child a file of its own (weave_reopen()), so that
- * a lock the child takes is its own. Views mapped before the fork keep
- * the old handle, retired until the registry is closed.
+ * a lock the child takes is its own. Views mapped before the fork, and
+ * Locks' writable views, keep the old handle, retired until the registry
+ * is closed.
  *
  * Copyright (C) 2026 The weave authors
  */
@@ -61,6 +62,7 @@ static void wpy_registry_close_now(wpy_registry *r)
 	size_t i;
 
 	wpy_view_unmap_all(r);
+	wpy_lock_unmap_all(r);
 	weave_close(r->w);
 	r->w = NULL;
 	for (i = 0; i < r->nretired; i++)
@@ -350,7 +352,7 @@ PyObject *wpy_after_fork(PyObject *mod, PyObject *unused)
 			Py_XDECREF(desc);
 			continue;
 		}
-		if (!r->views) {
+		if (!r->views && !r->rw_locks) {
 			weave_close(r->w);
 		} else {
 			ret = realloc(r->retired,
