@@ -54,7 +54,7 @@ export interface SetOptions {
 
 export interface GetOptions {
   codec?: Codec
-  /** Milliseconds to wait behind another file's exclusive lock. */
+  /** Milliseconds to wait behind another file's exclusive lock; then ETIMEDOUT. */
   timeout?: number
   signal?: AbortSignal
 }

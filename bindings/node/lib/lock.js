@@ -16,13 +16,30 @@ import { native } from './native.js'
 // itself, so it fails with EDEADLK instead.
 export const held = new AsyncLocalStorage()
 
+// The longest delay setTimeout() takes (2^31-1 ms, about 24.8 days; a
+// longer one is 1 ms).
+const TIMER_MAX = 2 ** 31 - 1
+
+// Calls fn() at performance.now() >= deadlineMs, however far; returns
+// what cancels it.
+export function atDeadline (deadlineMs, fn) {
+  let timer
+  const arm = () => {
+    const left = Math.max(0, deadlineMs - performance.now())
+    timer = left > TIMER_MAX ? setTimeout(arm, TIMER_MAX) : setTimeout(fn, left)
+  }
+  arm()
+  return () => clearTimeout(timer)
+}
+
 // Per registry: key (bigint) -> { waiting: [] } while some lock() of the
 // key is in progress.
 export class TurnQueue {
   #queues = new Map()
 
-  // Resolves with a release function once the caller's turn has come.
-  turn (k, deadlineMs, signal, timedOut) {
+  // Resolves with a release function once the caller's turn has come;
+  // rejects with timedOut() at the deadline, with closed() at close().
+  turn (k, deadlineMs, signal, timedOut, closed) {
     let q = this.#queues.get(k)
     const release = () => {
       const next = q.waiting.shift()
@@ -35,23 +52,32 @@ export class TurnQueue {
       return Promise.resolve(release)
     }
     return new Promise((resolve, reject) => {
-      let timer
+      let cancelTimer
       const w = {}
       const leave = () => {
         const i = q.waiting.indexOf(w)
         if (i >= 0) q.waiting.splice(i, 1)
-        if (timer) clearTimeout(timer)
+        cancelTimer?.()
         signal?.removeEventListener('abort', onAbort)
       }
       const onAbort = () => { leave(); reject(signal.reason) }
       w.grant = () => { leave(); resolve(release) }
+      w.close = () => { leave(); reject(closed()) }
       if (deadlineMs >= 0) {
-        timer = setTimeout(() => { leave(); reject(timedOut()) },
-          Math.max(0, deadlineMs - performance.now()))
+        cancelTimer = atDeadline(deadlineMs,
+          () => { leave(); reject(timedOut()) })
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       q.waiting.push(w)
     })
+  }
+
+  // The registry is closed: every caller still waiting for its turn
+  // fails now, not when the callbacks before it settle (they may never).
+  close () {
+    for (const q of this.#queues.values()) {
+      for (const w of [...q.waiting]) w.close()
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import { checkCodec, encode, decode } from './codec.js'
 import {
   weaveError, closedError, invalidArgType, outOfRange, invalidArgValue
 } from './errors.js'
-import { held, TurnQueue, LockedEntry } from './lock.js'
+import { held, TurnQueue, LockedEntry, atDeadline } from './lock.js'
 import { Watcher } from './watch.js'
 
 // The events a listener or a watch() subscribes to; UNLOCKED is not one.
@@ -101,10 +101,10 @@ export class Registry extends EventEmitter {
   }
 
   #openNamed (name, opts) {
-    if (name.length === 0 || name.includes('/') ||
+    if (name.length === 0 || name.includes('/') || name.includes('\0') ||
         Buffer.byteLength(name) > 255) {
       throw invalidArgValue('name', name,
-        'must be 1 to 255 bytes without "/"')
+        'must be 1 to 255 bytes without "/" or NUL')
     }
     const mode = opts.mode ?? 0o600
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
@@ -308,7 +308,8 @@ export class Registry extends EventEmitter {
     const deadline = ms < 0 ? -1 : performance.now() + ms
     const timedOut = () => weaveError('ETIMEDOUT', 'timed out', 'lock',
       this.#label, key)
-    const release = await this.#turns.turn(k, deadline, signal, timedOut)
+    const release = await this.#turns.turn(k, deadline, signal, timedOut,
+      () => closedError('lock', this.#label, key))
     try {
       if (this.#closed) throw closedError('lock', this.#label, key)
       const flags = shared ? LOCK_SHARED : 0
@@ -401,6 +402,7 @@ export class Registry extends EventEmitter {
     for (const w of this.#watchers) w.end()
     this.#listening = false
     native.close(this.#h)
+    this.#turns.close()
   }
 
   #handle (op, key) {
@@ -419,18 +421,32 @@ export class Registry extends EventEmitter {
       throw weaveError('ETIMEDOUT', 'timed out', name, this.#label, key)
     }
     const [promise, id] = native.startOp(h, op, key, bytes, flags, gen, ms)
-    if (!signal) return promise
+    // The kernel's get has no timeout (lock and wait have theirs): a get
+    // behind another file's exclusive lock gives up here.
+    const timed = op === OP.GET && ms > 0
+    if (!signal && !timed) return promise
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        native.cancel(id)
-        reject(signal.reason)
+      let cancelTimer
+      const settled = () => {
+        cancelTimer?.()
+        signal?.removeEventListener('abort', onAbort)
       }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const giveUp = (err) => {
+        native.cancel(id)
+        settled()
+        reject(err)
+      }
+      const onAbort = () => giveUp(signal.reason)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (timed) {
+        cancelTimer = atDeadline(performance.now() + ms, () => giveUp(
+          weaveError('ETIMEDOUT', 'timed out', name, this.#label, key)))
+      }
       promise.then((v) => {
-        signal.removeEventListener('abort', onAbort)
+        settled()
         resolve(v)
       }, (err) => {
-        signal.removeEventListener('abort', onAbort)
+        settled()
         reject(err)
       })
     })

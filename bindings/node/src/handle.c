@@ -153,6 +153,12 @@ static bool get_name(napi_env env, napi_value v, char *buf, size_t len,
 		wn_throw(env, -ENAMETOOLONG, "open", NULL, 0);
 		return false;
 	}
+	/* "a\0b" would be "a" to the kernel: another registry. */
+	if (strlen(buf) != n) {
+		napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
+				      "a registry name has no NUL character");
+		return false;
+	}
 	return true;
 }
 

@@ -21,7 +21,10 @@
  * signal that lands just before the thread enters the ioctl would be
  * lost, so a timer sends it again every few milliseconds until the thread
  * is done. Waiter threads block every other signal, and no other thread
- * is ever sent this one, so nothing else in the process sees it.
+ * is ever sent this one, so nothing else in the process sees it. Our
+ * signals carry a value of ours (pthread_sigqueue()); any other delivery
+ * of WN_SIGNAL (another library's, a kill(2) of the process) goes on to
+ * the handler installed before ours, which therefore keeps working.
  *
  * A finished request is put on the env's done list and the env's
  * uv_async wakes the JS thread, which settles the promise inside a
@@ -65,18 +68,43 @@ static struct {
 	unsigned int nidle;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static void wn_signal_handler(int sig)
+/* The disposition of WN_SIGNAL before ours; its address marks our signals. */
+static struct sigaction prev_action;
+
+/*
+ * Ours only interrupts the waiter's ioctl (EINTR): nothing to do. Any
+ * other goes to the handler we replaced, as if we were not there.
+ */
+static void wn_signal_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
+	if (si && si->si_code == SI_QUEUE &&
+	    si->si_value.sival_ptr == &prev_action)
+		return;
+	if (prev_action.sa_flags & SA_SIGINFO) {
+		if (prev_action.sa_sigaction)
+			prev_action.sa_sigaction(sig, si, uc);
+	} else if (prev_action.sa_handler != SIG_DFL &&
+		   prev_action.sa_handler != SIG_IGN) {
+		prev_action.sa_handler(sig);
+	}
 }
 
 static void signal_setup_once(void)
 {
-	struct sigaction sa = { .sa_handler = wn_signal_handler };
+	struct sigaction sa = { .sa_sigaction = wn_signal_handler,
+				.sa_flags = SA_SIGINFO };
 
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: the sleeping ioctl must return EINTR. */
-	sigaction(WN_SIGNAL, &sa, NULL);
+	sigaction(WN_SIGNAL, &sa, &prev_action);
+}
+
+/* Interrupt @thread's ioctl with one of our signals. */
+static void wn_kill(pthread_t thread)
+{
+	union sigval v = { .sival_ptr = &prev_action };
+
+	pthread_sigqueue(thread, WN_SIGNAL, v);
 }
 
 void wn_signal_setup(void)
@@ -240,7 +268,7 @@ void wn_waiter_cancel(struct wn_req *r)
 	/* Once finished, the thread may already serve another request. */
 	pthread_mutex_lock(&e->lock);
 	if (!atomic_load(&r->finished))
-		pthread_kill(r->thread, WN_SIGNAL);
+		wn_kill(r->thread);
 	pthread_mutex_unlock(&e->lock);
 	if (!uv_is_active((uv_handle_t *)&e->rekill))
 		uv_timer_start(&e->rekill, wn_rekill, WN_REKILL_MS,
@@ -261,7 +289,7 @@ void wn_rekill(uv_timer_t *t)
 	for (p = e->reqs.next; p != &e->reqs; p = p->next) {
 		r = wn_container_of(p, struct wn_req, link);
 		if (atomic_load(&r->cancelled) && !atomic_load(&r->finished))
-			pthread_kill(r->thread, WN_SIGNAL);
+			wn_kill(r->thread);
 	}
 	pthread_mutex_unlock(&e->lock);
 }
@@ -386,7 +414,7 @@ void wn_waiters_join_all(struct wn_env *e)
 			r = wn_container_of(p, struct wn_req, link);
 			if (!atomic_load(&r->finished)) {
 				running = true;
-				pthread_kill(r->thread, WN_SIGNAL);
+				wn_kill(r->thread);
 			}
 		}
 		pthread_mutex_unlock(&e->lock);

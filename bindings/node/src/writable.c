@@ -9,6 +9,9 @@
  * a view nobody unmapped (an environment torn down mid-callback).
  */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "weave_node.h"
 
@@ -69,19 +72,48 @@ napi_value wn_map_rw(napi_env env, napi_callback_info info)
 	return obj;
 }
 
+/*
+ * The buffer was detached by JavaScript before us: by
+ * ArrayBuffer.prototype.transfer(), which gives a new ArrayBuffer of the
+ * same length the same backing store, our mapping, and that one we
+ * cannot detach. Unmapping would leave it pointing at a hole (a crash,
+ * or whatever is mapped there next). Put private anonymous pages over
+ * its bytes instead, so that it can neither fault nor reach the entry,
+ * and leave them: they are that buffer's memory now. The rest of the
+ * view's mapping stays as well (the kernel revokes it at the unlock).
+ */
+static void rwmap_orphan(struct wn_rwmap *m)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+	uintptr_t data = (uintptr_t)weave_view_data_rw(&m->v);
+
+	start = data & ~(page - 1);
+	end = (data + weave_view_size(&m->v) + page - 1) & ~(page - 1);
+	if (end > start)
+		mmap((void *)start, end - start, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	memset(&m->v, 0, sizeof(m->v));
+}
+
 /* unmapRw(token, buffer): detach, then unmap; once. */
 napi_value wn_unmap_rw(napi_env env, napi_callback_info info)
 {
 	struct wn_rwmap *m;
 	napi_value argv[2];
 	size_t argc = 2;
+	bool moved;
 
 	WN_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	WN_CHECK(env, napi_get_value_external(env, argv[0], (void **)&m));
 	if (m->unmapped)
 		return wn_undefined(env);
-	WN_CHECK(env, napi_detach_arraybuffer(env, argv[1]));
-	weave_view_unmap(&m->v);
+	WN_CHECK(env, napi_is_detached_arraybuffer(env, argv[1], &moved));
+	if (moved) {
+		rwmap_orphan(m);
+	} else {
+		WN_CHECK(env, napi_detach_arraybuffer(env, argv[1]));
+		weave_view_unmap(&m->v);
+	}
 	m->unmapped = true;
 	return wn_undefined(env);
 }

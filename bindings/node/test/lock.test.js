@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Registry } from '../index.js'
-import { uniqueName, sleep, fixture, until } from './helpers.js'
+import { uniqueName, sleep, fixture, until, run } from './helpers.js'
 
 test('exclusive: one callback at a time, the value it returns', async () => {
   const r = new Registry()
@@ -90,8 +90,14 @@ test('timeout: ETIMEDOUT naming registry and key, 0 tries once', async () => {
   // Within one registry object, the turn queue times out too.
   await assert.rejects(r.lock(7, async () => {}, { timeout: 30 }),
     { code: 'ETIMEDOUT' })
+  // A timeout longer than setTimeout() takes (2^31-1 ms) is not 1 ms.
+  const long = r.lock(7, async () => 'long', { timeout: 2 ** 32 })
+  const early = await Promise.race([long.then(() => 'settled',
+    (err) => err.code), sleep(100).then(() => 'waiting')])
+  assert.equal(early, 'waiting')
   release()
   await held
+  assert.equal(await long, 'long')
   assert.equal(await r2.lock(7, async () => 'ok', { timeout: 0 }), 'ok')
   Registry.unlink(name)
   r.close()
@@ -279,4 +285,44 @@ test('entry.bytes: written in place, detached at unlock', async () => {
   })
   r.close()
   other.close()
+})
+
+test('entry.bytes moved by transfer(): no crash, the entry is not written', async () => {
+  const flags = typeof ArrayBuffer.prototype.transfer === 'function'
+    ? []
+    : ['--harmony-rab-gsab-transfer']
+  const res = await run(process.execPath,
+    [...flags, fixture('transfer-bytes.js')])
+  assert.equal(res.signal, null, res.stderr)
+  assert.equal(res.code, 0, res.stderr)
+  if (res.stdout === 'skip\n') return
+  assert.equal(res.stdout, '8192 1 7 7 9\n')
+})
+
+test('get() behind an exclusive lock honours options.timeout', async () => {
+  const holder = new Registry()
+  const r = new Registry(holder.data)
+  await holder.set(1, 'v')
+  let release
+  const held = holder.lock(1, () => new Promise((resolve) => { release = resolve }))
+  await sleep(10)
+  const t0 = performance.now()
+  const res = await Promise.race([
+    r.get(1, { timeout: 50 }).then(() => 'resolved', (err) => err),
+    sleep(3000).then(() => 'still waiting')])
+  assert.equal(res.code, 'ETIMEDOUT', String(res))
+  assert.equal(res.message, 'ETIMEDOUT: timed out, get key 1 in ' + r.label)
+  assert.ok(performance.now() - t0 >= 45)
+  // With a signal as well; and a timeout that is not reached.
+  const ac = new AbortController()
+  await assert.rejects(r.get(1, { timeout: 30, signal: ac.signal }),
+    { code: 'ETIMEDOUT' })
+  const later = r.get(1, { timeout: 5000 })
+  await sleep(20)
+  release()
+  await held
+  assert.equal(await later, 'v')
+  assert.equal(await r.get(1, { timeout: 10 }), 'v')
+  r.close()
+  holder.close()
 })

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Registry } from '../index.js'
-import { sleep, runNode } from './helpers.js'
+import { sleep, runNode, run, fixture } from './helpers.js'
 
 test('close() while operations wait: they reject with ERR_WEAVE_CLOSED', async () => {
   const holder = new Registry()
@@ -71,4 +71,25 @@ test('an entry used after its callback, lock() with bad arguments', async () => 
   // A callback that returns a non-promise is fine.
   assert.equal(await r.lock(1, () => 5), 5)
   r.close()
+})
+
+test('close() rejects lock() calls queued behind a callback that never ends', async () => {
+  const r = new Registry()
+  r.lock(1, () => new Promise(() => {})) // never settles
+  await sleep(10)
+  const queued = r.lock(1, async () => 'never')
+  const res = Promise.race([queued.then(() => 'resolved', (err) => err),
+    sleep(2000).then(() => 'still pending')])
+  r.close()
+  const err = await res
+  assert.equal(err.code, 'ERR_WEAVE_CLOSED', String(err))
+  assert.equal(err.message,
+    `ERR_WEAVE_CLOSED: the registry is closed, lock key 1 in ${r.label}`)
+})
+
+test('a SIGRTMIN+7 handler installed before the addon keeps working', async () => {
+  const res = await run(process.execPath,
+    ['--no-deprecation', fixture('signal-chain.js')])
+  assert.equal(res.code, 0, res.stderr)
+  assert.equal(res.stdout, '0 1\n')
 })

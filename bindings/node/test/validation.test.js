@@ -3,6 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Registry } from '../index.js'
+import { uniqueName } from './helpers.js'
 
 
 const BAD_RANGE = [0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 0n, -1n,
@@ -117,4 +118,18 @@ test('attaching: a fd that is no registry, data of another process', async () =>
     assert.throws(() => new Registry(data), { code: 'EBADF' })
   }
   other.close()
+})
+
+test('a name with a NUL is refused, not cut short to another name', () => {
+  const name = uniqueName('nul')
+  const r = new Registry(name, { persist: true })
+  const v = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }
+  assert.throws(() => new Registry(`${name}\0other`), v)
+  assert.throws(() => Registry.unlink(`${name}\0other`), v)
+  // The registry whose name is the part before the NUL is still there.
+  const again = new Registry(name, { create: false })
+  assert.equal(again.id, r.id)
+  again.close()
+  r.close()
+  Registry.unlink(name)
 })

@@ -2,6 +2,7 @@
 """Every exception the binding raises, and what its message names."""
 
 import errno
+import inspect
 import os
 
 import pytest
@@ -142,3 +143,92 @@ def test_stale_error_is_oserror_estale(reg):
 def test_unlink_bad_name():
     with pytest.raises(OSError):
         weave.unlink("")
+
+
+class _Index:
+    """An integer by __index__ (as numpy's are)."""
+
+    def __index__(self):
+        return 2
+
+
+@pytest.mark.parametrize("bad,exc", [(-1, ValueError), (2**64, OverflowError),
+                                     (2**64 + 1, OverflowError)])
+def test_sizes_offsets_gens_never_wrap(reg, bad, exc):
+    reg[1] = b"abc"
+    with pytest.raises(exc, match="out of range"):
+        reg.resize(1, bad)
+    with pytest.raises(exc, match="out of range"):
+        reg.write(1, b"x", bad)
+    with pytest.raises(exc, match="out of range"):
+        reg.wait(1, bad, timeout=0)
+    with pytest.raises(exc, match="out of range"):
+        reg.set(1, b"x", if_gen=bad)
+    with pytest.raises(exc, match="out of range"):
+        reg.delete(1, if_gen=bad)
+    assert reg[1] == b"abc"
+    with pytest.raises(TypeError):
+        reg.resize(1, 1.0)
+    reg.resize(1, _Index())
+    reg.write(1, b"Z", offset=_Index())
+    assert reg[1] == b"abZ"
+    with pytest.raises(weave.StaleError):
+        reg.set(1, b"x", if_gen=_Index())
+
+
+def test_unlink_name_with_nul_unlinks_nothing(name):
+    with weave.Registry(name, create=True, persist=True):
+        pass
+    with pytest.raises(ValueError, match="bad registry name"):
+        weave.unlink(name + "\0other")
+    with pytest.raises(TypeError):
+        weave.unlink(b"bytes")
+    with weave.Registry(name) as r:     # still there
+        assert r.name == name
+
+
+def _stub_calls():
+    """(class name, method, keyword) for every parameter the stubs let a
+    caller pass by keyword (dunders aside)."""
+    import ast
+    with open(os.path.join(os.path.dirname(weave.__file__),
+                           "__init__.pyi")) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        funcs = [(None, node)] if isinstance(node, ast.FunctionDef) else \
+            [(node.name, f) for f in node.body
+             if isinstance(f, ast.FunctionDef)] \
+            if isinstance(node, ast.ClassDef) else []
+        for cls, f in funcs:
+            if f.name.startswith("__") or f.name in ("events",):
+                continue
+            for a in f.args.args + f.args.kwonlyargs:
+                if a.arg != "self":
+                    yield cls, f.name, a.arg
+
+
+def test_stubs_keywords_are_accepted(reg):
+    # What the .pyi lets a type checker pass by keyword, the extension
+    # takes by keyword (else the stub marks it positional-only).
+    reg[1] = b"x"
+    objs = {"Registry": reg, "View": reg.view(1), "Lock": reg.lock(1),
+            "Watch": reg.watch(1), None: weave}
+    seen = 0
+    for cls, meth, kw in _stub_calls():
+        if cls not in objs:
+            continue
+        seen += 1
+        try:
+            res = getattr(objs[cls], meth)(**{kw: 0 if kw == "timeout" else 1})
+        except TypeError as e:
+            assert "keyword" not in str(e), (cls, meth, kw, str(e))
+        except Exception:
+            pass
+        else:
+            if isinstance(res, weave.Registry) and res is not reg:
+                res.close()
+    assert seen > 10
+    objs["View"].release()
+    objs["Watch"].close()
+    assert str(inspect.signature(reg.stat)) == "(key, /)"
+    assert str(inspect.signature(weave.unlink)) == "(name, /)"

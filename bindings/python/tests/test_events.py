@@ -193,3 +193,34 @@ def test_close_while_another_thread_waits(reg):
         os.fstat(fd)                        # the waiter closed it
     with pytest.raises(ValueError):
         r.wait(1, 0, 0)
+
+
+def test_asyncio_no_busy_loop_while_the_consumer_awaits(reg):
+    # Records pending while the async for body awaits something else: the
+    # loop must sleep, not run a reader on every turn.
+    other = reg.reopen()
+
+    async def main():
+        cpu = None
+        async for ev in reg.events(1):
+            if ev.gen == g1:
+                other[1] = b"second"         # pending during the sleep
+                await asyncio.sleep(0)
+                t0 = time.process_time()
+                await asyncio.sleep(0.5)
+                cpu = time.process_time() - t0
+            else:
+                return cpu, ev
+
+    async def run():
+        task = asyncio.ensure_future(main())
+        await asyncio.sleep(0)              # the watch is in place
+        nonlocal g1
+        g1 = other.set(1, b"first")
+        return await asyncio.wait_for(task, 30)
+
+    g1 = None
+    cpu, ev = asyncio.run(run())
+    other.close()
+    assert ev.key == 1 and ev.gen > g1
+    assert cpu < 0.2, f"{cpu:.2f} s of CPU during a 0.5 s sleep"

@@ -148,3 +148,22 @@ def test_release_consistent(reg):
     lk.release(consistent=True)
     with reg.lock(1) as lk2:
         assert not lk2.owner_died
+
+
+def test_unlock_after_close_deferred_by_another_thread(reg):
+    # close() inside the with block is deferred while another thread
+    # waits on the same registry; the with block's unlock must still
+    # release the lock then, not leave it held until that wait returns.
+    import threading
+    r = reg.reopen()
+    got = []
+    t = threading.Thread(target=lambda: got.append(r.wait(5, 0, 30)))
+    t.start()
+    time.sleep(0.2)
+    with r.lock(1):
+        r.close()
+    with reg.lock(1, timeout=1.0) as lk:
+        assert not lk.owner_died
+    g = reg.set(5, b"wake")
+    t.join(30)
+    assert got == [g]

@@ -72,3 +72,23 @@ def test_writers_in_8_processes(reg):
     ctx = multiprocessing.get_context("fork")
     assert procs.run_all(ctx, 8, procs.add_in_place, (reg, 1, 50)) == [0] * 8
     assert numpy.frombuffer(reg[1], numpy.int64)[0] == 8 * 50
+
+
+def test_fork_with_the_writable_view_mapped(reg):
+    # The child's registry gets a file of its own at the fork; the Lock's
+    # writable view still uses the parent's handle, which must be kept
+    # (retired), not freed.
+    import os
+    reg[1] = b"abc"
+    with reg.lock(1) as entry:
+        assert bytes(memoryview(entry)) == b"abc"   # maps the view
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = 0 if bytes(memoryview(entry)) == b"abc" else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert reg[1] == b"abc"

@@ -106,18 +106,24 @@ class Registry(_weave.Registry, MutableMapping):
         ready = asyncio.Event()
         fd = self.fileno()
         watch = self.watch(key, events=events, no_self=no_self)
-        loop.add_reader(fd, ready.set)
         try:
             while True:
-                ready.clear()
                 batch = self.read_events(timeout=0)
                 if not batch:
-                    await ready.wait()
+                    # A reader only while waiting: the fd is readable as
+                    # long as records are pending, and a reader left in
+                    # place while the consumer awaits something else
+                    # would be called on every turn of the loop.
+                    ready.clear()
+                    loop.add_reader(fd, ready.set)
+                    try:
+                        await ready.wait()
+                    finally:
+                        loop.remove_reader(fd)
                     continue
                 for ev in batch:
                     yield ev
         finally:
-            loop.remove_reader(fd)
             if not self.closed:
                 watch.close()
 

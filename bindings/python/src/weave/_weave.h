@@ -26,12 +26,13 @@
 #include <weave.h>
 
 typedef struct wpy_view wpy_view;
+struct wpy_lock;
 
 /*
  * A Registry: one libweave handle. @busy counts calls running without
  * the GIL; close() while one runs marks @closing and the last of them
  * closes. @retired holds handles replaced after fork() that views mapped
- * from them still use (see wpy_registry_after_fork()).
+ * from them, or Locks' writable views, still use (see wpy_after_fork()).
  */
 typedef struct wpy_registry {
 	PyObject_HEAD
@@ -44,6 +45,7 @@ typedef struct wpy_registry {
 	struct weave **retired;
 	size_t nretired;
 	wpy_view *views;		/* mapped views, for close() */
+	struct wpy_lock *rw_locks;	/* Locks with a writable view mapped */
 	Py_ssize_t lock_exports;	/* buffers of lock holders' entries */
 	struct wpy_registry *prev, *next;	/* every open registry */
 } wpy_registry;
@@ -71,6 +73,7 @@ extern PyObject *wpy_owner_died_warning;
 
 /* module.c */
 int wpy_key(wpy_registry *r, PyObject *o, uint64_t *key);
+int wpy_u64(PyObject *o, const char *what, uint64_t *v);
 PyObject *wpy_err(wpy_registry *r, int err, const uint64_t *key,
 		  const char *what);
 PyObject *wpy_closed(void);
@@ -97,6 +100,7 @@ void wpy_view_unmap_all(wpy_registry *r);
 int wpy_lock_init_type(PyObject *m);
 PyObject *wpy_lock_new(wpy_registry *r, uint64_t key, int shared,
 		       int64_t timeout_ns);
+void wpy_lock_unmap_all(wpy_registry *r);
 
 /* watch.c */
 int wpy_watch_init_type(PyObject *m);

@@ -43,7 +43,7 @@
 
 PyTypeObject *wpy_lock_type;
 
-typedef struct {
+typedef struct wpy_lock {
 	PyObject_HEAD
 	wpy_registry *reg;
 	uint64_t key;
@@ -55,7 +55,47 @@ typedef struct {
 	int rw_mapped;
 	int rw_detached;	/* unlocked under exported buffers */
 	Py_ssize_t exports;
+	struct wpy_lock *prev, *next;	/* in reg->rw_locks while rw_mapped */
 } wpy_lock;
+
+static void wpy_lock_rw_link(wpy_lock *l)
+{
+	wpy_registry *r = l->reg;
+
+	l->prev = NULL;
+	l->next = r->rw_locks;
+	if (l->next)
+		l->next->prev = l;
+	r->rw_locks = l;
+}
+
+/* Unmap the writable view and forget it. */
+static void wpy_lock_rw_unmap(wpy_lock *l)
+{
+	wpy_registry *r = l->reg;
+
+	weave_view_unmap(&l->rw);
+	l->rw_mapped = 0;
+	l->rw_detached = 0;
+	if (l->prev)
+		l->prev->next = l->next;
+	else if (r->rw_locks == l)
+		r->rw_locks = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+}
+
+/*
+ * The registry closes: unmap the writable views still mapped (none has
+ * a buffer exported, or close() would have refused), which would keep
+ * its open file alive, and use the handle close() frees.
+ */
+void wpy_lock_unmap_all(wpy_registry *r)
+{
+	while (r->rw_locks)
+		wpy_lock_rw_unmap(r->rw_locks);
+}
 
 PyObject *wpy_lock_new(wpy_registry *r, uint64_t key, int shared,
 		       int64_t timeout_ns)
@@ -86,8 +126,7 @@ static int wpy_lock_unmap_rw(wpy_lock *l)
 	if (!l->rw_mapped || l->rw_detached)
 		return 0;
 	if (!l->exports) {
-		weave_view_unmap(&l->rw);
-		l->rw_mapped = 0;
+		wpy_lock_rw_unmap(l);
 		return 0;
 	}
 	data = weave_view_data_rw(&l->rw);
@@ -105,8 +144,17 @@ static int wpy_lock_unlock(wpy_lock *l, unsigned int flags)
 {
 	int err, detached;
 
-	if (wpy_registry_enter(l->reg))
+	/*
+	 * Not wpy_registry_enter(): a close() deferred while other threads
+	 * are in calls (r->closing) leaves the file open, and with it the
+	 * lock, until the last of them returns, maybe never; the unlock
+	 * must go through meanwhile.
+	 */
+	if (!l->reg->w) {
+		wpy_closed();
 		return -1;
+	}
+	l->reg->busy++;
 	detached = wpy_lock_unmap_rw(l);
 	err = weave_unlock(l->reg->w, l->key, flags);
 	wpy_registry_leave(l->reg);
@@ -151,18 +199,22 @@ static int wpy_lock_getbuffer(wpy_lock *l, Py_buffer *buf, int flags)
 	}
 	if (wpy_registry_enter(l->reg))
 		return -1;
-	if (!l->rw_mapped)
+	if (!l->rw_mapped) {
 		err = weave_view_map_rw(l->reg->w, l->key, &l->rw);
-	else if (!l->exports)
+		if (!err) {
+			l->rw_mapped = 1;
+			wpy_lock_rw_link(l);
+		}
+	} else if (!l->exports) {
 		err = weave_view_refresh(&l->rw);	/* the holder resized */
-	else
+	} else {
 		err = 0;
+	}
 	wpy_registry_leave(l->reg);
 	if (err) {
 		wpy_err(l->reg, err, &l->key, "map writable");
 		return -1;
 	}
-	l->rw_mapped = 1;
 	if (PyBuffer_FillInfo(buf, (PyObject *)l, weave_view_data_rw(&l->rw),
 			      (Py_ssize_t)weave_view_size(&l->rw), 0, flags))
 		return -1;
@@ -176,11 +228,8 @@ static void wpy_lock_releasebuffer(wpy_lock *l, Py_buffer *buf)
 	(void)buf;
 	l->exports--;
 	l->reg->lock_exports--;
-	if (!l->exports && l->rw_detached) {
-		weave_view_unmap(&l->rw);
-		l->rw_mapped = 0;
-		l->rw_detached = 0;
-	}
+	if (!l->exports && l->rw_detached)
+		wpy_lock_rw_unmap(l);
 }
 
 static PyObject *wpy_lock_acquire(wpy_lock *l, PyObject *unused)
@@ -274,7 +323,7 @@ static void wpy_lock_dealloc(wpy_lock *l)
 	 * lock held: it is the file's, until released or the file closes.
 	 */
 	if (l->rw_mapped)
-		weave_view_unmap(&l->rw);	/* no buffer holds the Lock */
+		wpy_lock_rw_unmap(l);		/* no buffer holds the Lock */
 	Py_CLEAR(l->reg);
 	wpy_dealloc_type((PyObject *)l);
 }

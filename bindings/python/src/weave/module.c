@@ -92,6 +92,45 @@ int wpy_key(wpy_registry *r, PyObject *o, uint64_t *key)
 	return -1;
 }
 
+/*
+ * A size, offset or gen: an int (or an object with __index__, such as a
+ * numpy integer) from 0 to 2**64-1, named @what in the error. Below 0:
+ * ValueError; 2**64 or more: OverflowError, as for keys; never wrapped
+ * (a "K" conversion would make resize(k, 2**64) a resize to 0).
+ */
+int wpy_u64(PyObject *o, const char *what, uint64_t *v)
+{
+	PyObject *i = PyNumber_Index(o);
+	unsigned long long u = 0;
+	int over, bad = 0;
+	long long s;
+
+	if (!i)
+		return -1;
+	s = PyLong_AsLongLongAndOverflow(i, &over);
+	if (over > 0) {
+		u = PyLong_AsUnsignedLongLong(i);
+		if (u == (unsigned long long)-1 && PyErr_Occurred())
+			bad = 1;
+	} else if (over < 0 || s < 0) {
+		bad = -1;
+	} else {
+		u = (unsigned long long)s;
+	}
+	Py_DECREF(i);
+	if (bad) {
+		if (PyErr_Occurred() &&
+		    !PyErr_ExceptionMatches(PyExc_OverflowError))
+			return -1;
+		PyErr_Clear();
+		PyErr_Format(bad > 0 ? PyExc_OverflowError : PyExc_ValueError,
+			     "%s %S is out of range: 0 to 2**64-1", what, o);
+		return -1;
+	}
+	*v = u;
+	return 0;
+}
+
 PyObject *wpy_closed(void)
 {
 	PyErr_SetString(PyExc_ValueError, "operation on a closed registry");
@@ -216,12 +255,24 @@ PyObject *wpy_dealloc_type(PyObject *self)
 static PyObject *wpy_unlink(PyObject *mod, PyObject *arg)
 {
 	const char *name;
+	Py_ssize_t len;
 	int err;
 
 	(void)mod;
-	name = PyUnicode_AsUTF8AndSize(arg, NULL);
+	if (!PyUnicode_Check(arg)) {
+		PyErr_SetString(PyExc_TypeError, "a registry name is a str");
+		return NULL;
+	}
+	name = PyUnicode_AsUTF8AndSize(arg, &len);
 	if (!name)
 		return NULL;
+	/* "a\0b" would be "a" to the kernel: another registry. */
+	if ((size_t)len != strlen(name)) {
+		PyErr_Format(PyExc_ValueError,
+			     "bad registry name %R: 1 to %d bytes, no '/' or NUL",
+			     arg, WEAVE_NAME_MAX);
+		return NULL;
+	}
 	Py_BEGIN_ALLOW_THREADS
 	err = weave_unlink(name);
 	Py_END_ALLOW_THREADS
@@ -245,7 +296,7 @@ static PyObject *wpy_unlink(PyObject *mod, PyObject *arg)
 
 static PyMethodDef wpy_functions[] = {
 	{ "unlink", wpy_unlink, METH_O,
-	  "unlink(name)\n--\n\n"
+	  "unlink(name, /)\n--\n\n"
 	  "Remove the name of a persistent or named registry, like\n"
 	  "shm_unlink(): registries still open stay usable." },
 	{ "_after_fork", wpy_after_fork, METH_NOARGS,

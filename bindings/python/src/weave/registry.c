@@ -12,8 +12,9 @@
  * fork(): a child shares its parent's open file, hence its locks and its
  * event queue; weave._after_fork (run by os.register_at_fork) gives each
  * open registry of the child a file of its own (weave_reopen()), so that
- * a lock the child takes is its own. Views mapped before the fork keep
- * the old handle, retired until the registry is closed.
+ * a lock the child takes is its own. Views mapped before the fork, and
+ * Locks' writable views, keep the old handle, retired until the registry
+ * is closed.
  *
  * Copyright (C) 2026 The weave authors
  */
@@ -61,6 +62,7 @@ static void wpy_registry_close_now(wpy_registry *r)
 	size_t i;
 
 	wpy_view_unmap_all(r);
+	wpy_lock_unmap_all(r);
 	weave_close(r->w);
 	r->w = NULL;
 	for (i = 0; i < r->nretired; i++)
@@ -350,7 +352,7 @@ PyObject *wpy_after_fork(PyObject *mod, PyObject *unused)
 			Py_XDECREF(desc);
 			continue;
 		}
-		if (!r->views) {
+		if (!r->views && !r->rw_locks) {
 			weave_close(r->w);
 		} else {
 			ret = realloc(r->retired,
@@ -517,8 +519,7 @@ static int wpy_if_gen(PyObject *o, unsigned int *flags, uint64_t *gen)
 {
 	if (o == Py_None)
 		return 0;
-	*gen = PyLong_AsUnsignedLongLong(o);
-	if (PyErr_Occurred())
+	if (wpy_u64(o, "if_gen", gen))
 		return -1;
 	*flags |= WEAVE_OP_IF_GEN;
 	return 0;
@@ -796,16 +797,16 @@ static PyObject *wpy_registry_write(wpy_registry *r, PyObject *args,
 				    PyObject *kw)
 {
 	static char *kwlist[] = { "key", "data", "offset", NULL };
-	unsigned long long offset = 0;
-	PyObject *k, *data;
+	PyObject *k, *data, *off = NULL;
+	uint64_t key, offset = 0;
 	Py_buffer buf;
-	uint64_t key;
 	int err;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|K:write", kwlist, &k,
-					 &data, &offset))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:write", kwlist, &k,
+					 &data, &off))
 		return NULL;
 	if (wpy_key(r, k, &key) ||
+	    (off && wpy_u64(off, "offset", &offset)) ||
 	    PyObject_GetBuffer(data, &buf, PyBUF_SIMPLE))
 		return NULL;
 	if (wpy_registry_enter(r)) {
@@ -823,13 +824,13 @@ static PyObject *wpy_registry_write(wpy_registry *r, PyObject *args,
 
 static PyObject *wpy_registry_resize(wpy_registry *r, PyObject *args)
 {
-	unsigned long long size;
-	uint64_t key;
-	PyObject *k;
+	uint64_t key, size;
+	PyObject *k, *sz;
 	int err;
 
-	if (!PyArg_ParseTuple(args, "OK:resize", &k, &size) ||
-	    wpy_key(r, k, &key) || wpy_registry_enter(r))
+	if (!PyArg_ParseTuple(args, "OO:resize", &k, &sz) ||
+	    wpy_key(r, k, &key) || wpy_u64(sz, "size", &size) ||
+	    wpy_registry_enter(r))
 		return NULL;
 	WPY_BLOCKING(err, weave_resize(r->w, key, size));
 	wpy_registry_leave(r);
@@ -952,14 +953,14 @@ static PyObject *wpy_registry_wait(wpy_registry *r, PyObject *args,
 				   PyObject *kw)
 {
 	static char *kwlist[] = { "key", "gen", "timeout", NULL };
-	PyObject *k, *to = Py_None;
-	unsigned long long gen;
+	PyObject *k, *g, *to = Py_None;
+	uint64_t key, gen;
 	int64_t timeout;
-	uint64_t key;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OK|O:wait", kwlist, &k,
-					 &gen, &to) ||
-	    wpy_key(r, k, &key) || wpy_timeout(to, &timeout))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:wait", kwlist, &k,
+					 &g, &to) ||
+	    wpy_key(r, k, &key) || wpy_u64(g, "gen", &gen) ||
+	    wpy_timeout(to, &timeout))
 		return NULL;
 	return wpy_wait(r, key, gen, timeout);
 }
@@ -1041,16 +1042,16 @@ static PyMethodDef wpy_registry_methods[] = {
 	WPY_METHOD("clear", wpy_registry_clear, METH_NOARGS,
 	  "clear()\n--\n\nRemove every entry, in one call."),
 	WPY_METHOD("stat", wpy_registry_stat, METH_O,
-	  "stat(key)\n--\n\nweave.Stat of key: size, gen, birth."),
+	  "stat(key, /)\n--\n\nweave.Stat of key: size, gen, birth."),
 	WPY_METHOD("write", wpy_registry_write, METH_VARARGS | METH_KEYWORDS,
 	  "write(key, data, offset=0)\n--\n\n"
 	  "Write data at offset of key's value in place; it grows like a\n"
 	  "file under pwrite(2), a gap reading as zeros."),
 	WPY_METHOD("resize", wpy_registry_resize, METH_VARARGS,
-	  "resize(key, size)\n--\n\n"
+	  "resize(key, size, /)\n--\n\n"
 	  "Grow (new bytes read as zeros) or shrink key's value in place."),
 	WPY_METHOD("view", wpy_registry_view, METH_O,
-	  "view(key)\n--\n\n"
+	  "view(key, /)\n--\n\n"
 	  "A weave.View: key's bytes mapped read-only, zero-copy through\n"
 	  "the buffer protocol (memoryview, numpy.frombuffer)."),
 	WPY_METHOD("lock", wpy_registry_lock, METH_VARARGS | METH_KEYWORDS,
@@ -1065,7 +1066,7 @@ static PyMethodDef wpy_registry_methods[] = {
 	  "file and return a weave.Watch: iterate it for the events, close\n"
 	  "it (or leave its with block) to stop watching."),
 	WPY_METHOD("unwatch", wpy_registry_unwatch, METH_VARARGS,
-	  "unwatch(key=None)\n--\n\n"
+	  "unwatch(key=None, /)\n--\n\n"
 	  "Stop watching key (None: every key); KeyError when not watched."),
 	WPY_METHOD("read_events", wpy_registry_read_events,
 	  METH_VARARGS | METH_KEYWORDS,
