@@ -288,7 +288,8 @@ int weave_view_map_rw(struct weave *w, uint64_t key, struct weave_view *v)
 		return errno == ENXIO ? -ENOENT : -errno;
 	/* The kernel may have moved a small value to pages of its own. */
 	err = weave_stat(w, key, &now);
-	if (!err && now.map_offset != st.map_offset)
+	if (!err && (now.map_offset != st.map_offset ||
+		     now.map_size != st.map_size))
 		err = -EAGAIN;
 	if (err) {
 		munmap(m, st.map_size);
@@ -297,7 +298,7 @@ int weave_view_map_rw(struct weave *w, uint64_t key, struct weave_view *v)
 	memset(v, 0, sizeof(*v));
 	v->_w = w;
 	v->_map = m;
-	v->_map_len = now.map_size;
+	v->_map_len = st.map_size;
 	v->_map_offset = now.map_offset;
 	v->_map_size = now.map_size;
 	v->_key = key;
