@@ -146,6 +146,11 @@ int bucket_open(struct bucket *b, const struct mirror_opts *o,
 		s = natsOptions_SetMaxReconnect(opts, -1);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectWait(opts, 250);
+	/* A write goes out at once, not when the client's flusher thread
+	 * gets to it: one thread hand-off less on the path of a change.
+	 */
+	if (s == NATS_OK)
+		s = natsOptions_SetSendAsap(opts, true);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(opts, on_reconnect, b);
 	if (s == NATS_OK)
