@@ -38,11 +38,14 @@ void mlog(const char *fmt, ...)
 {
 	va_list ap;
 
+	/* One line at a time: the client's threads log too. */
+	flockfile(stderr);
 	va_start(ap, fmt);
 	fputs("weave-mirror: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	funlockfile(stderr);
 }
 
 static void on_signal(int sig)
@@ -248,8 +251,10 @@ static int drain_inbox(struct mirror *m, struct loop *l)
 	return err;
 }
 
-/* What is due now; the time until the next deadline (-1: none). */
-static int due(struct mirror *m, struct loop *l)
+/* Do what is due now; *@timeout: the time until the next deadline (-1:
+ * none), for poll().
+ */
+static int due(struct mirror *m, struct loop *l, int *timeout)
 {
 	int64_t now = now_ms(), next = -1;
 	int err;
@@ -278,9 +283,8 @@ static int due(struct mirror *m, struct loop *l)
 		next = l->retry_at;
 	if (l->save_at && (next < 0 || l->save_at < next))
 		next = l->save_at;
-	if (next < 0)
-		return -1;
-	return next > now ? (int)(next - now) : 0;
+	*timeout = next < 0 ? -1 : next > now ? (int)(next - now) : 0;
+	return 0;
 }
 
 static int run(struct mirror *m)
@@ -298,11 +302,9 @@ static int run(struct mirror *m)
 			want_stats = 0;
 			mirror_log_stats(m);
 		}
-		timeout = due(m, &l);
-		if (timeout < -1) {
-			err = timeout;
+		err = due(m, &l, &timeout);
+		if (err)
 			break;
-		}
 		if (poll(pfd, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
