@@ -9,8 +9,8 @@
  * a conflict is told apart from other errors by its JetStream error code,
  * and so that the write is asynchronous: the event loop never waits for
  * an acknowledgement, which comes to its inbox (inbox.c) like the
- * watcher's entries, read by a thread of this file, and the connection's
- * events.
+ * connection's events. The watcher is read, and its entries applied, by a
+ * thread of this file.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -262,33 +262,33 @@ int bucket_next(struct bucket *b, struct remote *r, int64_t timeout_ms)
 	}
 }
 
-/* Read the watcher on a thread of its own, into the inbox, until
- * bucket_unwatch() stops it; a failure is posted, and ends the thread.
+/* Read the watcher on a thread of its own, until bucket_unwatch() stops
+ * it, and apply each entry there (b->apply): handing it to the event
+ * loop would put one more thread hand-off on the path of every change
+ * from another host. The end of a new watch's initial entries and a
+ * failure go to the inbox; a failure ends the thread.
  */
 static void *watch_main(void *arg)
 {
 	struct bucket *b = arg;
-	struct inbox_msg *msg;
+	struct remote r;
 	int ret;
 
 	for (;;) {
-		msg = calloc(1, sizeof(*msg));
-		if (!msg) {
-			inbox_lost(b->in);
-			return NULL;
-		}
-		ret = bucket_next(b, &msg->r, WATCH_WAIT_MS);
-		if (ret == 0) {
-			free(msg);
+		ret = bucket_next(b, &r, WATCH_WAIT_MS);
+		if (ret == 0)
 			continue;
-		}
-		if (ret == -ESHUTDOWN) {
-			free(msg);
+		if (ret == -ESHUTDOWN)
+			return NULL;
+		if (ret == 1) {
+			ret = b->apply(b->apply_arg, &r);
+			remote_free(&r);
+			if (!ret)
+				continue;
+			inbox_post_error(b->in, ret);
 			return NULL;
 		}
-		msg->kind = ret == 1 ? IN_ENTRY :
-			    ret == 2 ? IN_SYNCED : IN_WATCH_FAILED;
-		inbox_post(b->in, msg);
+		inbox_post_kind(b->in, ret == 2 ? IN_SYNCED : IN_WATCH_FAILED);
 		if (ret < 0)
 			return NULL;
 	}

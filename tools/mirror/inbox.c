@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The inbox: what the NATS client's threads (the bucket's watcher, the
- * acknowledgements of writes, the connection's events) hand to the event
- * loop, in order, and an eventfd that the loop polls next to the
+ * The inbox: what the NATS client's threads (the acknowledgements of
+ * writes, the connection's events, the watcher's thread when it needs the
+ * loop) hand to the event loop, in order, and an eventfd that the loop polls next to the
  * registry's descriptor. Posting writes to the eventfd only when the
  * inbox was empty, so a burst costs the loop one wakeup.
  *
@@ -32,9 +32,6 @@ int inbox_init(struct inbox *in)
 
 void inbox_msg_free(struct inbox_msg *msg)
 {
-	if (!msg)
-		return;
-	remote_free(&msg->r);
 	free(msg);
 }
 
@@ -95,6 +92,20 @@ void inbox_post_kind(struct inbox *in, enum inbox_kind kind)
 		return;
 	}
 	msg->kind = kind;
+	inbox_post(in, msg);
+}
+
+/* A failure the loop exits on (its message, if it can be allocated). */
+void inbox_post_error(struct inbox *in, int err)
+{
+	struct inbox_msg *msg = calloc(1, sizeof(*msg));
+
+	if (!msg) {
+		inbox_lost(in);
+		return;
+	}
+	msg->kind = IN_FAILED;
+	msg->err = err;
 	inbox_post(in, msg);
 }
 

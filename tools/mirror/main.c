@@ -2,11 +2,12 @@
 /*
  * weave-mirror: options, signals and the event loop. The loop is one
  * thread that sleeps in poll(2) on the registry's descriptor (its
- * events: local changes to push) and the inbox's eventfd (the bucket's
- * entries to apply, acknowledgements of writes, reconnections, posted by
- * the NATS client's threads; and signals). It wakes for work, and on a
- * deadline only when one is due: retrying a failed watch or push, and
- * saving the state file a second after a change.
+ * events: local changes to push) and the inbox's eventfd (acknowledgements
+ * of writes, reconnections, posted by the NATS client's threads; and
+ * signals). It wakes for work, and on a deadline only when one is due:
+ * retrying a failed watch or push, and saving the state file a second
+ * after a change. The bucket's entries are applied by the watcher's
+ * thread (bucket.c), under the mirror's lock like the loop's work.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -202,8 +203,34 @@ static int drain_local(struct mirror *m)
 struct loop {
 	bool rewatch;			/* the bucket must be watched again */
 	int64_t retry_at;		/* when to watch or resync again */
-	int64_t save_at;		/* when to save the state (0: saved) */
 };
+
+/* The state changed: save it a second from now, unless already due.
+ * True when that is new, and the loop's timeout must be computed again.
+ */
+static bool changed(struct mirror *m)
+{
+	if (!m->o->state_file || m->save_at)
+		return false;
+	m->save_at = now_ms() + SAVE_MS;
+	return true;
+}
+
+/* An entry from the watcher's thread (b->apply). */
+static int apply_entry(void *arg, struct remote *r)
+{
+	struct mirror *m = arg;
+	bool wake;
+	int err;
+
+	pthread_mutex_lock(&m->lock);
+	err = mirror_remote(m, r);
+	wake = changed(m);
+	pthread_mutex_unlock(&m->lock);
+	if (wake)
+		inbox_wake(&m->in);
+	return err;
+}
 
 /* Everything the client's threads posted. */
 static int drain_inbox(struct mirror *m, struct loop *l)
@@ -221,8 +248,8 @@ static int drain_inbox(struct mirror *m, struct loop *l)
 	for (; msg; msg = next) {
 		next = msg->next;
 		switch (err ? -1 : (int)msg->kind) {
-		case IN_ENTRY:
-			err = mirror_remote(m, &msg->r);
+		case IN_FAILED:
+			err = msg->err;
 			break;
 		case IN_SYNCED:
 			/* The watcher gave every key again: push what
@@ -246,9 +273,26 @@ static int drain_inbox(struct mirror *m, struct loop *l)
 		}
 		inbox_msg_free(msg);
 	}
-	if (!l->save_at && m->o->state_file)
-		l->save_at = now_ms() + SAVE_MS;
+	changed(m);
 	return err;
+}
+
+/* Watch the bucket again, when due: without the lock, since stopping the
+ * watcher's thread waits for it, and it may be waiting for the lock.
+ */
+static void rewatch(struct mirror *m, struct loop *l)
+{
+	int64_t now = now_ms();
+	int err;
+
+	if (!l->rewatch || now < l->retry_at)
+		return;
+	/* Gives every key's latest entry again, then IN_SYNCED. */
+	err = bucket_watch(&m->b);
+	if (!err)
+		err = bucket_start(&m->b);
+	l->rewatch = err != 0;
+	l->retry_at = now + RETRY_MS;
 }
 
 /* Do what is due now; *@timeout: the time until the next deadline (-1:
@@ -259,14 +303,6 @@ static int due(struct mirror *m, struct loop *l, int *timeout)
 	int64_t now = now_ms(), next = -1;
 	int err;
 
-	if (l->rewatch && now >= l->retry_at) {
-		/* Gives every key's latest entry again, then IN_SYNCED. */
-		err = bucket_watch(&m->b);
-		if (!err)
-			err = bucket_start(&m->b);
-		l->rewatch = err != 0;
-		l->retry_at = now + RETRY_MS;
-	}
 	if (!l->rewatch && m->dirty && now >= l->retry_at &&
 	    bucket_connected(&m->b)) {
 		/* Not connected: IN_RECONNECTED comes first. */
@@ -275,14 +311,14 @@ static int due(struct mirror *m, struct loop *l, int *timeout)
 		if (err)
 			return err;
 	}
-	if (l->save_at && now >= l->save_at) {
+	if (m->save_at && now >= m->save_at) {
 		statefile_save(m);
-		l->save_at = 0;
+		m->save_at = 0;
 	}
 	if (l->rewatch || (m->dirty && bucket_connected(&m->b)))
 		next = l->retry_at;
-	if (l->save_at && (next < 0 || l->save_at < next))
-		next = l->save_at;
+	if (m->save_at && (next < 0 || m->save_at < next))
+		next = m->save_at;
 	*timeout = next < 0 ? -1 : next > now ? (int)(next - now) : 0;
 	return 0;
 }
@@ -296,13 +332,18 @@ static int run(struct mirror *m)
 	struct loop l = { 0 };
 	int timeout, err;
 
+	m->b.apply = apply_entry;
+	m->b.apply_arg = m;
 	err = bucket_start(&m->b);
 	while (!err && !stop) {
+		rewatch(m, &l);
+		pthread_mutex_lock(&m->lock);
 		if (want_stats) {
 			want_stats = 0;
 			mirror_log_stats(m);
 		}
 		err = due(m, &l, &timeout);
+		pthread_mutex_unlock(&m->lock);
 		if (err)
 			break;
 		if (poll(pfd, 2, timeout) < 0) {
@@ -312,21 +353,24 @@ static int run(struct mirror *m)
 			mlog("poll: %s", strerror(-err));
 			break;
 		}
+		pthread_mutex_lock(&m->lock);
 		if (pfd[0].revents) {
 			err = drain_local(m);
-			if (err < 0) {
+			if (err < 0)
 				mlog("registry events: %s", strerror(-err));
-				break;
-			}
-			if (err > 0)
+			else if (err > 0)
 				m->dirty = true;
-			err = 0;
-			if (!l.save_at && m->o->state_file)
-				l.save_at = now_ms() + SAVE_MS;
+			if (err >= 0) {
+				err = 0;
+				changed(m);
+			}
 		}
-		if (pfd[1].revents)
+		if (!err && pfd[1].revents)
 			err = drain_inbox(m, &l);
+		pthread_mutex_unlock(&m->lock);
 	}
+	/* What follows needs no lock: the watcher's thread is gone. */
+	bucket_unwatch(&m->b);
 	return err;
 }
 
@@ -357,7 +401,11 @@ static int settle_writes(struct mirror *m)
 int main(int argc, char **argv)
 {
 	struct mirror_opts o;
-	struct mirror m = { .o = &o, .in = { .efd = -1 } };
+	struct mirror m = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.o = &o,
+		.in = { .efd = -1 },
+	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct weave_info_args info;
 	int err;

@@ -78,9 +78,9 @@ struct key_state *state_get(struct state *st, uint64_t key);
  * an eventfd wakes.
  */
 enum inbox_kind {
-	IN_ENTRY,			/* the bucket's watcher gave an entry */
-	IN_SYNCED,			/* ...and, after a new watch, all of them */
+	IN_SYNCED,			/* a new watch gave every key's entry */
 	IN_WATCH_FAILED,		/* the watcher failed: watch again */
+	IN_FAILED,			/* applying an entry failed: exit */
 	IN_ACK,				/* a write was acknowledged, or failed */
 	IN_RECONNECTED,			/* the connection is back */
 };
@@ -88,10 +88,9 @@ enum inbox_kind {
 struct inbox_msg {
 	struct inbox_msg *next;
 	enum inbox_kind kind;
-	struct remote r;		/* IN_ENTRY */
 	uint64_t key;			/* IN_ACK: the key written, */
 	uint64_t seq;			/* its new revision, */
-	int err;			/* or -ESTALE, -EFBIG, -EIO */
+	int err;			/* or -ESTALE, -EFBIG, -EIO; IN_FAILED */
 	natsStatus status;		/* with the client's status */
 	jsErrCode code;			/* and JetStream's error code */
 };
@@ -107,6 +106,7 @@ int inbox_init(struct inbox *in);
 void inbox_free(struct inbox *in);
 void inbox_post(struct inbox *in, struct inbox_msg *msg);
 void inbox_post_kind(struct inbox *in, enum inbox_kind kind);
+void inbox_post_error(struct inbox *in, int err);
 void inbox_lost(struct inbox *in);
 void inbox_wake(struct inbox *in);
 struct inbox_msg *inbox_take(struct inbox *in, bool *lost);
@@ -117,7 +117,9 @@ struct bucket {
 	jsCtx *js;
 	kvStore *kv;
 	kvWatcher *watcher;
-	pthread_t thread;		/* reads the watcher into the inbox */
+	pthread_t thread;		/* reads the watcher, and */
+	int (*apply)(void *arg, struct remote *r);	/* applies each entry */
+	void *apply_arg;
 	bool threaded;
 	bool closing;			/* a disconnection is no news */
 	struct inbox *in;
@@ -140,7 +142,9 @@ void bucket_drain(struct bucket *b, int64_t timeout_ms);
 void remote_free(struct remote *r);
 
 /* sync.c */
+/* The event loop and the watcher's thread share it all, under @lock. */
 struct mirror {
+	pthread_mutex_t lock;
 	const struct mirror_opts *o;
 	struct weave *w;
 	uint64_t registry_id;
@@ -151,6 +155,7 @@ struct mirror {
 	size_t buf_size;
 	size_t inflight;		/* keys whose write awaits its ack */
 	bool dirty;			/* a push could not go: resync later */
+	int64_t save_at;		/* when to save the state (0: saved) */
 	uint64_t pushed, pulled, conflicts, refused;
 };
 
