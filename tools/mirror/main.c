@@ -445,6 +445,8 @@ int main(int argc, char **argv)
 	/* Events from here on are also seen by the initial sync's reads. */
 	if (!err)
 		err = mirror_initial_sync(&m);
+	if (!err)
+		mlog("in step: %zu keys", m.st.used);
 	if (err == -EEXIST)
 		mlog("initial sync failed: the registry and the bucket differ");
 	else if (err)
