@@ -122,6 +122,8 @@ node-pack: node
 build/libweave.a build/libweave.so build/weave.pc: lib
 build/install/weavectl: lib
 	$(Q)$(MAKE) -C tools/weavectl $(BUILD)/install/weavectl
+build/install/weave-mirror: lib
+	$(Q)$(MAKE) -C tools/mirror $(BUILD)/install/weave-mirror
 
 # One pass over the tarball (xz cannot seek) for both sets of files; any
 # missing one extracts them all again.

@@ -8,9 +8,11 @@
 # linux/weave.h (weave.h includes <linux/weave.h>), weave.pc (written by
 # lib/Makefile with the same PREFIX, LIBDIR and INCLUDEDIR), the man
 # pages (the .so alias pages name man3/X.3, so they work from any man3/
-# directory), weavectl, its bash completion and the udev rule. weavectl
+# directory), weavectl, its bash completion, the udev rule, and
+# weave-mirror with weave-mirror(8) (tools/mirror). weavectl
 # goes to bin, not sbin: every user runs it (/dev/weave is 0666; access
-# is checked per registry), section 8 or not. It is linked again without
+# is checked per registry), section 8 or not; so does weave-mirror, which
+# any user may run for a registry of theirs. Both are linked again without
 # the build tree's $ORIGIN rpath. LIBDIR etc. can be overridden
 # (debian/rules: LIBDIR=/usr/lib/<multiarch>).
 # make uninstall removes those files (not the directories).
@@ -30,10 +32,11 @@ UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/udev/rules.d
 INSTALL ?= install
 DKMS_SRC = $(DESTDIR)/usr/src/weave-$(VERSION)
 DKMS_FLAGS ?=
-MAN_PAGES := $(wildcard man/*.[348])
+MAN_PAGES := $(wildcard man/*.[348]) tools/mirror/weave-mirror.8
 INSTALLED_FILES = $(LIBDIR)/$(LIBNAME) $(LIBDIR)/$(SONAME) \
 	$(LIBDIR)/libweave.so $(LIBDIR)/libweave.a $(LIBDIR)/pkgconfig/weave.pc \
 	$(INCLUDEDIR)/weave.h $(INCLUDEDIR)/linux/weave.h $(BINDIR)/weavectl \
+	$(BINDIR)/weave-mirror \
 	$(BASHCOMPDIR)/weavectl $(UDEVRULESDIR)/60-weave.rules \
 	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $m))/$(notdir $m))
 
@@ -60,6 +63,7 @@ install-lib:
 
 install-userspace: install-lib
 	$(Q)$(MAKE) -C tools/weavectl $(BUILD)/install/weavectl
+	$(Q)$(MAKE) -C tools/mirror $(BUILD)/install/weave-mirror
 	$(INSTALL) -d $(addprefix $(DESTDIR),$(LIBDIR)/pkgconfig \
 		$(INCLUDEDIR)/linux $(BINDIR) $(BASHCOMPDIR) $(UDEVRULESDIR) \
 		$(MANDIR)/man3 $(MANDIR)/man4 $(MANDIR)/man8)
@@ -75,6 +79,7 @@ install-userspace: install-lib
 		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit; \
 	done
 	$(INSTALL) -m 0755 build/install/weavectl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 build/install/weave-mirror $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 tools/weavectl/weavectl.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/weavectl
 	$(INSTALL) -m 0644 udev/60-weave.rules $(DESTDIR)$(UDEVRULESDIR)/

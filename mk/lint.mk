@@ -13,6 +13,7 @@
 LINT_WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Werror
 LINT_STRICT := -Wmissing-prototypes -Wconversion -Wno-sign-conversion
 LINT_SRCS = $(wildcard lib/*.c tools/weavectl/*.c tools/mirror/*.c \
+	tools/mirror/test/*.c \
 	examples/*.c tests/host/*_test.c bindings/python/src/weave/*.c)
 LINT_TESTS = $(wildcard selftests/weave/*_test.c)
 # The Python binding's C files need Python.h (python3-dev).

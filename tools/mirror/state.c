@@ -20,6 +20,14 @@ int state_init(struct state *st)
 
 void state_free(struct state *st)
 {
+	size_t i;
+
+	for (i = 0; st->slots && i < st->cap; i++) {
+		if (st->slots[i].held) {
+			remote_free(st->slots[i].held);
+			free(st->slots[i].held);
+		}
+	}
 	free(st->slots);
 	st->slots = NULL;
 }
@@ -51,18 +59,21 @@ static int grow(struct state *st)
 }
 
 /* The entry of @key, created (revision and gen 0) when missing; NULL
- * when out of memory.
+ * when out of memory. Creating one may move the others: a pointer from
+ * an earlier call is stale after a call for a key not seen before.
  */
 struct key_state *state_get(struct state *st, uint64_t key)
 {
-	size_t i;
+	size_t i = slot_of(st, key);
 
-	if (st->used * 2 >= st->cap && grow(st))
-		return NULL;
-	i = slot_of(st, key);
-	if (!st->slots[i].key) {
-		st->slots[i].key = key;
-		st->used++;
+	if (st->slots[i].key)
+		return &st->slots[i];
+	if (st->used * 2 >= st->cap) {
+		if (grow(st))
+			return NULL;
+		i = slot_of(st, key);
 	}
+	st->slots[i].key = key;
+	st->used++;
 	return &st->slots[i];
 }

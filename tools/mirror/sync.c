@@ -8,6 +8,12 @@
  * that gen. Whichever check fails, the change already in the bucket wins
  * and the other one is reported as a conflict: the bucket is the order of
  * record.
+ *
+ * Writes to the bucket are asynchronous, one at a time per key: while a
+ * key's write awaits its acknowledgement, a newer local change waits for
+ * it (it needs the revision the acknowledgement brings), and so does an
+ * entry of the bucket's for that key, which may be the write itself
+ * coming back through the watcher. Other keys go on meanwhile.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -61,9 +67,25 @@ static void conflict(struct mirror *m, uint64_t key, uint64_t gen,
 		     ") lost to a newer bucket revision", key, gen);
 }
 
+static bool same_value(struct mirror *m, const struct remote *r,
+		       uint64_t *gen, int *err)
+{
+	size_t len;
+
+	*err = read_local(m, r->key, &len, gen);
+	if (*err == -ENOENT) {
+		*err = 0;
+		return r->deleted;
+	}
+	return !*err && !r->deleted && len == r->len &&
+	       !memcmp(m->buf, r->data, len);
+}
+
 /* Put the bucket's entry @r into the registry if the key is still at the
- * gen the mirror last saw; otherwise report the local change it replaces
- * and try again with the gen found.
+ * gen the mirror last saw. Otherwise a local change came meanwhile: if
+ * its value is the entry's already (a write of the mirror's own whose
+ * acknowledgement was lost, or two hosts writing the same bytes), nothing
+ * is lost; if not, the entry replaces it and it is reported.
  */
 static int apply(struct mirror *m, struct key_state *ks,
 		 const struct remote *r)
@@ -94,9 +116,10 @@ static int apply(struct mirror *m, struct key_state *ks,
 			ks->rev = r->rev;
 			return 0;
 		}
-		/* Both deleted it: nothing was lost. */
-		if (r->deleted && gen == 0)
+		if (same_value(m, r, &gen, &err))
 			break;
+		if (err)
+			return err;
 		conflict(m, r->key, gen, r->rev);
 	}
 	ks->rev = r->rev;
@@ -105,7 +128,10 @@ static int apply(struct mirror *m, struct key_state *ks,
 	return 0;
 }
 
-int mirror_apply_remote(struct mirror *m, const struct remote *r)
+/* A bucket entry from the watcher; a held one is taken over (r->entry
+ * becomes NULL).
+ */
+int mirror_remote(struct mirror *m, struct remote *r)
 {
 	struct key_state *ks = state_get(&m->st, r->key);
 
@@ -116,23 +142,57 @@ int mirror_apply_remote(struct mirror *m, const struct remote *r)
 	 */
 	if (r->rev <= ks->rev)
 		return 0;
-	if (!m->o->pull) {
-		ks->rev = r->rev;
+	if (ks->inflight) {
+		if (ks->held && ks->held->rev >= r->rev)
+			return 0;
+		if (!ks->held) {
+			ks->held = malloc(sizeof(*ks->held));
+			if (!ks->held)
+				return -ENOMEM;
+		} else {
+			remote_free(ks->held);
+		}
+		*ks->held = *r;
+		r->entry = NULL;
 		return 0;
 	}
+	if (!m->o->pull) {
+		/* Push only: a local change that lost goes again. */
+		ks->rev = r->rev;
+		return mirror_push_local(m, r->key);
+	}
 	return apply(m, ks, r);
+}
+
+/* The entry that came while @ks's write was in flight, now that it is not. */
+static int release_held(struct mirror *m, struct key_state *ks)
+{
+	struct remote *h = ks->held;
+	int err;
+
+	if (!h)
+		return 0;
+	ks->held = NULL;
+	err = mirror_remote(m, h);
+	remote_free(h);
+	free(h);
+	return err;
 }
 
 int mirror_push_local(struct mirror *m, uint64_t key)
 {
 	struct key_state *ks = state_get(&m->st, key);
-	uint64_t gen, rev;
+	uint64_t gen;
 	size_t len;
 	bool gone;
 	int err;
 
 	if (!ks)
 		return -ENOMEM;
+	if (ks->inflight) {
+		ks->again = true;
+		return 0;
+	}
 	err = read_local(m, key, &len, &gen);
 	if (err && err != -ENOENT) {
 		mlog("key %" PRIu64 ": cannot read it: %s", key,
@@ -146,31 +206,100 @@ int mirror_push_local(struct mirror *m, uint64_t key)
 		ks->gen = 0;
 		return 0;
 	}
-	err = bucket_write(&m->b, key, m->buf, len, gone, ks->rev, &rev);
+	err = bucket_write(&m->b, key, m->buf, len, gone, ks->rev);
 	switch (err) {
 	case 0:
-		ks->rev = rev;
-		m->pushed++;
-		break;
-	case -ESTALE:
-		/* The newer entry comes through the watcher and replaces
-		 * this value, which is in step with nothing any more.
-		 */
-		conflict(m, key, gen, 0);
+		ks->inflight = true;
+		ks->sent_gen = gen;
+		m->inflight++;
 		break;
 	case -EFBIG:
 		mlog("key %" PRIu64 ": value of %zu bytes refused: larger than "
 		     "the bucket's max value size (%zu bytes with headers); "
 		     "not mirrored", key, len, m->b.max_value);
 		m->refused++;
+		ks->gen = gen;
 		break;
 	default:
-		/* Logged; the resync after the reconnect pushes it. */
+		/* Not connected, or logged: the resync pushes it later. */
 		m->dirty = true;
-		return 0;
 	}
-	ks->gen = gen;
 	return 0;
+}
+
+/* A write's acknowledgement, or its failure. */
+int mirror_ack(struct mirror *m, const struct inbox_msg *msg)
+{
+	struct key_state *ks = msg->key ? state_get(&m->st, msg->key) : NULL;
+	bool again;
+	int err;
+
+	/* An acknowledgement of a write mirror_forget_inflight() forgot. */
+	if (!ks || !ks->inflight)
+		return ks || !msg->key ? 0 : -ENOMEM;
+	ks->inflight = false;
+	m->inflight--;
+	again = ks->again;
+	ks->again = false;
+	switch (msg->err) {
+	case 0:
+		if (msg->seq > ks->rev)
+			ks->rev = msg->seq;
+		ks->gen = ks->sent_gen;
+		m->pushed++;
+		break;
+	case -ESTALE:
+		/* Another change got to the bucket first. The watcher brings
+		 * it, apply() replaces this value with it and reports the
+		 * loss; unless nothing will apply it here.
+		 */
+		if (!m->o->pull || m->o->once) {
+			conflict(m, msg->key, ks->sent_gen, 0);
+			ks->gen = ks->sent_gen;
+		}
+		again = false;
+		break;
+	case -EFBIG:
+		mlog("key %" PRIu64 ": value refused by the bucket: larger "
+		     "than its max value size; not mirrored", msg->key);
+		m->refused++;
+		ks->gen = ks->sent_gen;
+		break;
+	default:
+		mlog("key %" PRIu64 ": writing to the bucket: %s (JetStream "
+		     "error %d); pushed again later", msg->key,
+		     natsStatus_GetText(msg->status), (int)msg->code);
+		m->dirty = true;
+		again = false;
+	}
+	err = release_held(m, ks);
+	if (!err && again)
+		err = mirror_push_local(m, msg->key);
+	return err;
+}
+
+/* The acknowledgements in flight will not come (they were lost): every
+ * key is looked at again by the resync.
+ */
+void mirror_forget_inflight(struct mirror *m)
+{
+	struct key_state *ks;
+	size_t i;
+
+	for (i = 0; i < m->st.cap; i++) {
+		ks = &m->st.slots[i];
+		if (!ks->key || !ks->inflight)
+			continue;
+		ks->inflight = false;
+		ks->again = false;
+		if (ks->held) {
+			remote_free(ks->held);
+			free(ks->held);
+			ks->held = NULL;
+		}
+	}
+	m->inflight = 0;
+	m->dirty = true;
 }
 
 /* Every key either side knows of locally: the registry's and the state's. */
@@ -231,20 +360,18 @@ int mirror_resync_local(struct mirror *m)
 	return err;
 }
 
-static bool same_value(struct mirror *m, const struct remote *r,
-		       uint64_t *gen, int *err)
+/* Whether the state file said what @ks was last in step with. */
+static bool known(const struct key_state *ks)
 {
-	size_t len;
-
-	*err = read_local(m, r->key, &len, gen);
-	if (*err == -ENOENT) {
-		*err = 0;
-		return r->deleted;
-	}
-	return !*err && !r->deleted && len == r->len &&
-	       !memcmp(m->buf, r->data, len);
+	return ks->rev || ks->gen;
 }
 
+/* Settle the keys whose value differs between the registry and the
+ * bucket: those the state file knows by the per-key rule, as if the
+ * mirror had never stopped (changed only locally: pushed by the resync
+ * that follows; changed in the bucket: applied, a local change too being
+ * a conflict); the others by the initial sync policy.
+ */
 static int settle(struct mirror *m, struct remote *rs, size_t n)
 {
 	enum mirror_init init = m->o->init;
@@ -265,6 +392,8 @@ static int settle(struct mirror *m, struct remote *rs, size_t n)
 		}
 		if (err)
 			return err;
+		if (known(ks))
+			continue;
 		differ++;
 		if (init == INIT_FAIL)
 			mlog("initial sync: key %" PRIu64 " differs between "
@@ -276,6 +405,11 @@ static int settle(struct mirror *m, struct remote *rs, size_t n)
 		if (!rs[i].key)
 			continue;
 		ks = state_get(&m->st, rs[i].key);
+		if (known(ks)) {
+			if (rs[i].rev != ks->rev)
+				err = apply(m, ks, &rs[i]);
+			continue;
+		}
 		if (init == INIT_LOCAL_WINS) {
 			ks->rev = rs[i].rev;
 			ks->gen = GEN_UNKNOWN;
@@ -291,8 +425,8 @@ static int settle(struct mirror *m, struct remote *rs, size_t n)
 }
 
 /* Read the bucket's latest entry of every key, settle each key that
- * differs by the initial sync policy, then push local keys the bucket
- * does not have (and, for local-wins, those it has otherwise).
+ * differs (settle()), then push local keys the bucket does not have and
+ * those settle() left to push.
  */
 int mirror_initial_sync(struct mirror *m)
 {
