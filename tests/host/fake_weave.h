@@ -39,6 +39,7 @@ static struct {
 	size_t index_size;		/* what INFO and ATTACH report */
 	int (*ioctl)(unsigned long req, void *arg);
 	int (*mmap_hook)(size_t len, off_t off);
+	void (*index_hook)(void);	/* sees each mmap() of the index */
 	int (*poll)(struct pollfd *p);
 	ssize_t (*read)(void *buf, size_t len);
 	unsigned int index_maps;	/* mmap()s of the index */
@@ -88,6 +89,7 @@ static int fake_setup(int (*ioctl_fn)(unsigned long req, void *arg))
 	fake.index_size = FAKE_SLOTS * sizeof(struct weave_slot);
 	fake.ioctl = ioctl_fn;
 	fake.mmap_hook = NULL;
+	fake.index_hook = NULL;
 	fake.poll = NULL;
 	fake.read = NULL;
 	fake.index_maps = fake.view_maps = fake.unmaps = 0;
@@ -178,6 +180,8 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		return __real_mmap(addr, len, prot, flags, fd, off);
 	if (!off) {
 		fake.index_maps++;
+		if (fake.index_hook)
+			fake.index_hook();
 		return fake.index;
 	}
 	fake.view_maps++;

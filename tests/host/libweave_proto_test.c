@@ -4,7 +4,9 @@
  * (fake_weave.h): an index too small or with the wrong magic, a slot
  * outside the index, a slot that never settles on the key STAT named, a
  * mapping that keeps failing or keeps outgrowing its view, a size above
- * SSIZE_MAX, poll() saying "readable" before read() finds nothing. The
+ * SSIZE_MAX, poll() saying "readable" before read() finds nothing; and
+ * two threads that map the index at once (the second finds it mapped
+ * once it has the lock). The
  * library must answer -EPROTO, -EOVERFLOW, or -EAGAIN after its bounded
  * retries, never read outside a mapping or loop forever. The module
  * never gives these answers, so only a fake can test them. KTAP output;
@@ -13,6 +15,7 @@
  * Copyright (C) 2026 The weave authors
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -279,6 +282,51 @@ static void size_checks(void)
 	weave_close(w);
 }
 
+static volatile int first_in_mmap, second_started;
+
+/*
+ * The first mapper, in mmap() under the library's lock, lets the second
+ * start and gives it time to find no index and wait for that lock.
+ */
+static void index_slow(void)
+{
+	first_in_mmap = 1;
+	while (!second_started)
+		usleep(1000);
+	usleep(50000);
+}
+
+static void *second_mapper(void *arg)
+{
+	struct weave_lock_info li;
+
+	while (!first_in_mmap)
+		usleep(1000);
+	second_started = 1;
+	return (void *)(intptr_t)weave_lock_info(arg, KEY, &li);
+}
+
+static void index_race_checks(void)
+{
+	struct weave_lock_info li;
+	struct weave *w = NULL;
+	pthread_t th;
+	void *ret = (void *)1;
+	int err;
+
+	if (setup(&w))
+		return;
+	fake.index_hook = index_slow;
+	/* The second thread starts while this one is in the index's mmap(). */
+	err = pthread_create(&th, NULL, second_mapper, w);
+	if (!err) {
+		err = weave_lock_info(w, KEY, &li);
+		pthread_join(th, &ret);
+	}
+	check(!err && !ret && fake.index_maps == 1, "index_mapped_once");
+	weave_close(w);
+}
+
 static void event_checks(void)
 {
 	struct weave_event ev[2];
@@ -298,12 +346,13 @@ static void event_checks(void)
 
 int main(void)
 {
-	printf("KTAP version 1\n1..19\n");
+	printf("KTAP version 1\n1..20\n");
 	index_checks();
 	slot_checks();
 	refresh_checks();
 	writable_checks();
 	size_checks();
+	index_race_checks();
 	event_checks();
 	return ktap_done();
 }
