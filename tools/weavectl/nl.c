@@ -602,24 +602,6 @@ int wnl_entry_dump(struct wnl *nl, const char *name, uint64_t id,
 	return wnl_run(nl, &ctx);
 }
 
-static int wnl_parse_none(const struct nlmsghdr *nlh, struct wnl_ctx *ctx)
-{
-	(void)nlh;
-	(void)ctx;
-	return -EBADMSG;	/* unlink has no reply but the ack */
-}
-
-int wnl_unlink(struct wnl *nl, const char *name)
-{
-	struct wnl_ctx ctx = { .nl = nl, .parse = wnl_parse_none };
-	struct nlmsghdr *nlh;
-
-	nlh = wnl_put_req(nl, nl->family, WEAVE_CMD_REG_UNLINK, NLM_F_ACK,
-			  WEAVE_GENL_VERSION);
-	mnl_attr_put_strz(nlh, WEAVE_A_REG_NAME, name);
-	return wnl_run(nl, &ctx);
-}
-
 /* ---- notifications ---------------------------------------------------------- */
 
 int wnl_subscribe(struct wnl *nl)
