@@ -515,6 +515,11 @@ TEST_F(nl, raw_requests)
 					"wvt-nl-no-such-registry", NULL));
 	EXPECT_EQ(-EINVAL, gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_ACK,
 					NULL, NULL));
+	/* An unlink without a name unlinks nothing. */
+	EXPECT_EQ(-EINVAL, gnl_name_cmd(&s, WEAVE_CMD_REG_UNLINK, NLM_F_ACK,
+					NULL, NULL));
+	EXPECT_EQ(0, gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_ACK,
+				  self->name, NULL));
 	/* The registry dump includes ours exactly once. */
 	EXPECT_EQ(0, gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_DUMP, NULL, &n));
 	EXPECT_GE(n, 1);
