@@ -585,8 +585,7 @@ int wnl_reg_get(struct wnl *nl, const char *name, wnl_reg_cb cb, void *arg)
 	return wnl_run(nl, &ctx);
 }
 
-int wnl_entry_dump(struct wnl *nl, const char *name, uint64_t id,
-		   wnl_entry_cb cb, void *arg)
+int wnl_entry_dump(struct wnl *nl, uint64_t id, wnl_entry_cb cb, void *arg)
 {
 	struct wnl_ctx ctx = { .nl = nl, .cmd = WEAVE_CMD_ENTRY_GET,
 			       .parse = wnl_parse_entry, .cb = (void *)cb,
@@ -595,10 +594,7 @@ int wnl_entry_dump(struct wnl *nl, const char *name, uint64_t id,
 
 	nlh = wnl_put_req(nl, nl->family, WEAVE_CMD_ENTRY_GET, NLM_F_DUMP,
 			  WEAVE_GENL_VERSION);
-	if (name)
-		mnl_attr_put_strz(nlh, WEAVE_A_REG_NAME, name);
-	else
-		mnl_attr_put_u64(nlh, WEAVE_A_REG_ID, id);
+	mnl_attr_put_u64(nlh, WEAVE_A_REG_ID, id);
 	return wnl_run(nl, &ctx);
 }
 
