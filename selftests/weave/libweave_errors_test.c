@@ -149,17 +149,10 @@ TEST_F(liberr, read_and_setattr)
 TEST_F(liberr, no_descriptors)
 {
 	struct weave_api_args api;
-	struct rlimit old, lim;
 	struct weave *w2 = NULL;
-	int fd;
+	struct rlimit old;
 
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
-	fd = dup(0);
-	ASSERT_GE(fd, 0);
-	close(fd);
-	lim.rlim_cur = fd;
-	lim.rlim_max = old.rlim_max;
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	ASSERT_EQ(0, wv_no_fds(&old));
 	EXPECT_EQ(-EMFILE, weave_open(self->name, 0, 0, &w2));
 	EXPECT_EQ(-EMFILE, weave_open(NULL, 0, 0600, &w2));
 	EXPECT_EQ(-EMFILE, weave_reopen(self->w, 0, &w2));
