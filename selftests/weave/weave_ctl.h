@@ -22,6 +22,7 @@
 #define WV_CTL_NEWIPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
 #define WV_CTL_FULL		(1 << 2)	/* standard output on /dev/full */
 #define WV_CTL_NOPROC		(1 << 3)	/* RLIMIT_NPROC 0: no fork() */
+#define WV_CTL_NOCHLD		(1 << 4)	/* SIGCHLD ignored */
 
 /*
  * A name tail with what a terminal acts on or cannot show: a raw C1 byte
@@ -89,6 +90,9 @@ static inline pid_t wv_ctl_start(int flags, char *const argv[], int *in,
 			if (full < 0 || dup2(full, 1) < 0)
 				_exit(123);
 		}
+		if ((flags & WV_CTL_NOCHLD) && signal(SIGCHLD, SIG_IGN) ==
+		    SIG_ERR)
+			_exit(125);
 		if (flags & WV_CTL_NOPROC) {
 			struct rlimit no = { 0, 0 };
 

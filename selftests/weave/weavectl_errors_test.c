@@ -4,7 +4,8 @@
  * a message naming the command), input it cannot read, a value larger
  * than its first buffer, a lock it cannot have in time or whose holder
  * died, a command it cannot fork, no arguments at all, a bad name; and
- * how it shows anonymous and plain registries in list. weavectl runs as
+ * how it shows anonymous and plain registries in list; and lock's
+ * command status when weavectl was started with SIGCHLD ignored. weavectl runs as
  * a child (weave_ctl.h).
  */
 #include "weave_proc.h"
@@ -125,6 +126,53 @@ TEST_F(ctlerr, lock_no_fork)
 			"unavailable")) TH_LOG("%s", self->c.err);
 	EXPECT_EQ(0, wv_lock(self->fd, 1, WEAVE_OP_NONBLOCK, 0, NULL));
 	EXPECT_EQ(0, wv_unlock(self->fd, 1, 0));
+}
+
+/* Started with SIGCHLD ignored: the command's exit status all the same. */
+TEST_F(ctlerr, lock_sigchld_ignored)
+{
+	EXPECT_EQ(3, WV_CTL_AS(&self->c, WV_CTL_NOCHLD, "lock", self->name,
+			       "1", "--", "sh", "-c", "exit 3"));
+	EXPECT_STREQ("", self->c.err);
+}
+
+/*
+ * One waiter allowed per key (max_waiters=1) and one waiting: the lock
+ * fails ENOLCK at once, exit 1, and the command does not run.
+ */
+TEST_F(ctlerr, lock_enolck)
+{
+	const struct weave_slot *slot;
+	struct weave_stat_args st;
+	__u64 old = 0;
+	size_t size;
+	void *idx;
+	pid_t pid;
+	int w;
+
+	ASSERT_EQ(0, wv_param("max_waiters", &old));
+	ASSERT_EQ(0, wv_lock(self->fd, 1, 0, 0, NULL));
+	ASSERT_EQ(0, wv_stat(self->fd, 1, &st));
+	idx = wv_map_index(self->fd, &size);
+	ASSERT_NE(NULL, idx);
+	slot = wv_slot(idx, st.slot);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		w = wv_reopen(self->name, O_RDWR);
+		_exit(w < 0 || wv_lock(w, 1, 0, 0, NULL) ? 1 : 0);
+	}
+	ASSERT_TRUE(wv_until(slot->waiters == 1, 5000));
+	ASSERT_EQ(0, wv_param_set("max_waiters", 1));
+	EXPECT_EQ(1, WV_CTL(&self->c, "lock", self->name, "1", "--", "sh",
+			    "-c", "echo ran"));
+	EXPECT_EQ(0, wv_param_set("max_waiters", old));
+	EXPECT_STREQ("", self->c.out);
+	EXPECT_TRUE(has(self->c.err, "No locks available"))
+		TH_LOG("%s", self->c.err);
+	EXPECT_EQ(0, wv_unlock(self->fd, 1, 0));
+	EXPECT_EQ(0, wv_wait_pid(pid));
+	munmap(idx, size);
 }
 
 TEST_F(ctlerr, usage)
