@@ -3,10 +3,10 @@
  * weavectl when things fail around it: output it cannot write (exit 1,
  * a message naming the command), input it cannot read, a value larger
  * than its first buffer, a lock it cannot have in time or whose holder
- * died, a command it cannot fork, no arguments at all, a bad name; and
- * how it shows anonymous and plain registries in list; and lock's
- * command status when weavectl was started with SIGCHLD ignored. weavectl runs as
- * a child (weave_ctl.h).
+ * died or that has too many waiters, a command it cannot fork, a
+ * command's status when weavectl was started with SIGCHLD ignored, no
+ * arguments at all, a bad name; and how list shows anonymous and plain
+ * registries. weavectl runs as a child (weave_ctl.h).
  */
 #include "weave_proc.h"
 #include "weave_ctl.h"
