@@ -124,7 +124,7 @@ static const struct nrdesc nrs[] = {
 	  WEAVE_REOPEN_SIZE_VER0, EX(EBADFD, EACCES, EMFILE, ENFILE, ENOMEM) },
 	{ 0x10, "SET", sizeof(struct weave_set_args), WEAVE_SET_SIZE_VER0,
 	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, EEXIST, ENOENT, EAGAIN, EDEADLK,
-	     ESTALE, EPERM) },
+	     ESTALE, EPERM, EBUSY) },
 	{ 0x11, "GET", sizeof(struct weave_get_args), WEAVE_GET_SIZE_VER0,
 	  EX(EBADFD, ENOENT, ENOMEM, EAGAIN, EDEADLK) },
 	{ 0x12, "WRITE", sizeof(struct weave_write_args), WEAVE_WRITE_SIZE_VER0,
