@@ -13,13 +13,11 @@
 
 #include "internal.h"
 
-/* Grow *@buf to at least @len bytes; 0 or -ENOMEM. */
+/* Grow *@buf to @len bytes, more than its *@room; 0 or -ENOMEM. */
 static int weave_update_room(void **buf, size_t *room, size_t len)
 {
 	void *p;
 
-	if (len <= *room)
-		return 0;
 	p = realloc(*buf, len);
 	if (!p)
 		return -ENOMEM;

@@ -124,7 +124,7 @@ static const struct nrdesc nrs[] = {
 	  WEAVE_REOPEN_SIZE_VER0, EX(EBADFD, EACCES, EMFILE, ENFILE, ENOMEM) },
 	{ 0x10, "SET", sizeof(struct weave_set_args), WEAVE_SET_SIZE_VER0,
 	  EX(EBADFD, EFBIG, ENOSPC, ENOMEM, EEXIST, ENOENT, EAGAIN, EDEADLK,
-	     ESTALE, EPERM) },
+	     ESTALE, EPERM, EBUSY) },
 	{ 0x11, "GET", sizeof(struct weave_get_args), WEAVE_GET_SIZE_VER0,
 	  EX(EBADFD, ENOENT, ENOMEM, EAGAIN, EDEADLK) },
 	{ 0x12, "WRITE", sizeof(struct weave_write_args), WEAVE_WRITE_SIZE_VER0,
@@ -1085,6 +1085,34 @@ static void check_out(struct fz *f, unsigned int nr, const void *in,
 	}
 }
 
+/*
+ * Flip one bit of the @size bytes at @arg. In a field that holds a user
+ * address (a pointer the fuzzer built, into its own memory), the bit is
+ * one of bits 47 to 63, which puts the address outside user space: a
+ * lower bit would move it onto other memory of this process, which the
+ * kernel then writes as told (a BATCH's results, a GET's value), so the
+ * fuzzer would corrupt itself. It did: built at -O0, a BATCH's ops moved
+ * 1 KiB down from batch_ops onto the GOT, whose entries got -EINVAL in
+ * their low halves, and the next library call jumped there (SIGSEGV in
+ * the process or its fork children, with the seed the test prints).
+ */
+static void flip_bit(unsigned char *arg, size_t size)
+{
+	size_t byte = rn(size), field = byte & ~(size_t)7;
+	unsigned int bit = (unsigned int)rn(8);
+	__u64 v;
+
+	if (field + 8 <= size) {
+		memcpy(&v, arg + field, 8);
+		if (v >= 0x10000 && v < (1ULL << 47)) {
+			bit = 47 + (unsigned int)rn(17);
+			byte = field + bit / 8;
+			bit %= 8;
+		}
+	}
+	arg[byte] ^= (unsigned char)(1U << bit);
+}
+
 static void op_ioctl(struct fz *f)
 {
 	/* room for the largest _IOC size: the kernel may read it all */
@@ -1125,7 +1153,7 @@ static void op_ioctl(struct fz *f)
 
 	/* Malform: a flipped bit anywhere, sizes, tails. */
 	if (pct(3))
-		arg[rn(d->size)] ^= (unsigned char)(1U << rn(8));
+		flip_bit(arg, d->size);
 	r = (int)rn(100);
 	if (r < 12) {
 		switch (rn(5)) {

@@ -6,8 +6,9 @@
  * whose file was closed, a copy of a mapping in a forked child - and works
  * once the last of them is gone. A persistent registry does not keep the
  * module: unloading frees it, and after a reload its name is unknown.
- * Then twenty rounds of load (finit_module(2) on the module file), use
- * (create, set, mmap, lock, watch, wait), close and unload, checking
+ * weavectl without the module says so. Then twenty rounds of load
+ * (finit_module(2) on the module file), use (create, set, mmap, lock,
+ * watch, wait), close and unload, checking
  * /proc/modules, /dev/weave and /sys/module/weave between rounds. Leaks
  * show up in the kmemleak scan the runner does at the end on the debug
  * kernel.
@@ -21,6 +22,7 @@
 #include <sys/syscall.h>
 
 #include "weave_proc.h"
+#include "weave_ctl.h"
 
 #include "kselftest_harness.h"
 
@@ -242,6 +244,30 @@ TEST_F(life, busy_file)
 	close(fd2);
 
 	expect_unload(_metadata);
+	expect_load(_metadata);
+}
+
+/* weavectl without the module: exit 1, and a message that says why. */
+TEST_F(life, weavectl_without_module)
+{
+	static struct wv_ctl c;
+
+	NEED_READY();
+	if (access(wv_ctl_path(), X_OK))
+		SKIP(return, "no weavectl next to the selftests");
+	expect_unload(_metadata);
+	EXPECT_EQ(1, WV_CTL(&c, "list"));
+	EXPECT_STREQ("weavectl: list: the weave netlink family is missing "
+		     "(is weave.ko loaded?)\n", c.err);
+	EXPECT_EQ(1, WV_CTL(&c, "show", self->name));
+	EXPECT_NE(NULL, strstr(c.err, "show: the weave netlink family is "
+			       "missing")) TH_LOG("%s", c.err);
+	EXPECT_EQ(1, WV_CTL(&c, "monitor"));
+	EXPECT_NE(NULL, strstr(c.err, "monitor: the weave netlink family is "
+			       "missing")) TH_LOG("%s", c.err);
+	EXPECT_EQ(1, WV_CTL(&c, "get", self->name, "1"));
+	EXPECT_NE(NULL, strstr(c.err, "No such device")) TH_LOG("%s", c.err);
+	EXPECT_STREQ("", c.out);
 	expect_load(_metadata);
 }
 

@@ -515,6 +515,11 @@ TEST_F(nl, raw_requests)
 					"wvt-nl-no-such-registry", NULL));
 	EXPECT_EQ(-EINVAL, gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_ACK,
 					NULL, NULL));
+	/* An unlink without a name unlinks nothing. */
+	EXPECT_EQ(-EINVAL, gnl_name_cmd(&s, WEAVE_CMD_REG_UNLINK, NLM_F_ACK,
+					NULL, NULL));
+	EXPECT_EQ(0, gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_ACK,
+				  self->name, NULL));
 	/* The registry dump includes ours exactly once. */
 	EXPECT_EQ(0, gnl_name_cmd(&s, WEAVE_CMD_REG_GET, NLM_F_DUMP, NULL, &n));
 	EXPECT_GE(n, 1);
@@ -1026,6 +1031,86 @@ TEST_F(nl, monitor_lost_events)
 		if (strncmp(p, lost, strlen(lost)))
 			break;
 	EXPECT_STREQ("", p);
+	EXPECT_EQ(0, mon_stop(m));
+	free(m);
+}
+
+/* The same in JSON: a "lost" record in the output too. */
+TEST_F(nl, monitor_lost_events_json)
+{
+	char sync[64];
+	char *const argv[] = { "weavectl", "monitor", "--json", NULL };
+	struct mon *m;
+	int i;
+
+	m = calloc(1, sizeof(*m));
+	ASSERT_NE(NULL, m);
+	wv_name(sync, sizeof(sync), "nl-sync3");
+	ASSERT_TRUE(mon_listening(m, argv, "\"event\":\"created\"", sync));
+	ASSERT_EQ(0, kill(m->pid, SIGSTOP));
+	for (i = 0; i < 20000; i++)
+		ASSERT_EQ(0, wv_set(self->fd, 1 + i % 64, &i, sizeof(i), 0,
+				    NULL));
+	ASSERT_EQ(0, kill(m->pid, SIGCONT));
+	EXPECT_TRUE(mon_until(m, "\"event\":\"lost\"}\n", NULL, NULL))
+		TH_LOG("%s", m->errbuf);
+	EXPECT_NE(NULL, strstr(m->errbuf, "resynchronising"));
+	EXPECT_EQ(0, mon_stop(m));
+	free(m);
+}
+
+/*
+ * A registry the monitor could not list when it started, one of another
+ * IPC namespace, is destroyed: its event still comes, by id. An
+ * anonymous registry made after it started is named "(anonymous)".
+ */
+TEST_F(nl, monitor_unlisted_and_anonymous)
+{
+	char sync[64], other[64], want[160];
+	char *const argv[] = { "weavectl", "monitor", NULL };
+	struct weave_attach_args *a;
+	struct mon *m;
+	int go[2], fd;
+	pid_t pid;
+	char c;
+
+	m = calloc(1, sizeof(*m));
+	ASSERT_NE(NULL, m);
+	a = wv_shared(sizeof(*a));
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));	/* not in the monitor */
+	wv_name(other, sizeof(other), "nl-otherns");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(go[1]);
+		if (unshare(CLONE_NEWIPC))
+			_exit(100);
+		fd = wv_open(other, O_RDWR, WEAVE_ATTACH_CREATE, 0600, 0, a);
+		if (fd < 0)
+			_exit(101);
+		/* Until told: then the registry goes with the namespace. */
+		if (read(go[0], &c, 1) < 0)
+			_exit(102);
+		_exit(0);
+	}
+	close(go[0]);
+	ASSERT_TRUE(wv_until(__atomic_load_n(&a->id, __ATOMIC_ACQUIRE), 5000));
+
+	wv_name(sync, sizeof(sync), "nl-sync4");
+	ASSERT_TRUE(mon_listening(m, argv, sync, sync));
+	close(go[1]);
+	ASSERT_EQ(0, wv_wait_pid(pid));
+	snprintf(want, sizeof(want), " id=%llu name=%s destroyed\n",
+		 (unsigned long long)a->id, other);
+	EXPECT_TRUE(mon_until(m, want, NULL, NULL)) TH_LOG("%s", m->buf);
+
+	fd = wv_open_anon(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, wv_set(fd, 424243, "a", 1, 0, NULL));
+	EXPECT_TRUE(mon_until(m, " name=(anonymous) key=424243 ", NULL, NULL))
+		TH_LOG("%s", m->buf);
+	close(fd);
 	EXPECT_EQ(0, mon_stop(m));
 	free(m);
 }

@@ -139,18 +139,11 @@ TEST_F(reopen, flags)
 /* No descriptor left: EMFILE, and the registry is as it was. */
 TEST_F(reopen, out_of_descriptors)
 {
-	struct rlimit old, lim;
 	struct weave_info_args info;
+	struct rlimit old;
 	int fd;
 
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
-	fd = dup(0);
-	ASSERT_GE(fd, 0);
-	close(fd);
-	/* The lowest free descriptor is the limit: none can be had. */
-	lim.rlim_cur = fd;
-	lim.rlim_max = old.rlim_max;
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	ASSERT_EQ(0, wv_no_fds(&old));
 	EXPECT_EQ(-EMFILE, wv_reopen_file(self->fd, 0));
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
 	/* The failed call left the original working (kmemleak sees leaks). */

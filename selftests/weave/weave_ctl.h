@@ -13,12 +13,16 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #define WV_CTL_OUT_MAX		(256 * 1024)
 
 /* wv_ctl_start() flags: what the child does before it runs weavectl. */
 #define WV_CTL_NOBODY		(1 << 0)	/* wv_become(WV_NOBODY) first */
 #define WV_CTL_NEWIPC		(1 << 1)	/* unshare(CLONE_NEWIPC) first */
+#define WV_CTL_FULL		(1 << 2)	/* standard output on /dev/full */
+#define WV_CTL_NOPROC		(1 << 3)	/* RLIMIT_NPROC 0: no fork() */
+#define WV_CTL_NOCHLD		(1 << 4)	/* SIGCHLD ignored */
 
 /*
  * A name tail with what a terminal acts on or cannot show: a raw C1 byte
@@ -80,6 +84,21 @@ static inline pid_t wv_ctl_start(int flags, char *const argv[], int *in,
 		dup2(pe[1], 2);
 		if ((flags & WV_CTL_NEWIPC) && unshare(CLONE_NEWIPC))
 			_exit(120);
+		if (flags & WV_CTL_FULL) {
+			int full = open("/dev/full", O_WRONLY);
+
+			if (full < 0 || dup2(full, 1) < 0)
+				_exit(123);
+		}
+		if ((flags & WV_CTL_NOCHLD) && signal(SIGCHLD, SIG_IGN) ==
+		    SIG_ERR)
+			_exit(125);
+		if (flags & WV_CTL_NOPROC) {
+			struct rlimit no = { 0, 0 };
+
+			if (setrlimit(RLIMIT_NPROC, &no))
+				_exit(124);
+		}
 		if ((flags & WV_CTL_NOBODY) && wv_become(WV_NOBODY, WV_NOBODY))
 			_exit(121);
 		execv(wv_ctl_path(), argv);

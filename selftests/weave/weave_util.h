@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -725,6 +726,26 @@ static inline bool wv_all_bytes(const void *buf, size_t len, unsigned char c)
 		if (p[i] != c)
 			return false;
 	return true;
+}
+
+/*
+ * No descriptor left: RLIMIT_NOFILE down to the lowest free one. The
+ * limit it had goes to *@old, for setrlimit() after. 0 or -errno.
+ */
+static inline int wv_no_fds(struct rlimit *old)
+{
+	struct rlimit lim;
+	int fd;
+
+	if (getrlimit(RLIMIT_NOFILE, old))
+		return -errno;
+	fd = dup(0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	lim.rlim_cur = (rlim_t)fd;
+	lim.rlim_max = old->rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &lim) ? -errno : 0;
 }
 
 static inline long wv_page_size(void)

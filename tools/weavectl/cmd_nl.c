@@ -392,7 +392,7 @@ int cmd_show(const struct ctl_opts *o, int argc, char **argv)
 		ret = -EBADMSG;
 	/* By id: the same registry even if the name moved meanwhile. */
 	if (!ret)
-		ret = wnl_entry_dump(nl, NULL, r.id, ent_collect, &ev);
+		ret = wnl_entry_dump(nl, r.id, ent_collect, &ev);
 	wnl_close(nl);
 	if (ret == -ENOENT) {
 		free(ev.v);

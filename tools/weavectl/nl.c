@@ -585,8 +585,7 @@ int wnl_reg_get(struct wnl *nl, const char *name, wnl_reg_cb cb, void *arg)
 	return wnl_run(nl, &ctx);
 }
 
-int wnl_entry_dump(struct wnl *nl, const char *name, uint64_t id,
-		   wnl_entry_cb cb, void *arg)
+int wnl_entry_dump(struct wnl *nl, uint64_t id, wnl_entry_cb cb, void *arg)
 {
 	struct wnl_ctx ctx = { .nl = nl, .cmd = WEAVE_CMD_ENTRY_GET,
 			       .parse = wnl_parse_entry, .cb = (void *)cb,
@@ -595,28 +594,7 @@ int wnl_entry_dump(struct wnl *nl, const char *name, uint64_t id,
 
 	nlh = wnl_put_req(nl, nl->family, WEAVE_CMD_ENTRY_GET, NLM_F_DUMP,
 			  WEAVE_GENL_VERSION);
-	if (name)
-		mnl_attr_put_strz(nlh, WEAVE_A_REG_NAME, name);
-	else
-		mnl_attr_put_u64(nlh, WEAVE_A_REG_ID, id);
-	return wnl_run(nl, &ctx);
-}
-
-static int wnl_parse_none(const struct nlmsghdr *nlh, struct wnl_ctx *ctx)
-{
-	(void)nlh;
-	(void)ctx;
-	return -EBADMSG;	/* unlink has no reply but the ack */
-}
-
-int wnl_unlink(struct wnl *nl, const char *name)
-{
-	struct wnl_ctx ctx = { .nl = nl, .parse = wnl_parse_none };
-	struct nlmsghdr *nlh;
-
-	nlh = wnl_put_req(nl, nl->family, WEAVE_CMD_REG_UNLINK, NLM_F_ACK,
-			  WEAVE_GENL_VERSION);
-	mnl_attr_put_strz(nlh, WEAVE_A_REG_NAME, name);
+	mnl_attr_put_u64(nlh, WEAVE_A_REG_ID, id);
 	return wnl_run(nl, &ctx);
 }
 

@@ -77,11 +77,8 @@ int wnl_fd(const struct wnl *nl);
 
 /* One registry by @name, or every visible one when @name is NULL. */
 int wnl_reg_get(struct wnl *nl, const char *name, wnl_reg_cb cb, void *arg);
-/* The entries of the registry @name, or of @id when @name is NULL. */
-int wnl_entry_dump(struct wnl *nl, const char *name, uint64_t id,
-		   wnl_entry_cb cb, void *arg);
-/* Remove the name @name (WEAVE_CMD_REG_UNLINK). */
-int wnl_unlink(struct wnl *nl, const char *name);
+/* The entries of the registry @id (by id: the name may move meanwhile). */
+int wnl_entry_dump(struct wnl *nl, uint64_t id, wnl_entry_cb cb, void *arg);
 
 /*
  * Join the "events" multicast group (-EPERM without CAP_SYS_ADMIN), then

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,6 +593,12 @@ static int cmd_lock(const struct ctl_opts *o, int argc, char **argv)
 		ctl_fail(0, "lock %s %s: the previous holder died holding it",
 			 name, keystr);
 
+	/*
+	 * Started with SIGCHLD ignored (inherited across exec), the
+	 * command would be reaped unseen and waitpid() fail with ECHILD:
+	 * its exit status would be lost.
+	 */
+	signal(SIGCHLD, SIG_DFL);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
