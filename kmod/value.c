@@ -19,6 +19,10 @@
  *
  * Pinned pages stay the caller's: bytes it changes while the call runs
  * may or may not be stored, as with a buffer copied while it changes.
+ * A set that waits for another file's lock on its key keeps its pages
+ * pinned while it sleeps, as it kept its buffer before: pins that may
+ * outlast a short call (they hold off migration of those pages), which
+ * WEAVE_OP_NONBLOCK avoids.
  * A staged value belongs to one call of one task and needs no lock;
  * the buffer and the array of pages are charged to the caller.
  */
